@@ -1,0 +1,42 @@
+//! Database migrations for khuyencong, in the order they apply.
+//!
+//! This crate never imports the application's entities: each migration describes its tables
+//! with SeaQuery alone, so an old migration keeps meaning what it meant when it shipped.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_reference;
+mod m20261126_000002_create_user;
+mod m20261126_000003_create_establishment_product;
+mod m20261126_000004_create_audit_idempotency;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_reference::Migration),
+            Box::new(m20261126_000002_create_user::Migration),
+            Box::new(m20261126_000003_create_establishment_product::Migration),
+            Box::new(m20261126_000004_create_audit_idempotency::Migration),
+        ]
+    }
+}
+
+/// Creates a plain (non-unique) index named `idx_<table>_<suffix>` over `cols`.
+pub(crate) fn index<T: IntoIden>(
+    table: T,
+    suffix: &str,
+    cols: &[&'static str],
+) -> IndexCreateStatement {
+    let table = table.into_iden();
+    let name = format!("idx_{}_{}", table.to_string(), suffix);
+    let mut stmt = Index::create();
+    stmt.name(name).table(table);
+    for c in cols {
+        stmt.col(Alias::new(*c));
+    }
+    stmt.to_owned()
+}

@@ -1,0 +1,166 @@
+//! Configuration from the environment. Every field is documented in the README; secrets are
+//! never logged (`Debug` hides them).
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+/// The server's configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://…` (default `sqlite://khuyencong.db?mode=rwc`) or `postgres://…`.
+    pub database_url: String,
+    /// `KC_BIND`: the address to listen on (default `127.0.0.1:8080`).
+    pub bind: SocketAddr,
+    /// `KC_JWT_SECRET`: the HS256 secret. Without it, on SQLite, a random one is generated once
+    /// and kept beside the database file; PostgreSQL (several instances) requires it.
+    pub jwt_secret: Option<String>,
+    /// `KC_JWT_PUBLIC_KEY_PEM`: optional public key (RSA or EC, PEM) of an external identity
+    /// provider whose RS256/ES256 tokens are also accepted.
+    pub jwt_public_key_pem: Option<String>,
+    /// `KC_ACCESS_TOKEN_TTL_SECS`: access token lifetime (default 900 = 15 minutes).
+    pub access_token_ttl: Duration,
+    /// `KC_REFRESH_TOKEN_TTL_DAYS`: refresh token lifetime (default 30 days).
+    pub refresh_token_ttl: Duration,
+    /// `KC_MAX_DEPTH`: maximum query depth (default 12).
+    pub max_depth: usize,
+    /// `KC_MAX_COMPLEXITY`: complexity budget; list fields cost their `first` (default 20000).
+    pub max_complexity: usize,
+    /// `KC_LOGIN_ATTEMPTS_PER_MINUTE`: sign-in attempts per username and per address (default 10).
+    pub login_attempts_per_minute: u32,
+    /// `KC_REQUESTS_PER_SECOND`: sustained GraphQL requests per user and per address (default 50,
+    /// bursts of four times as many).
+    pub requests_per_second: u32,
+    /// `KC_REQUEST_TIMEOUT_SECS`: a request running longer is cut (default 30).
+    pub request_timeout: Duration,
+    /// `KC_DB_MAX_CONNECTIONS`: database pool size (default 10).
+    pub db_max_connections: u32,
+    /// `KC_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (behind a load
+    /// balancer only; default false).
+    pub trust_forwarded_for: bool,
+    /// `KC_LOG_FORMAT=json` for JSON logs (default: compact text).
+    pub log_json: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("jwt_public_key_pem", &self.jwt_public_key_pem.is_some())
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("max_depth", &self.max_depth)
+            .field("max_complexity", &self.max_complexity)
+            .field("login_attempts_per_minute", &self.login_attempts_per_minute)
+            .field("requests_per_second", &self.requests_per_second)
+            .field("request_timeout", &self.request_timeout)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .finish()
+    }
+}
+
+/// Hides the password of a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// An invalid environment variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct ConfigError {
+    name: &'static str,
+    reason: String,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://khuyencong.db?mode=rwc".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            jwt_secret: None,
+            jwt_public_key_pem: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            max_depth: 12,
+            max_complexity: 20_000,
+            login_attempts_per_minute: 10,
+            requests_per_second: 50,
+            request_timeout: Duration::from_secs(30),
+            db_max_connections: 10,
+            trust_forwarded_for: false,
+            log_json: false,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the environment, with the defaults above.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            database_url: var("DATABASE_URL").unwrap_or(d.database_url),
+            bind: parsed("KC_BIND", d.bind)?,
+            jwt_secret: var("KC_JWT_SECRET"),
+            jwt_public_key_pem: var("KC_JWT_PUBLIC_KEY_PEM"),
+            access_token_ttl: Duration::from_secs(parsed("KC_ACCESS_TOKEN_TTL_SECS", 900u64)?),
+            refresh_token_ttl: Duration::from_secs(
+                parsed("KC_REFRESH_TOKEN_TTL_DAYS", 30u64)? * 24 * 3600,
+            ),
+            max_depth: parsed("KC_MAX_DEPTH", d.max_depth)?,
+            max_complexity: parsed("KC_MAX_COMPLEXITY", d.max_complexity)?,
+            login_attempts_per_minute: parsed(
+                "KC_LOGIN_ATTEMPTS_PER_MINUTE",
+                d.login_attempts_per_minute,
+            )?,
+            requests_per_second: parsed("KC_REQUESTS_PER_SECOND", d.requests_per_second)?,
+            request_timeout: Duration::from_secs(parsed("KC_REQUEST_TIMEOUT_SECS", 30u64)?),
+            db_max_connections: parsed("KC_DB_MAX_CONNECTIONS", d.db_max_connections)?,
+            trust_forwarded_for: parsed("KC_TRUST_FORWARDED_FOR", false)?,
+            log_json: var("KC_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+        })
+    }
+
+    /// Whether the database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://kc:secret@db:5432/kc"),
+            "postgres://kc:***@db:5432/kc"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,51 @@
+//! Connecting to the database, migrating it, and counting its statements.
+
+pub mod entities;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::{config::Config, error::Result, http::metrics::Metrics};
+
+/// Opens the pool. SQLite files get WAL, a busy timeout and foreign keys; every statement
+/// the server runs is counted in `db_statements_total`.
+pub async fn connect(config: &Config, metrics: &Metrics) -> Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(config.database_url.clone());
+    opts.max_connections(config.db_max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    if config.is_sqlite() {
+        // Keep one connection open so an in-memory database lives as long as the pool.
+        opts.idle_timeout(None::<Duration>)
+            .max_lifetime(None::<Duration>);
+    }
+    let mut db = Database::connect(opts).await?;
+    let counter = metrics.db_statements.clone();
+    let failures = metrics.db_statement_failures.clone();
+    db.set_metric_callback(move |info| {
+        counter.inc();
+        if info.failed {
+            failures.inc();
+        }
+    });
+    Ok(db)
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}

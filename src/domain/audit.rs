@@ -1,0 +1,103 @@
+//! The audit trail: every data-changing mutation writes one event in its own transaction,
+//! with the fields that changed before and after. Password hashes and tokens are never in
+//! it (the models skip them when serialised).
+
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::{db::entities::audit_event, domain::Ctx, error::Result};
+
+/// What an audit event is about.
+pub struct Subject<'a> {
+    /// Entity type, e.g. `Establishment`.
+    pub entity_type: &'a str,
+    /// Its id.
+    pub entity_id: i64,
+    /// Its province, for scoping the trail.
+    pub province_code: Option<&'a str>,
+    /// Its commune, for scoping the trail.
+    pub commune_code: Option<&'a str>,
+}
+
+/// The changed fields of a record as `{field: {before, after}}`.
+pub fn diff<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Value {
+    let to_map = |v: Option<&T>| match v.map(serde_json::to_value) {
+        Some(Ok(Value::Object(m))) => m,
+        _ => Map::new(),
+    };
+    let (b, a) = (to_map(before), to_map(after));
+    let mut out = Map::new();
+    let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    for k in keys {
+        if matches!(k.as_str(), "version" | "updated_at" | "created_at") {
+            continue;
+        }
+        let (bv, av) = (
+            b.get(k).unwrap_or(&Value::Null),
+            a.get(k).unwrap_or(&Value::Null),
+        );
+        if bv != av {
+            out.insert(k.clone(), json!({ "before": bv, "after": av }));
+        }
+    }
+    Value::Object(out)
+}
+
+/// Writes one audit event.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    action: &str,
+    subject: Subject<'_>,
+    changes: Value,
+) -> Result<()> {
+    audit_event::ActiveModel {
+        at: Set(super::now()),
+        actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+        actor_role: Set(ctx.actor.as_ref().map(|a| a.role.as_str().to_owned())),
+        action: Set(action.to_owned()),
+        entity_type: Set(subject.entity_type.to_owned()),
+        entity_id: Set(subject.entity_id),
+        province_code: Set(subject.province_code.map(str::to_owned)),
+        commune_code: Set(subject.commune_code.map(str::to_owned)),
+        changes: Set(changes.to_string()),
+        request_id: Set(ctx.request_id.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct R {
+        name: &'static str,
+        phone: Option<&'static str>,
+        version: i32,
+    }
+
+    #[test]
+    fn only_changed_fields_are_kept() {
+        let b = R {
+            name: "A",
+            phone: None,
+            version: 1,
+        };
+        let a = R {
+            name: "A",
+            phone: Some("0912"),
+            version: 2,
+        };
+        assert_eq!(
+            diff(Some(&b), Some(&a)),
+            json!({ "phone": { "before": null, "after": "0912" } })
+        );
+        let created = diff(None, Some(&a));
+        assert_eq!(created["name"]["after"], "A");
+    }
+}

@@ -1,0 +1,548 @@
+//! Rural industrial establishments (cơ sở công nghiệp nông thôn): registration, updates,
+//! status, and scoped reads.
+
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, TransactionTrait,
+    sea_query::{Expr, LikeExpr},
+};
+
+use crate::{
+    db::entities::{establishment, product},
+    domain::{
+        Ctx, audit, idempotency, now,
+        page::{self, Keyed, Page, PageArgs},
+        scope,
+        validate::{self, Patch},
+    },
+    enums::{EstablishmentKind, EstablishmentStatus, Sector},
+    error::{AppError, Msg, Result},
+    reference::Commune,
+    text,
+};
+
+/// Entity type name in the audit trail and global ids.
+pub const ENTITY: &str = "Establishment";
+
+impl Keyed for establishment::Model {
+    fn key_id(&self) -> i64 {
+        self.id
+    }
+    fn key_updated(&self) -> chrono::DateTime<chrono::Utc> {
+        self.updated_at
+    }
+}
+
+/// Every editable field of an establishment.
+#[derive(Clone, Debug)]
+pub struct EstablishmentData {
+    /// Name.
+    pub name: String,
+    /// Legal form.
+    pub kind: EstablishmentKind,
+    /// Tax code.
+    pub tax_code: Option<String>,
+    /// Commune code.
+    pub commune_code: String,
+    /// Address.
+    pub address: Option<String>,
+    /// In a recognised craft village (làng nghề).
+    pub in_craft_village: bool,
+    /// Sector.
+    pub sector: Sector,
+    /// Main products.
+    pub main_products: Option<String>,
+    /// Employees.
+    pub employee_count: Option<i32>,
+    /// Founding year.
+    pub founded_year: Option<i32>,
+    /// Representative.
+    pub representative: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Latitude.
+    pub latitude: Option<f64>,
+    /// Longitude.
+    pub longitude: Option<f64>,
+    /// Owned by a woman (Decree 235 priority).
+    pub women_owned: bool,
+    /// Owned by an ethnic minority person (Decree 235 priority).
+    pub ethnic_minority_owned: bool,
+}
+
+/// An update: every field optional; nullable fields can be cleared.
+#[derive(Clone, Debug, Default)]
+pub struct EstablishmentPatch {
+    /// Name.
+    pub name: Patch<String>,
+    /// Legal form.
+    pub kind: Patch<EstablishmentKind>,
+    /// Tax code.
+    pub tax_code: Patch<String>,
+    /// Commune code (moving the establishment).
+    pub commune_code: Patch<String>,
+    /// Address.
+    pub address: Patch<String>,
+    /// In a craft village.
+    pub in_craft_village: Patch<bool>,
+    /// Sector.
+    pub sector: Patch<Sector>,
+    /// Main products.
+    pub main_products: Patch<String>,
+    /// Employees.
+    pub employee_count: Patch<i32>,
+    /// Founding year.
+    pub founded_year: Patch<i32>,
+    /// Representative.
+    pub representative: Patch<String>,
+    /// Phone.
+    pub phone: Patch<String>,
+    /// E-mail.
+    pub email: Patch<String>,
+    /// Latitude.
+    pub latitude: Patch<f64>,
+    /// Longitude.
+    pub longitude: Patch<f64>,
+    /// Women-owned.
+    pub women_owned: Patch<bool>,
+    /// Ethnic-minority-owned.
+    pub ethnic_minority_owned: Patch<bool>,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct EstablishmentFilter {
+    /// Province code.
+    pub province_code: Option<String>,
+    /// Commune code.
+    pub commune_code: Option<String>,
+    /// Legal form.
+    pub kind: Option<EstablishmentKind>,
+    /// Sector.
+    pub sector: Option<Sector>,
+    /// Status.
+    pub status: Option<EstablishmentStatus>,
+    /// Text in the name, main products or address (diacritics ignored).
+    pub search: Option<String>,
+    /// Changed at or after; orders the list oldest change first.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl EstablishmentData {
+    fn from_model(m: &establishment::Model) -> Result<Self> {
+        Ok(Self {
+            name: m.name.clone(),
+            kind: EstablishmentKind::from_db(&m.kind)?,
+            tax_code: m.tax_code.clone(),
+            commune_code: m.commune_code.clone(),
+            address: m.address.clone(),
+            in_craft_village: m.in_craft_village,
+            sector: Sector::from_db(&m.sector)?,
+            main_products: m.main_products.clone(),
+            employee_count: m.employee_count,
+            founded_year: m.founded_year,
+            representative: m.representative.clone(),
+            phone: m.phone.clone(),
+            email: m.email.clone(),
+            latitude: m.latitude,
+            longitude: m.longitude,
+            women_owned: m.women_owned,
+            ethnic_minority_owned: m.ethnic_minority_owned,
+        })
+    }
+
+    fn apply(mut self, p: EstablishmentPatch) -> Self {
+        self.name = p.name.apply_required(self.name);
+        self.kind = p.kind.apply_required(self.kind);
+        self.tax_code = p.tax_code.apply(self.tax_code);
+        self.commune_code = p.commune_code.apply_required(self.commune_code);
+        self.address = p.address.apply(self.address);
+        self.in_craft_village = p.in_craft_village.apply_required(self.in_craft_village);
+        self.sector = p.sector.apply_required(self.sector);
+        self.main_products = p.main_products.apply(self.main_products);
+        self.employee_count = p.employee_count.apply(self.employee_count);
+        self.founded_year = p.founded_year.apply(self.founded_year);
+        self.representative = p.representative.apply(self.representative);
+        self.phone = p.phone.apply(self.phone);
+        self.email = p.email.apply(self.email);
+        self.latitude = p.latitude.apply(self.latitude);
+        self.longitude = p.longitude.apply(self.longitude);
+        self.women_owned = p.women_owned.apply_required(self.women_owned);
+        self.ethnic_minority_owned = p
+            .ethnic_minority_owned
+            .apply_required(self.ethnic_minority_owned);
+        self
+    }
+
+    /// Normalises and validates every field; returns the commune.
+    fn validate(mut self, ctx: &Ctx) -> Result<(Self, Commune)> {
+        self.name = validate::required_text("name", &self.name, 300)?;
+        self.tax_code = validate::tax_code(self.tax_code)?;
+        self.address = validate::optional_text("address", self.address, 500)?;
+        self.main_products = validate::optional_text("mainProducts", self.main_products, 1000)?;
+        self.employee_count = validate::count("employeeCount", self.employee_count)?;
+        self.founded_year = validate::founded_year(self.founded_year)?;
+        self.representative = validate::optional_text("representative", self.representative, 200)?;
+        self.phone = validate::phone(self.phone)?;
+        self.email = validate::email(self.email)?;
+        validate::coordinates(self.latitude, self.longitude)?;
+        let commune = ctx
+            .reference
+            .commune(self.commune_code.trim())
+            .cloned()
+            .ok_or_else(|| {
+                AppError::bad_input(
+                    "communeCode",
+                    Msg::new(
+                        format!("There is no commune with code {:?}.", self.commune_code),
+                        format!("Không có xã/phường mã {:?}.", self.commune_code),
+                    ),
+                )
+            })?;
+        self.commune_code = commune.code.clone();
+        Ok((self, commune))
+    }
+
+    fn search_text(&self) -> String {
+        text::search_text(&[
+            Some(&self.name),
+            self.main_products.as_deref(),
+            self.address.as_deref(),
+            self.tax_code.as_deref(),
+        ])
+    }
+
+    fn write_into(self, am: &mut establishment::ActiveModel, commune: &Commune) {
+        am.search_text = Set(self.search_text());
+        am.name = Set(self.name);
+        am.kind = Set(self.kind.as_str().to_owned());
+        am.tax_code = Set(self.tax_code);
+        am.commune_code = Set(commune.code.clone());
+        am.province_code = Set(commune.province_code.clone());
+        am.address = Set(self.address);
+        am.in_craft_village = Set(self.in_craft_village);
+        am.sector = Set(self.sector.as_str().to_owned());
+        am.main_products = Set(self.main_products);
+        am.employee_count = Set(self.employee_count);
+        am.founded_year = Set(self.founded_year);
+        am.representative = Set(self.representative);
+        am.phone = Set(self.phone);
+        am.email = Set(self.email);
+        am.latitude = Set(self.latitude);
+        am.longitude = Set(self.longitude);
+        am.women_owned = Set(self.women_owned);
+        am.ethnic_minority_owned = Set(self.ethnic_minority_owned);
+    }
+}
+
+async fn ensure_tax_code_free(
+    db: &impl ConnectionTrait,
+    tax_code: Option<&str>,
+    except_id: Option<i64>,
+) -> Result<()> {
+    let Some(code) = tax_code else {
+        return Ok(());
+    };
+    let mut q = establishment::Entity::find().filter(establishment::Column::TaxCode.eq(code));
+    if let Some(id) = except_id {
+        q = q.filter(establishment::Column::Id.ne(id));
+    }
+    if q.one(db).await?.is_some() {
+        return Err(AppError {
+            field: Some("taxCode".into()),
+            ..AppError::conflict(Msg::new(
+                format!("An establishment with tax code {code} is already registered."),
+                format!("Đã có cơ sở đăng ký mã số thuế {code}."),
+            ))
+        });
+    }
+    Ok(())
+}
+
+const CREATE_OP: &str = "createEstablishment";
+
+/// Registers an establishment in a commune of the caller's area.
+pub async fn create(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    data: EstablishmentData,
+    idempotency_key: Option<String>,
+) -> Result<establishment::Model> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    idempotency::validate(idempotency_key.as_deref())?;
+    if let Some(key) = &idempotency_key
+        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    {
+        return find_unscoped(db, id).await;
+    }
+    let (data, commune) = data.validate(ctx)?;
+    scope::ensure_commune_in_area(actor, &commune)?;
+    let result = async {
+        let txn = db.begin().await?;
+        ensure_tax_code_free(&txn, data.tax_code.as_deref(), None).await?;
+        let t = now();
+        let mut am = establishment::ActiveModel {
+            status: Set(EstablishmentStatus::Active.as_str().to_owned()),
+            version: Set(1),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        };
+        data.write_into(&mut am, &commune);
+        let model = am.insert(&txn).await?;
+        if let Some(key) = &idempotency_key {
+            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
+        }
+        audit::record(
+            &txn,
+            ctx,
+            "create",
+            subject(&model),
+            audit::diff(None, Some(&model)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, AppError>(model)
+    }
+    .await;
+    match (result, &idempotency_key) {
+        // Two requests raced with one key: the loser returns the winner's record.
+        (Err(e), Some(key)) => match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
+            Ok(Some(id)) => find_unscoped(db, id).await,
+            _ => Err(e),
+        },
+        (r, _) => r,
+    }
+}
+
+fn subject(m: &establishment::Model) -> audit::Subject<'_> {
+    audit::Subject {
+        entity_type: ENTITY,
+        entity_id: m.id,
+        province_code: Some(&m.province_code),
+        commune_code: Some(&m.commune_code),
+    }
+}
+
+async fn find_unscoped(db: &impl ConnectionTrait, id: i64) -> Result<establishment::Model> {
+    establishment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("establishment", "cơ sở")
+}
+
+/// Loads an establishment the caller may see, or `NOT_FOUND`.
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<establishment::Model> {
+    get(db, ctx, id).await?.ok_or_else(not_found)
+}
+
+fn check_version(m: &establishment::Model, expected: i32) -> Result<()> {
+    if m.version != expected {
+        return Err(AppError::stale_version(m.version));
+    }
+    Ok(())
+}
+
+/// Saves `am` only if the row still has `expected` version (optimistic concurrency).
+async fn save_versioned(
+    txn: &impl ConnectionTrait,
+    mut am: establishment::ActiveModel,
+    id: i64,
+    expected: i32,
+) -> Result<establishment::Model> {
+    am.version = Set(expected + 1);
+    am.updated_at = Set(now());
+    let res = establishment::Entity::update_many()
+        .set(am)
+        .filter(establishment::Column::Id.eq(id))
+        .filter(establishment::Column::Version.eq(expected))
+        .exec(txn)
+        .await?;
+    let current = find_unscoped(txn, id).await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::stale_version(current.version));
+    }
+    Ok(current)
+}
+
+/// Updates an establishment; moving it to another commune keeps it inside the area.
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    id: i64,
+    expected_version: i32,
+    patch: EstablishmentPatch,
+) -> Result<establishment::Model> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    let txn = db.begin().await?;
+    let before = find_in_scope(&txn, ctx, id).await?;
+    check_version(&before, expected_version)?;
+    let (data, commune) = EstablishmentData::from_model(&before)?
+        .apply(patch)
+        .validate(ctx)?;
+    if commune.code != before.commune_code {
+        scope::ensure_commune_in_area(actor, &commune)?;
+    }
+    if data.tax_code != before.tax_code {
+        ensure_tax_code_free(&txn, data.tax_code.as_deref(), Some(id)).await?;
+    }
+    let mut am = before.clone().into_active_model();
+    data.write_into(&mut am, &commune);
+    let after = save_versioned(&txn, am, id, expected_version).await?;
+    if after.commune_code != before.commune_code {
+        // Products carry their establishment's place for area filters; they move with it.
+        product::Entity::update_many()
+            .col_expr(
+                product::Column::CommuneCode,
+                Expr::value(after.commune_code.clone()),
+            )
+            .col_expr(
+                product::Column::ProvinceCode,
+                Expr::value(after.province_code.clone()),
+            )
+            .col_expr(product::Column::UpdatedAt, Expr::value(after.updated_at))
+            .filter(product::Column::EstablishmentId.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        subject(&after),
+        audit::diff(Some(&before), Some(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Suspends, closes or reopens an establishment (nothing is ever deleted).
+pub async fn set_status(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    id: i64,
+    expected_version: i32,
+    status: EstablishmentStatus,
+    reason: Option<String>,
+) -> Result<establishment::Model> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    let reason = validate::optional_text("reason", reason, 1000)?;
+    let txn = db.begin().await?;
+    let before = find_in_scope(&txn, ctx, id).await?;
+    check_version(&before, expected_version)?;
+    let mut am = before.clone().into_active_model();
+    am.status = Set(status.as_str().to_owned());
+    am.status_reason = Set(reason);
+    let after = save_versioned(&txn, am, id, expected_version).await?;
+    audit::record(
+        &txn,
+        ctx,
+        "setStatus",
+        subject(&after),
+        audit::diff(Some(&before), Some(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// An establishment the caller may see, or `None`.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<Option<establishment::Model>> {
+    let actor = ctx.actor()?;
+    Ok(establishment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| scope::covers(actor, &m.province_code, Some(&m.commune_code))))
+}
+
+/// Establishments by id, keeping those the caller may see (for DataLoaders).
+pub async fn get_many(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    ids: &[i64],
+) -> Result<Vec<establishment::Model>> {
+    let actor = ctx.actor()?;
+    Ok(establishment::Entity::find()
+        .filter(establishment::Column::Id.is_in(ids.iter().copied()))
+        .filter(scope::area_condition(
+            actor,
+            establishment::Column::ProvinceCode,
+            establishment::Column::CommuneCode,
+        ))
+        .all(db)
+        .await?)
+}
+
+/// A `LIKE … ESCAPE '\'` condition on a folded search column.
+pub fn search_condition<C: ColumnTrait>(col: C, term: &str) -> Condition {
+    Condition::all().add(col.like(LikeExpr::new(text::contains_pattern(term)).escape('\\')))
+}
+
+/// A page of the establishments the caller may see.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    filter: EstablishmentFilter,
+    args: &PageArgs,
+) -> Result<Page<establishment::Entity>> {
+    use establishment::Column as C;
+    let actor = ctx.actor()?;
+    let mut cond = scope::area_condition(actor, C::ProvinceCode, C::CommuneCode);
+    if let Some(p) = filter.province_code {
+        cond = cond.add(C::ProvinceCode.eq(p));
+    }
+    if let Some(c) = filter.commune_code {
+        cond = cond.add(C::CommuneCode.eq(c));
+    }
+    if let Some(k) = filter.kind {
+        cond = cond.add(C::Kind.eq(k.as_str()));
+    }
+    if let Some(s) = filter.sector {
+        cond = cond.add(C::Sector.eq(s.as_str()));
+    }
+    if let Some(s) = filter.status {
+        cond = cond.add(C::Status.eq(s.as_str()));
+    }
+    if let Some(term) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        validate::required_text("search", term, 200)?;
+        cond = cond.add(search_condition(C::SearchText, term));
+    }
+    if let Some(t) = filter.updated_since {
+        cond = cond.add(C::UpdatedAt.gte(t));
+    }
+    let select = establishment::Entity::find().filter(cond);
+    page::fetch(
+        db,
+        select,
+        C::Id,
+        C::UpdatedAt,
+        filter.updated_since.is_some(),
+        args,
+    )
+    .await
+}

@@ -1,0 +1,325 @@
+//! Products of establishments: registered once, nominated in selections, rated in OCOP.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use crate::{
+    db::entities::product,
+    domain::{
+        Ctx, audit,
+        establishment::{find_in_scope as find_establishment, search_condition},
+        idempotency, now,
+        page::{self, Keyed, Page, PageArgs},
+        scope,
+        validate::{self, Patch},
+    },
+    enums::{EstablishmentStatus, OcopProductGroup, SelectionProductGroup},
+    error::{AppError, Msg, Result},
+    text,
+};
+
+/// Entity type name in the audit trail and global ids.
+pub const ENTITY: &str = "Product";
+const CREATE_OP: &str = "createProduct";
+
+impl Keyed for product::Model {
+    fn key_id(&self) -> i64 {
+        self.id
+    }
+    fn key_updated(&self) -> chrono::DateTime<chrono::Utc> {
+        self.updated_at
+    }
+}
+
+/// A new product.
+#[derive(Clone, Debug)]
+pub struct NewProduct {
+    /// The establishment's id.
+    pub establishment_id: i64,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Brand or trademark.
+    pub brand: Option<String>,
+    /// Group in the selection.
+    pub selection_group: Option<SelectionProductGroup>,
+    /// Group in OCOP.
+    pub ocop_group: Option<OcopProductGroup>,
+}
+
+/// An update of a product.
+#[derive(Clone, Debug, Default)]
+pub struct ProductPatch {
+    /// Name.
+    pub name: Patch<String>,
+    /// Description.
+    pub description: Patch<String>,
+    /// Brand.
+    pub brand: Patch<String>,
+    /// Selection group.
+    pub selection_group: Patch<SelectionProductGroup>,
+    /// OCOP group.
+    pub ocop_group: Patch<OcopProductGroup>,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    /// Province code.
+    pub province_code: Option<String>,
+    /// Commune code.
+    pub commune_code: Option<String>,
+    /// Establishment id.
+    pub establishment_id: Option<i64>,
+    /// Text in the name, description or brand.
+    pub search: Option<String>,
+    /// Changed at or after; orders the list oldest change first.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+struct Fields {
+    name: String,
+    description: Option<String>,
+    brand: Option<String>,
+}
+
+fn validated(name: &str, description: Option<String>, brand: Option<String>) -> Result<Fields> {
+    Ok(Fields {
+        name: validate::required_text("name", name, 300)?,
+        description: validate::optional_text("description", description, 5000)?,
+        brand: validate::optional_text("brand", brand, 200)?,
+    })
+}
+
+fn search_text(f: &Fields) -> String {
+    text::search_text(&[Some(&f.name), f.brand.as_deref(), f.description.as_deref()])
+}
+
+fn subject(m: &product::Model) -> audit::Subject<'_> {
+    audit::Subject {
+        entity_type: ENTITY,
+        entity_id: m.id,
+        province_code: Some(&m.province_code),
+        commune_code: Some(&m.commune_code),
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("product", "sản phẩm")
+}
+
+/// Registers a product of an establishment the caller may see.
+pub async fn create(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    input: NewProduct,
+    idempotency_key: Option<String>,
+) -> Result<product::Model> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    idempotency::validate(idempotency_key.as_deref())?;
+    if let Some(key) = &idempotency_key
+        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    {
+        return product::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(not_found);
+    }
+    let fields = validated(&input.name, input.description, input.brand)?;
+    let est = find_establishment(db, ctx, input.establishment_id).await?;
+    if est.status == EstablishmentStatus::Closed.as_str() {
+        return Err(AppError::bad_input(
+            "establishmentId",
+            Msg::new(
+                "The establishment is closed; reopen it before adding products.",
+                "Cơ sở đã đóng cửa; hãy mở lại trước khi thêm sản phẩm.",
+            ),
+        ));
+    }
+    let result = async {
+        let txn = db.begin().await?;
+        let t = now();
+        let model = product::ActiveModel {
+            establishment_id: Set(est.id),
+            commune_code: Set(est.commune_code.clone()),
+            province_code: Set(est.province_code.clone()),
+            search_text: Set(search_text(&fields)),
+            name: Set(fields.name),
+            description: Set(fields.description),
+            brand: Set(fields.brand),
+            selection_group: Set(input.selection_group.map(|g| g.as_str().to_owned())),
+            ocop_group: Set(input.ocop_group.map(|g| g.as_str().to_owned())),
+            version: Set(1),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        if let Some(key) = &idempotency_key {
+            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
+        }
+        audit::record(
+            &txn,
+            ctx,
+            "create",
+            subject(&model),
+            audit::diff(None, Some(&model)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, AppError>(model)
+    }
+    .await;
+    match (result, &idempotency_key) {
+        (Err(e), Some(key)) => match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
+            Ok(Some(id)) => product::Entity::find_by_id(id).one(db).await?.ok_or(e),
+            _ => Err(e),
+        },
+        (r, _) => r,
+    }
+}
+
+/// Updates a product.
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    id: i64,
+    expected_version: i32,
+    patch: ProductPatch,
+) -> Result<product::Model> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    let txn = db.begin().await?;
+    let before = get(&txn, ctx, id).await?.ok_or_else(not_found)?;
+    if before.version != expected_version {
+        return Err(AppError::stale_version(before.version));
+    }
+    let fields = validated(
+        &patch.name.apply_required(before.name.clone()),
+        patch.description.apply(before.description.clone()),
+        patch.brand.apply(before.brand.clone()),
+    )?;
+    let mut am = before.clone().into_active_model();
+    am.search_text = Set(search_text(&fields));
+    am.name = Set(fields.name);
+    am.description = Set(fields.description);
+    am.brand = Set(fields.brand);
+    am.selection_group = Set(patch
+        .selection_group
+        .apply(
+            before
+                .selection_group
+                .as_deref()
+                .and_then(SelectionProductGroup::parse),
+        )
+        .map(|g| g.as_str().to_owned()));
+    am.ocop_group = Set(patch
+        .ocop_group
+        .apply(
+            before
+                .ocop_group
+                .as_deref()
+                .and_then(OcopProductGroup::parse),
+        )
+        .map(|g| g.as_str().to_owned()));
+    am.version = Set(expected_version + 1);
+    am.updated_at = Set(now());
+    let res = product::Entity::update_many()
+        .set(am)
+        .filter(product::Column::Id.eq(id))
+        .filter(product::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    let after = product::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if res.rows_affected == 0 {
+        return Err(AppError::stale_version(after.version));
+    }
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        subject(&after),
+        audit::diff(Some(&before), Some(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A product the caller may see, or `None`.
+pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<product::Model>> {
+    let actor = ctx.actor()?;
+    Ok(product::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| scope::covers(actor, &m.province_code, Some(&m.commune_code))))
+}
+
+/// The products of several establishments, in id order (for DataLoaders).
+pub async fn of_establishments(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    establishment_ids: &[i64],
+) -> Result<Vec<product::Model>> {
+    let actor = ctx.actor()?;
+    Ok(product::Entity::find()
+        .filter(product::Column::EstablishmentId.is_in(establishment_ids.iter().copied()))
+        .filter(scope::area_condition(
+            actor,
+            product::Column::ProvinceCode,
+            product::Column::CommuneCode,
+        ))
+        .order_by_asc(product::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A page of the products the caller may see.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    filter: ProductFilter,
+    args: &PageArgs,
+) -> Result<Page<product::Entity>> {
+    use product::Column as C;
+    let actor = ctx.actor()?;
+    let mut cond = scope::area_condition(actor, C::ProvinceCode, C::CommuneCode);
+    if let Some(p) = filter.province_code {
+        cond = cond.add(C::ProvinceCode.eq(p));
+    }
+    if let Some(c) = filter.commune_code {
+        cond = cond.add(C::CommuneCode.eq(c));
+    }
+    if let Some(e) = filter.establishment_id {
+        cond = cond.add(C::EstablishmentId.eq(e));
+    }
+    if let Some(term) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        validate::required_text("search", term, 200)?;
+        cond = cond.add(search_condition(C::SearchText, term));
+    }
+    if let Some(t) = filter.updated_since {
+        cond = cond.add(C::UpdatedAt.gte(t));
+    }
+    page::fetch(
+        db,
+        product::Entity::find().filter(cond),
+        C::Id,
+        C::UpdatedAt,
+        filter.updated_since.is_some(),
+        args,
+    )
+    .await
+}

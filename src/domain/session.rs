@@ -1,0 +1,232 @@
+//! Signing in and out: access tokens from passwords, refresh tokens that rotate.
+//!
+//! A refresh token works once. Using it again, after it was rotated, means it was stolen or
+//! copied: the whole family of tokens descending from that sign-in is revoked.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    auth::{actor::Actor, jwt::Keys, password},
+    db::entities::{app_user, refresh_token},
+    domain::{Ctx, audit, now},
+    enums::Role,
+    error::{AppError, Msg, Result},
+};
+
+/// What a successful sign-in returns.
+pub struct Session {
+    /// The JWT access token.
+    pub access_token: String,
+    /// The refresh token (shown once; only its hash is stored).
+    pub refresh_token: String,
+    /// When the access token expires.
+    pub expires_at: DateTime<Utc>,
+    /// The user.
+    pub user: app_user::Model,
+}
+
+/// The actor a user row stands for.
+pub fn actor_of(u: &app_user::Model) -> Result<Actor> {
+    Ok(Actor {
+        user_id: u.id,
+        role: Role::from_db(&u.role)?,
+        province_code: u.province_code.clone(),
+        commune_code: u.commune_code.clone(),
+        is_admin: u.is_admin,
+        read_only: u.read_only,
+    })
+}
+
+fn bad_credentials() -> AppError {
+    AppError::new(
+        crate::error::Code::Unauthenticated,
+        Msg::new(
+            "Wrong username or password, or the account is disabled.",
+            "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đã bị khóa.",
+        ),
+    )
+}
+
+fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn issue(
+    db: &impl ConnectionTrait,
+    keys: &Keys,
+    refresh_ttl: std::time::Duration,
+    user: app_user::Model,
+    family_id: String,
+) -> Result<Session> {
+    let (access_token, expires_at) = keys.issue(&actor_of(&user)?)?;
+    let refresh = new_token();
+    let t = now();
+    refresh_token::ActiveModel {
+        user_id: Set(user.id),
+        family_id: Set(family_id),
+        token_hash: Set(hash_token(&refresh)),
+        expires_at: Set(t + chrono::Duration::from_std(refresh_ttl).map_err(AppError::internal)?),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(t),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(Session {
+        access_token,
+        refresh_token: refresh,
+        expires_at,
+        user,
+    })
+}
+
+/// Signs in with a username and password.
+pub async fn login(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    keys: &Keys,
+    refresh_ttl: std::time::Duration,
+    username: &str,
+    password_text: String,
+) -> Result<Session> {
+    let username = username.trim().to_lowercase();
+    if username.len() > 64 || password_text.len() > 1024 {
+        return Err(bad_credentials());
+    }
+    let user = app_user::Entity::find()
+        .filter(app_user::Column::Username.eq(username))
+        .one(db)
+        .await?;
+    let Some(user) = user else {
+        // Spend the same time as a wrong password, so usernames cannot be probed.
+        let _ = password::verify(password_text, password::dummy_hash().await?).await?;
+        return Err(bad_credentials());
+    };
+    if !password::verify(password_text, user.password_hash.clone()).await? || !user.active {
+        return Err(bad_credentials());
+    }
+    let txn = db.begin().await?;
+    let session = issue(
+        &txn,
+        keys,
+        refresh_ttl,
+        user,
+        uuid::Uuid::new_v4().to_string(),
+    )
+    .await?;
+    let ctx = Ctx {
+        actor: Some(actor_of(&session.user)?),
+        ..ctx.clone()
+    };
+    audit::record(
+        &txn,
+        &ctx,
+        "login",
+        audit::Subject {
+            entity_type: crate::domain::user::ENTITY,
+            entity_id: session.user.id,
+            province_code: session.user.province_code.as_deref(),
+            commune_code: session.user.commune_code.as_deref(),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+async fn revoke_family(db: &impl ConnectionTrait, family_id: &str) -> Result<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Some(now())))
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Exchanges a refresh token for a new pair; the old one dies.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    refresh_ttl: std::time::Duration,
+    token: &str,
+) -> Result<Session> {
+    let txn = db.begin().await?;
+    let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
+        .one(&txn)
+        .await?
+    else {
+        return Err(AppError::unauthenticated());
+    };
+    if row.revoked_at.is_some() {
+        return Err(AppError::unauthenticated());
+    }
+    if row.used_at.is_some() {
+        tracing::warn!(
+            user.id = row.user_id,
+            "refresh token reused; revoking its family"
+        );
+        revoke_family(&txn, &row.family_id).await?;
+        txn.commit().await?;
+        return Err(AppError::unauthenticated());
+    }
+    if row.expires_at < Utc::now() {
+        return Err(AppError::unauthenticated());
+    }
+    // Mark used only if still unused: of two racing refreshes, exactly one wins.
+    let marked = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(Some(now())))
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if marked.rows_affected != 1 {
+        return Err(AppError::unauthenticated());
+    }
+    let user = app_user::Entity::find_by_id(row.user_id)
+        .one(&txn)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(AppError::unauthenticated)?;
+    let session = issue(&txn, keys, refresh_ttl, user, row.family_id).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// Ends the sign-in a refresh token belongs to; `false` when the token is unknown.
+pub async fn logout(db: &DatabaseConnection, token: &str) -> Result<bool> {
+    let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    revoke_family(db, &row.family_id).await?;
+    Ok(true)
+}
+
+/// The signed-in user's own record.
+pub async fn me(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Option<app_user::Model>> {
+    let Some(actor) = &ctx.actor else {
+        return Ok(None);
+    };
+    Ok(app_user::Entity::find_by_id(actor.user_id).one(db).await?)
+}

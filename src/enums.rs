@@ -1,0 +1,179 @@
+//! Domain enumerations stored as text, with their wire names.
+//!
+//! The GraphQL layer mirrors each one with `#[graphql(remote = …)]`, so the names are written
+//! once here and converted without hand-written matches.
+
+/// Declares a unit enum with `as_str`, `parse` and `ALL`, stored in the database as its name.
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $($(#[$vm])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            /// Parses the stored name.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Parses a stored name, treating an unknown one as corrupt data.
+            pub fn from_db(s: &str) -> crate::error::Result<Self> {
+                Self::parse(s).ok_or_else(|| {
+                    crate::error::AppError::internal(format!(
+                        "unknown {} value {:?} in the database", stringify!($name), s
+                    ))
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// The role of a user (SPEC §1).
+    Role {
+        /// Economic officer of a commune or ward.
+        Commune => "COMMUNE",
+        /// Officer of a provincial Department of Industry and Trade.
+        Province => "PROVINCE",
+        /// Officer of the Ministry.
+        National => "NATIONAL",
+    }
+);
+
+text_enum!(
+    /// Region of the regional selection (Circular 26/2014/TT-BCT).
+    Region {
+        /// Miền Bắc.
+        North => "NORTH",
+        /// Miền Trung – Tây Nguyên.
+        CentralHighlands => "CENTRAL_HIGHLANDS",
+        /// Miền Nam.
+        South => "SOUTH",
+    }
+);
+
+text_enum!(
+    /// Kind of provincial unit.
+    ProvinceKind {
+        /// Tỉnh.
+        Province => "PROVINCE",
+        /// Thành phố trực thuộc trung ương.
+        CentralCity => "CENTRAL_CITY",
+    }
+);
+
+text_enum!(
+    /// Kind of commune-level unit.
+    CommuneKind {
+        /// Xã.
+        Commune => "COMMUNE",
+        /// Phường.
+        Ward => "WARD",
+        /// Đặc khu.
+        SpecialZone => "SPECIAL_ZONE",
+    }
+);
+
+text_enum!(
+    /// Legal form of an establishment.
+    EstablishmentKind {
+        /// Small or medium enterprise.
+        Sme => "SME",
+        /// Large enterprise (not eligible for support).
+        LargeEnterprise => "LARGE_ENTERPRISE",
+        /// Hợp tác xã.
+        Cooperative => "COOPERATIVE",
+        /// Liên hiệp hợp tác xã.
+        CooperativeUnion => "COOPERATIVE_UNION",
+        /// Tổ hợp tác.
+        CooperativeGroup => "COOPERATIVE_GROUP",
+        /// Hộ kinh doanh.
+        BusinessHousehold => "BUSINESS_HOUSEHOLD",
+        /// Nghệ nhân.
+        Artisan => "ARTISAN",
+    }
+);
+
+text_enum!(
+    /// Sector of an establishment.
+    Sector {
+        /// Agro-forestry-fishery processing and food.
+        AgroForestryFisheryFood => "AGRO_FORESTRY_FISHERY_FOOD",
+        /// Consumer goods.
+        ConsumerGoods => "CONSUMER_GOODS",
+        /// Handicrafts.
+        Handicraft => "HANDICRAFT",
+        /// Wood and furniture.
+        WoodFurniture => "WOOD_FURNITURE",
+        /// Textiles and garments.
+        TextileGarment => "TEXTILE_GARMENT",
+        /// Mechanical and electrical.
+        MechanicalElectrical => "MECHANICAL_ELECTRICAL",
+        /// Building materials.
+        BuildingMaterials => "BUILDING_MATERIALS",
+        /// Chemicals for agriculture.
+        AgriculturalChemicals => "AGRICULTURAL_CHEMICALS",
+        /// Herbal products.
+        Herbal => "HERBAL",
+        /// Other.
+        Other => "OTHER",
+    }
+);
+
+text_enum!(
+    /// Status of an establishment; establishments close, they are never deleted.
+    EstablishmentStatus {
+        /// Operating.
+        Active => "ACTIVE",
+        /// Temporarily suspended.
+        Suspended => "SUSPENDED",
+        /// Closed.
+        Closed => "CLOSED",
+    }
+);
+
+text_enum!(
+    /// The four product groups of the selection (Circular 26/2014/TT-BCT).
+    SelectionProductGroup {
+        /// Thủ công mỹ nghệ.
+        Handicraft => "HANDICRAFT",
+        /// Chế biến nông, lâm, thủy sản.
+        ProcessedAgroForestryFisheryFood => "PROCESSED_AGRO_FORESTRY_FISHERY_FOOD",
+        /// Máy móc, thiết bị, dụng cụ.
+        MachineryEquipmentTools => "MACHINERY_EQUIPMENT_TOOLS",
+        /// Khác.
+        Other => "OTHER",
+    }
+);
+
+text_enum!(
+    /// The six OCOP product groups (Decision 148/QĐ-TTg).
+    OcopProductGroup {
+        /// Thực phẩm.
+        Food => "FOOD",
+        /// Đồ uống.
+        Beverage => "BEVERAGE",
+        /// Thảo dược.
+        Herbal => "HERBAL",
+        /// Vải, may mặc, thủ công mỹ nghệ.
+        HandicraftTextile => "HANDICRAFT_TEXTILE",
+        /// Sinh vật cảnh.
+        Ornamental => "ORNAMENTAL",
+        /// Dịch vụ du lịch cộng đồng.
+        RuralTourismService => "RURAL_TOURISM_SERVICE",
+    }
+);

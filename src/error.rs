@@ -1,0 +1,274 @@
+//! The one error type of the application and its stable codes.
+//!
+//! Every failure a client can see is an [`AppError`] with a [`Code`] that never changes
+//! (`extensions.code` in GraphQL) and a message in English and Vietnamese. Internal causes
+//! are kept for the log and never reach the client.
+
+use std::fmt;
+
+use sea_orm::{DbErr, SqlErr};
+
+/// A text in the two languages of the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg {
+    /// English (the default).
+    pub en: String,
+    /// Vietnamese.
+    pub vi: String,
+}
+
+impl Msg {
+    /// A message from its English and Vietnamese texts.
+    pub fn new(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Self {
+            en: en.into(),
+            vi: vi.into(),
+        }
+    }
+
+    /// The text in the requested language.
+    pub fn in_lang(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Vi => &self.vi,
+        }
+    }
+}
+
+/// The language of a response, from `Accept-Language`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    /// English, the default.
+    #[default]
+    En,
+    /// Vietnamese (tiếng Việt).
+    Vi,
+}
+
+impl Lang {
+    /// Picks Vietnamese when the header's first language is `vi`, English otherwise.
+    pub fn from_accept_language(header: Option<&str>) -> Self {
+        let first = header
+            .and_then(|h| h.split(',').next())
+            .map(|t| t.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if first.starts_with("vi") {
+            Lang::Vi
+        } else {
+            Lang::En
+        }
+    }
+}
+
+/// The stable error codes of SPEC §7, sent as `extensions.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    /// No, expired or bad token where one is needed.
+    Unauthenticated,
+    /// The role or area may not do this.
+    Forbidden,
+    /// The record does not exist for the caller.
+    NotFound,
+    /// An input failed validation; `extensions.field` names it.
+    BadUserInput,
+    /// Stale version, duplicate key.
+    Conflict,
+    /// A state change the workflow does not allow.
+    InvalidTransition,
+    /// An allocation beyond a funding source's remaining amount.
+    BudgetExceeded,
+    /// A beneficiary the decree does not allow.
+    NotEligible,
+    /// Too many requests.
+    RateLimited,
+    /// Query depth or complexity over the limit.
+    QueryTooComplex,
+    /// Anything unexpected; details are only in the log.
+    Internal,
+}
+
+impl Code {
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::NotFound => "NOT_FOUND",
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::Conflict => "CONFLICT",
+            Code::InvalidTransition => "INVALID_TRANSITION",
+            Code::BudgetExceeded => "BUDGET_EXCEEDED",
+            Code::NotEligible => "NOT_ELIGIBLE",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Code::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error a request can end with.
+#[derive(Debug)]
+pub struct AppError {
+    /// The stable code.
+    pub code: Code,
+    /// What the person can act on.
+    pub msg: Msg,
+    /// The input field at fault, for `BAD_USER_INPUT`.
+    pub field: Option<String>,
+    /// The internal cause, logged and never shown.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// The result type of the application.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+impl AppError {
+    /// An error with a code and message.
+    pub fn new(code: Code, msg: Msg) -> Self {
+        Self {
+            code,
+            msg,
+            field: None,
+            source: None,
+        }
+    }
+
+    /// `UNAUTHENTICATED`.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            Code::Unauthenticated,
+            Msg::new(
+                "Sign in first: the access token is missing, expired or invalid.",
+                "Vui lòng đăng nhập: mã truy cập bị thiếu, đã hết hạn hoặc không hợp lệ.",
+            ),
+        )
+    }
+
+    /// `FORBIDDEN` with a reason.
+    pub fn forbidden(msg: Msg) -> Self {
+        Self::new(Code::Forbidden, msg)
+    }
+
+    /// `FORBIDDEN` for a read-only account.
+    pub fn read_only() -> Self {
+        Self::forbidden(Msg::new(
+            "This account is read-only and cannot change data.",
+            "Tài khoản này chỉ được xem, không được thay đổi dữ liệu.",
+        ))
+    }
+
+    /// `NOT_FOUND` for a kind of record (`what` in English and Vietnamese).
+    pub fn not_found(what_en: &str, what_vi: &str) -> Self {
+        Self::new(
+            Code::NotFound,
+            Msg::new(
+                format!("The {what_en} does not exist or is outside your area."),
+                format!("Không tìm thấy {what_vi} hoặc {what_vi} nằm ngoài địa bàn của bạn."),
+            ),
+        )
+    }
+
+    /// `BAD_USER_INPUT` naming the input field.
+    pub fn bad_input(field: &str, msg: Msg) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new(Code::BadUserInput, msg)
+        }
+    }
+
+    /// `CONFLICT`.
+    pub fn conflict(msg: Msg) -> Self {
+        Self::new(Code::Conflict, msg)
+    }
+
+    /// `CONFLICT` for a stale `expectedVersion`.
+    pub fn stale_version(current: i32) -> Self {
+        Self::conflict(Msg::new(
+            format!(
+                "The record was changed by someone else (now version {current}); reload it and try again."
+            ),
+            format!(
+                "Bản ghi đã được người khác thay đổi (nay là phiên bản {current}); hãy tải lại rồi thử lại."
+            ),
+        ))
+    }
+
+    /// `INVALID_TRANSITION`.
+    pub fn invalid_transition(msg: Msg) -> Self {
+        Self::new(Code::InvalidTransition, msg)
+    }
+
+    /// `RATE_LIMITED`.
+    pub fn rate_limited() -> Self {
+        Self::new(
+            Code::RateLimited,
+            Msg::new(
+                "Too many requests; wait a moment and try again.",
+                "Quá nhiều yêu cầu; vui lòng đợi một lát rồi thử lại.",
+            ),
+        )
+    }
+
+    /// `INTERNAL` with its cause kept for the log.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(
+                Code::Internal,
+                Msg::new(
+                    "Internal error; the administrators have been notified by the log.",
+                    "Lỗi hệ thống; quản trị viên sẽ xem nhật ký.",
+                ),
+            )
+        }
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.msg.en)?;
+        if let Some(src) = &self.source {
+            write!(f, " ({src})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        // A unique index is the last word on duplicates, also under races.
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            return Self {
+                source: Some(Box::new(err)),
+                ..Self::conflict(Msg::new(
+                    "A record with the same unique value already exists.",
+                    "Đã có bản ghi trùng giá trị duy nhất này.",
+                ))
+            };
+        }
+        Self::internal(err)
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_is_chosen_only_when_first() {
+        assert_eq!(Lang::from_accept_language(Some("vi-VN,vi;q=0.9")), Lang::Vi);
+        assert_eq!(Lang::from_accept_language(Some("en-US,vi;q=0.5")), Lang::En);
+        assert_eq!(Lang::from_accept_language(None), Lang::En);
+    }
+}

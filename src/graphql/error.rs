@@ -1,0 +1,95 @@
+//! The one place an [`AppError`] becomes a GraphQL error: `extensions.code`, `extensions.field`,
+//! and the message in the caller's language. Internal causes are logged here, once.
+
+use async_graphql::{ErrorExtensionValues, Response, ServerError, Value};
+
+use crate::error::{AppError, Code, Lang};
+
+/// Extension key carrying the Vietnamese text until [`localize`] picks the language.
+const VI_KEY: &str = "__vi";
+
+impl From<AppError> for async_graphql::Error {
+    fn from(e: AppError) -> Self {
+        if e.code == Code::Internal {
+            match &e.source {
+                Some(src) => tracing::error!(error = %src, "internal error"),
+                None => tracing::error!("internal error without a cause"),
+            }
+        }
+        let mut ext = ErrorExtensionValues::default();
+        ext.set("code", e.code.as_str());
+        if let Some(f) = &e.field {
+            ext.set("field", f.as_str());
+        }
+        ext.set(VI_KEY, e.msg.vi.as_str());
+        async_graphql::Error {
+            message: e.msg.en,
+            source: None,
+            extensions: Some(ext),
+        }
+    }
+}
+
+fn limit_error_code(message: &str) -> Option<Code> {
+    match message {
+        "Query is too complex." | "Query is nested too deep." => Some(Code::QueryTooComplex),
+        _ => None,
+    }
+}
+
+fn set_code(e: &mut ServerError, code: Code, vi: &str) {
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    ext.set("code", code.as_str());
+    ext.set(VI_KEY, vi);
+}
+
+/// Gives every error of a response a stable code and the message in `lang`: limit errors
+/// become `QUERY_TOO_COMPLEX`, parse and validation errors `BAD_USER_INPUT`.
+pub fn localize(mut resp: Response, lang: Lang) -> Response {
+    for e in &mut resp.errors {
+        let has_code = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
+        if !has_code {
+            match limit_error_code(&e.message) {
+                Some(code) => set_code(
+                    e,
+                    code,
+                    "Truy vấn quá phức tạp hoặc lồng quá sâu; hãy chia nhỏ truy vấn.",
+                ),
+                None => set_code(
+                    e,
+                    Code::BadUserInput,
+                    "Truy vấn GraphQL không hợp lệ (xem thông báo tiếng Anh để biết chi tiết).",
+                ),
+            }
+        }
+        if let Some(ext) = &mut e.extensions {
+            let vi = ext.get(VI_KEY).cloned();
+            ext.unset(VI_KEY);
+            if let (Lang::Vi, Some(Value::String(vi))) = (lang, vi) {
+                e.message = vi;
+            }
+        }
+    }
+    resp
+}
+
+/// The codes of a response's errors, for metrics.
+pub fn codes(resp: &Response) -> Vec<String> {
+    resp.errors
+        .iter()
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A response that carries one error and no data (errors before execution).
+pub fn error_response(err: AppError, lang: Lang) -> Response {
+    let gql: async_graphql::Error = err.into();
+    let server = gql.into_server_error(async_graphql::Pos::default());
+    localize(Response::from_errors(vec![server]), lang)
+}

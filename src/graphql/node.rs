@@ -1,0 +1,51 @@
+//! `node(id)`: any record by its global id, within the caller's scope.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use crate::{
+    domain,
+    graphql::{
+        context::ContextExt, establishment::Establishment, ids, product::Product, user::User,
+    },
+};
+
+/// Anything with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
+pub enum Node {
+    /// A user.
+    User(User),
+    /// An establishment.
+    Establishment(Establishment),
+    /// A product.
+    Product(Product),
+}
+
+/// The `node` query.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any record by its global id; null when it does not exist for the caller.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let dctx = ctx.dctx()?;
+        dctx.actor()?;
+        let db = ctx.db()?;
+        let Some((kind, n)) = ids::parse(&id) else {
+            return Ok(None);
+        };
+        Ok(match kind.as_str() {
+            domain::establishment::ENTITY => domain::establishment::get(db, dctx, n)
+                .await?
+                .map(|m| Node::Establishment(Establishment(m))),
+            domain::product::ENTITY => domain::product::get(db, dctx, n)
+                .await?
+                .map(|m| Node::Product(Product(m))),
+            domain::user::ENTITY => domain::user::get(db, dctx, n)
+                .await?
+                .map(|m| Node::User(User(m))),
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! `POST /graphql`: the bearer token becomes an [`Actor`] here, once. No token is anonymous;
+//! a bad, expired or tampered token is `UNAUTHENTICATED`, never silently anonymous.
+
+use std::{net::SocketAddr, time::Instant};
+
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    auth::actor::Actor,
+    domain::Ctx,
+    error::{AppError, Code, Lang},
+    graphql::{
+        context::RequestData,
+        error::{codes, error_response, localize},
+        loaders::Loaders,
+    },
+    http::HttpState,
+};
+
+fn bearer(headers: &HeaderMap) -> Option<Result<&str, AppError>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    let parsed = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then_some(token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or_else(AppError::unauthenticated);
+    Some(parsed)
+}
+
+fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_forwarded: bool) -> String {
+    if trust_forwarded
+        && let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    {
+        return first.to_owned();
+    }
+    peer.ip().to_string()
+}
+
+/// A bounded label for metrics: the operation name if it is a plain identifier.
+fn operation_label(name: Option<&str>) -> String {
+    match name {
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= 64
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            n.to_owned()
+        }
+        Some(_) => "other".into(),
+        None => "anonymous".into(),
+    }
+}
+
+fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
+    match bearer(headers) {
+        None => Ok(None),
+        Some(Err(e)) => Err(e),
+        Some(Ok(token)) => state.app.keys.verify(token).map(Some),
+    }
+}
+
+/// Executes one GraphQL request.
+pub async fn graphql(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> Response {
+    let started = Instant::now();
+    let app = &state.app;
+    let lang = Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let ip = client_ip(&headers, peer, app.config.trust_forwarded_for);
+    let req = req.into_inner();
+    let op = operation_label(req.operation_name.as_deref());
+
+    let finish = |resp: async_graphql::Response, status: StatusCode| {
+        let m = &app.metrics;
+        for code in codes(&resp) {
+            m.graphql_errors.with_label_values(&[code.as_str()]).inc();
+        }
+        m.http_requests
+            .with_label_values(&[op.as_str(), status.as_str()])
+            .inc();
+        m.http_latency
+            .with_label_values(&[op.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+        let mut r = GraphQLResponse::from(resp).into_response();
+        *r.status_mut() = status;
+        r
+    };
+
+    let actor = match authenticate(&state, &headers) {
+        Ok(a) => a,
+        Err(e) => return finish(error_response(e, lang), StatusCode::OK),
+    };
+    let mut keys = vec![format!("ip:{ip}")];
+    if let Some(a) = &actor {
+        keys.push(format!("user:{}", a.user_id));
+    }
+    if let Some(e) = keys
+        .iter()
+        .find_map(|k| app.limiters.check_request(k).err())
+    {
+        debug_assert_eq!(e.code, Code::RateLimited);
+        return finish(error_response(e, lang), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    let ctx = Ctx {
+        actor,
+        request_id,
+        reference: app.reference.clone(),
+    };
+    let loaders = Loaders::new(&app.db, &ctx);
+    let req = req.data(RequestData {
+        ctx,
+        lang,
+        client_ip: ip,
+        loaders,
+    });
+    let resp = localize(state.schema.execute(req).await, lang);
+    finish(resp, StatusCode::OK)
+}

@@ -1,0 +1,25 @@
+//! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
+
+pub mod graphiql;
+pub mod graphql;
+pub mod health;
+pub mod metrics;
+
+use axum::extract::FromRef;
+
+use crate::{graphql::AppSchema, state::AppState};
+
+/// The router's state: the application and its schema.
+#[derive(Clone)]
+pub struct HttpState {
+    /// The application state.
+    pub app: AppState,
+    /// The GraphQL schema.
+    pub schema: AppSchema,
+}
+
+impl FromRef<HttpState> for AppState {
+    fn from_ref(s: &HttpState) -> Self {
+        s.app.clone()
+    }
+}

@@ -1,0 +1,21 @@
+//! khuyencong: the GraphQL API server of Vietnam's industrial-promotion (khuyến công) offices.
+//!
+//! A request walks one way: `http` → `graphql` → `domain` → `db`. The domain holds the rules
+//! and the area scoping of SPEC §1; GraphQL resolvers are thin; `db` has the sea-orm entities
+//! and `migration` (a sibling crate) the schema.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod enums;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod reference;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod text;

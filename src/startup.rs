@@ -1,0 +1,166 @@
+//! Building and running the application: `Application::build(config)` binds (port 0 in
+//! tests), `port()` tells where, `run_until_stopped()` serves until SIGINT/SIGTERM.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, StatusCode},
+    response::Redirect,
+    routing::get,
+};
+use tokio::net::TcpListener;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth::jwt::{Keys, secret_for},
+    config::Config,
+    db,
+    error::{AppError, Result},
+    graphql::build_schema,
+    http::{self, HttpState, metrics::Metrics},
+    reference::{self, Reference},
+    state::{AppState, Limiters},
+};
+
+/// The largest request body accepted (SPEC §8).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Connects, migrates, loads the reference data and builds the state.
+pub async fn prepare(config: Config) -> Result<AppState> {
+    let metrics = Metrics::new();
+    let db = db::connect(&config, &metrics).await?;
+    db::migrate(&db).await?;
+    reference::seed(&db).await?;
+    let reference = Reference::load(&db).await?;
+    let secret = secret_for(config.jwt_secret.as_deref(), &config.database_url)?;
+    let keys = Keys::new(
+        &secret,
+        config.jwt_public_key_pem.as_deref(),
+        config.access_token_ttl,
+    )?;
+    Ok(AppState {
+        db,
+        limiters: Arc::new(Limiters::new(&config)),
+        config: Arc::new(config),
+        keys: Arc::new(keys),
+        reference: Arc::new(reference),
+        metrics,
+    })
+}
+
+/// The router over a prepared state.
+pub fn router(state: AppState) -> Router {
+    let schema = build_schema(state.clone(), &state.config);
+    let timeout = state.config.request_timeout;
+    let request_id = HeaderName::from_static("x-request-id");
+    let http_state = HttpState { app: state, schema };
+    Router::new()
+        .route(
+            "/graphql",
+            get(http::graphiql::page).post(http::graphql::graphql),
+        )
+        .route("/graphql/assets/{file}", get(http::graphiql::asset))
+        .route("/healthz", get(http::health::healthz))
+        .route("/readyz", get(http::health::readyz))
+        .route("/metrics", get(http::metrics::metrics))
+        .route("/", get(|| async { Redirect::temporary("/graphql") }))
+        .with_state(http_state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the state and binds the configured address.
+    pub async fn build(config: Config) -> Result<Self> {
+        let bind = config.bind;
+        let state = prepare(config).await?;
+        Self::with_state(state, bind).await
+    }
+
+    /// Binds an already prepared state (after loading demo data, say).
+    pub async fn with_state(state: AppState, bind: SocketAddr) -> Result<Self> {
+        let listener = TcpListener::bind(bind).await.map_err(AppError::internal)?;
+        Ok(Self {
+            router: router(state.clone()),
+            listener,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The state, for tests and the CLI.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, finishing requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let limiters = self.state.limiters.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiters.shrink();
+            }
+        });
+        let result = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+        sweeper.abort();
+        self.state.db.clone().close().await.ok();
+        result
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
