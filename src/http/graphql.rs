@@ -67,6 +67,36 @@ fn operation_label(name: Option<&str>) -> String {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_read_from_the_document() {
+        assert_eq!(named_operation("query Mine { me { id } }"), Some("Mine"));
+        assert_eq!(named_operation("# x\n mutation Save($a: Int) { x }"), Some("Save"));
+        assert_eq!(named_operation("{ me { id } }"), None);
+        assert_eq!(named_operation("query { me { id } }"), None);
+    }
+}
+
+/// The name of the first operation of a document (`query Mine { … }` → `Mine`), read
+/// without a full parse: only for the metrics label.
+fn named_operation(query: &str) -> Option<&str> {
+    let mut rest = query.trim_start();
+    while let Some(comment) = rest.strip_prefix('#') {
+        rest = comment.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+    }
+    let rest = ["query", "mutation", "subscription"]
+        .iter()
+        .find_map(|kw| rest.strip_prefix(kw))?;
+    let rest = rest.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
 fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
     match bearer(headers) {
         None => Ok(None),
@@ -95,7 +125,11 @@ pub async fn graphql(
         .map(str::to_owned);
     let ip = client_ip(&headers, peer, app.config.trust_forwarded_for);
     let req = req.into_inner();
-    let op = operation_label(req.operation_name.as_deref());
+    let op = operation_label(
+        req.operation_name
+            .as_deref()
+            .or_else(|| named_operation(&req.query)),
+    );
 
     let finish = |resp: async_graphql::Response, status: StatusCode| {
         let m = &app.metrics;
