@@ -28,8 +28,19 @@ const PRODUCTS_CSV: &str = include_str!("../data/demo/products.csv");
 /// The password of every demo user.
 pub const PASSWORD: &str = "khuyencong-demo";
 
-/// Demo users: username, display name, role, province, commune, admin, read-only.
-pub const USERS: &[(&str, &str, Role, Option<&str>, Option<&str>, bool, bool)] = &[
+/// A demo user: username, display name, role, province, commune, admin, read-only.
+pub type DemoUser = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<&'static str>,
+    Option<&'static str>,
+    bool,
+    bool,
+);
+
+/// The demo users, one or more per role.
+pub const USERS: &[DemoUser] = &[
     (
         "national.admin",
         "Cục Công Thương địa phương (quản trị)",

@@ -32,7 +32,7 @@ pub(crate) fn index<T: IntoIden>(
     cols: &[&'static str],
 ) -> IndexCreateStatement {
     let table = table.into_iden();
-    let name = format!("idx_{}_{}", table.to_string(), suffix);
+    let name = format!("idx_{table}_{suffix}");
     let mut stmt = Index::create();
     stmt.name(name).table(table);
     for c in cols {

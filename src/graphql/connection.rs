@@ -47,7 +47,7 @@ macro_rules! connection {
                         .collect(),
                     has_next: page.has_next,
                     has_previous: page.has_previous,
-                    total: $crate::graphql::connection::Total::Query(page.count_query),
+                    total: $crate::graphql::connection::Total::Query(Box::new(page.count_query)),
                 }
             }
 
@@ -128,7 +128,8 @@ macro_rules! connection {
                     $crate::graphql::connection::Total::Known(n) => *n,
                     $crate::graphql::connection::Total::Query(q) => {
                         use sea_orm::PaginatorTrait;
-                        q.clone()
+                        (**q)
+                            .clone()
                             .count(ctx.db()?)
                             .await
                             .map_err($crate::error::AppError::from)?
@@ -156,5 +157,5 @@ pub enum Total<E: sea_orm::EntityTrait> {
     /// Already counted.
     Known(u64),
     /// Counted on demand with this query.
-    Query(sea_orm::Select<E>),
+    Query(Box<sea_orm::Select<E>>),
 }

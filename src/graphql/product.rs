@@ -160,11 +160,11 @@ impl ProductQuery {
     ) -> async_graphql::Result<ProductConnection> {
         let args = PageArgs::new(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
-        let establishment_id = match &f.establishment_id {
-            // An id that is not an establishment's matches nothing.
-            Some(id) => Some(ids::decode(domain::establishment::ENTITY, id).unwrap_or(-1)),
-            None => None,
-        };
+        // An id that is not an establishment's matches nothing.
+        let establishment_id = f
+            .establishment_id
+            .as_ref()
+            .map(|id| ids::decode(domain::establishment::ENTITY, id).unwrap_or(-1));
         let page = domain::product::list(
             ctx.db()?,
             ctx.dctx()?,

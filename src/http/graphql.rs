@@ -67,25 +67,16 @@ fn operation_label(name: Option<&str>) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operation_names_are_read_from_the_document() {
-        assert_eq!(named_operation("query Mine { me { id } }"), Some("Mine"));
-        assert_eq!(named_operation("# x\n mutation Save($a: Int) { x }"), Some("Save"));
-        assert_eq!(named_operation("{ me { id } }"), None);
-        assert_eq!(named_operation("query { me { id } }"), None);
-    }
-}
-
 /// The name of the first operation of a document (`query Mine { … }` → `Mine`), read
 /// without a full parse: only for the metrics label.
 fn named_operation(query: &str) -> Option<&str> {
     let mut rest = query.trim_start();
     while let Some(comment) = rest.strip_prefix('#') {
-        rest = comment.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+        rest = comment
+            .split_once('\n')
+            .map(|(_, r)| r)
+            .unwrap_or("")
+            .trim_start();
     }
     let rest = ["query", "mutation", "subscription"]
         .iter()
@@ -177,4 +168,20 @@ pub async fn graphql(
     });
     let resp = localize(state.schema.execute(req).await, lang);
     finish(resp, StatusCode::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_read_from_the_document() {
+        assert_eq!(named_operation("query Mine { me { id } }"), Some("Mine"));
+        assert_eq!(
+            named_operation("# x\n mutation Save($a: Int) { x }"),
+            Some("Save")
+        );
+        assert_eq!(named_operation("{ me { id } }"), None);
+        assert_eq!(named_operation("query { me { id } }"), None);
+    }
 }

@@ -73,12 +73,20 @@ async fn metrics_count_requests_errors_and_statements() {
     let app = spawn_app().await;
     let before = app.metric("db_statements_total").await;
     let body = app
-        .gql(None, "query Provinces { establishments { totalCount } }", json!({}))
+        .gql(
+            None,
+            "query Provinces { establishments { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_code(&body, "UNAUTHENTICATED");
     let user = app.national().await;
-    app.ok(Some(&user.token), "query Mine { me { username } }", json!({}))
-        .await;
+    app.ok(
+        Some(&user.token),
+        "query Mine { me { username } }",
+        json!({}),
+    )
+    .await;
     let text = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -88,9 +96,15 @@ async fn metrics_count_requests_errors_and_statements() {
         .text()
         .await
         .expect("text");
-    assert!(text.contains("http_requests_total{operation=\"Mine\",status=\"200\"}"), "{text}");
+    assert!(
+        text.contains("http_requests_total{operation=\"Mine\",status=\"200\"}"),
+        "{text}"
+    );
     assert!(text.contains("http_request_duration_seconds_bucket{operation=\"Mine\""));
-    assert!(text.contains("graphql_errors_total{code=\"UNAUTHENTICATED\"} 1"), "{text}");
+    assert!(
+        text.contains("graphql_errors_total{code=\"UNAUTHENTICATED\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("db_pool_connections{state=\"idle\"}"));
     assert!(app.metric("db_statements_total").await > before);
 }

@@ -14,42 +14,122 @@ use async_graphql::parser::{
 /// nothing else may be missing.
 const NOT_YET_SERVED: &[&str] = &[
     // scalars used only by later types
-    "Vnd", "Date", "JSON",
+    "Vnd",
+    "Date",
+    "JSON",
     // industrial promotion (projects, funding)
-    "FundingLevel", "FundingSource", "CreateFundingSourceInput", "UpdateFundingSourceInput",
-    "FundingSourceFilter", "FundingSourceConnection", "FundingSourceEdge", "ProgramLevel",
-    "ProjectKind", "ProjectCategory", "ProjectStatus", "ProjectAction", "Project", "Beneficiary",
-    "Allocation", "Disbursement", "ProjectEvent", "ProjectOutcomes", "ProjectOutcomesInput",
-    "CreateProjectInput", "UpdateProjectInput", "BeneficiaryInput", "ProjectFilter",
-    "ProjectConnection", "ProjectEdge", "Establishment.projects",
-    "Query.fundingSources", "Query.fundingSource", "Query.projects", "Query.project",
-    "Mutation.createFundingSource", "Mutation.updateFundingSource", "Mutation.createProject",
-    "Mutation.updateProject", "Mutation.addBeneficiary", "Mutation.removeBeneficiary",
-    "Mutation.allocateFunding", "Mutation.releaseAllocation", "Mutation.recordDisbursement",
+    "FundingLevel",
+    "FundingSource",
+    "CreateFundingSourceInput",
+    "UpdateFundingSourceInput",
+    "FundingSourceFilter",
+    "FundingSourceConnection",
+    "FundingSourceEdge",
+    "ProgramLevel",
+    "ProjectKind",
+    "ProjectCategory",
+    "ProjectStatus",
+    "ProjectAction",
+    "Project",
+    "Beneficiary",
+    "Allocation",
+    "Disbursement",
+    "ProjectEvent",
+    "ProjectOutcomes",
+    "ProjectOutcomesInput",
+    "CreateProjectInput",
+    "UpdateProjectInput",
+    "BeneficiaryInput",
+    "ProjectFilter",
+    "ProjectConnection",
+    "ProjectEdge",
+    "Establishment.projects",
+    "Query.fundingSources",
+    "Query.fundingSource",
+    "Query.projects",
+    "Query.project",
+    "Mutation.createFundingSource",
+    "Mutation.updateFundingSource",
+    "Mutation.createProject",
+    "Mutation.updateProject",
+    "Mutation.addBeneficiary",
+    "Mutation.removeBeneficiary",
+    "Mutation.allocateFunding",
+    "Mutation.releaseAllocation",
+    "Mutation.recordDisbursement",
     "Mutation.transitionProject",
     // selection of outstanding rural industrial products
-    "SelectionLevel", "SelectionRoundStatus", "NominationResult", "SelectionRound", "Nomination",
-    "Scorecard", "CreateSelectionRoundInput", "ScorecardInput", "SelectionRoundFilter",
-    "SelectionRoundConnection", "SelectionRoundEdge", "NominationConnection", "NominationEdge",
-    "Product.recognitions", "Query.selectionRounds", "Query.selectionRound",
-    "Mutation.createSelectionRound", "Mutation.nominateProduct", "Mutation.submitScorecard",
+    "SelectionLevel",
+    "SelectionRoundStatus",
+    "NominationResult",
+    "SelectionRound",
+    "Nomination",
+    "Scorecard",
+    "CreateSelectionRoundInput",
+    "ScorecardInput",
+    "SelectionRoundFilter",
+    "SelectionRoundConnection",
+    "SelectionRoundEdge",
+    "NominationConnection",
+    "NominationEdge",
+    "Product.recognitions",
+    "Query.selectionRounds",
+    "Query.selectionRound",
+    "Mutation.createSelectionRound",
+    "Mutation.nominateProduct",
+    "Mutation.submitScorecard",
     "Mutation.advanceSelectionRound",
     // OCOP and the public catalogue
-    "OcopApplicationType", "OcopEvaluationStatus", "OcopIssuingLevel", "CertificateStatus",
-    "OcopEvaluation", "OcopScore", "OcopCertificate", "CreateOcopEvaluationInput",
-    "OcopScoreInput", "CertifyOcopInput", "OcopEvaluationFilter", "OcopCertificateFilter",
-    "OcopEvaluationConnection", "OcopEvaluationEdge", "OcopCertificateConnection",
-    "OcopCertificateEdge", "PublicProduct", "PublicCatalogFilter", "PublicProductConnection",
-    "PublicProductEdge", "Product.currentOcopCertificate", "ProductFilter.minOcopStars",
-    "Query.ocopEvaluations", "Query.ocopCertificates", "Query.publicCatalog",
-    "Mutation.createOcopEvaluation", "Mutation.screenOcopEvaluation",
-    "Mutation.submitOcopScores", "Mutation.certifyOcop", "Mutation.revokeOcopCertificate",
+    "OcopApplicationType",
+    "OcopEvaluationStatus",
+    "OcopIssuingLevel",
+    "CertificateStatus",
+    "OcopEvaluation",
+    "OcopScore",
+    "OcopCertificate",
+    "CreateOcopEvaluationInput",
+    "OcopScoreInput",
+    "CertifyOcopInput",
+    "OcopEvaluationFilter",
+    "OcopCertificateFilter",
+    "OcopEvaluationConnection",
+    "OcopEvaluationEdge",
+    "OcopCertificateConnection",
+    "OcopCertificateEdge",
+    "PublicProduct",
+    "PublicCatalogFilter",
+    "PublicProductConnection",
+    "PublicProductEdge",
+    "Product.currentOcopCertificate",
+    "ProductFilter.minOcopStars",
+    "Query.ocopEvaluations",
+    "Query.ocopCertificates",
+    "Query.publicCatalog",
+    "Mutation.createOcopEvaluation",
+    "Mutation.screenOcopEvaluation",
+    "Mutation.submitOcopScores",
+    "Mutation.certifyOcop",
+    "Mutation.revokeOcopCertificate",
     // reports and the audit trail query
-    "ReportFilter", "FundingSummary", "FundingSummaryRow", "SelectionSummaryFilter",
-    "SelectionSummary", "SelectionLevelCount", "OcopSummaryFilter", "OcopSummary", "StarCount",
-    "ProvinceRank", "AuditEvent", "AuditEventFilter", "AuditEventConnection", "AuditEventEdge",
-    "Query.fundingSummary", "Query.selectionSummary", "Query.ocopSummary",
-    "Query.ocopProvinceRanking", "Query.auditEvents",
+    "ReportFilter",
+    "FundingSummary",
+    "FundingSummaryRow",
+    "SelectionSummaryFilter",
+    "SelectionSummary",
+    "SelectionLevelCount",
+    "OcopSummaryFilter",
+    "OcopSummary",
+    "StarCount",
+    "ProvinceRank",
+    "AuditEvent",
+    "AuditEventFilter",
+    "AuditEventConnection",
+    "AuditEventEdge",
+    "Query.fundingSummary",
+    "Query.selectionSummary",
+    "Query.ocopSummary",
+    "Query.ocopProvinceRanking",
+    "Query.auditEvents",
 ];
 
 #[derive(Debug, Default)]
@@ -65,7 +145,9 @@ fn defs(sdl: &str) -> BTreeMap<String, Def> {
     let doc = parse_schema(sdl).expect("schema parses");
     let mut out = BTreeMap::new();
     for d in doc.definitions {
-        let TypeSystemDefinition::Type(t) = d else { continue };
+        let TypeSystemDefinition::Type(t) = d else {
+            continue;
+        };
         let t: TypeDefinition = t.node;
         let mut def = Def::default();
         match t.kind {
@@ -80,7 +162,8 @@ fn defs(sdl: &str) -> BTreeMap<String, Def> {
                         .iter()
                         .map(|a| (a.node.name.node.to_string(), a.node.ty.node.clone()))
                         .collect();
-                    def.fields.insert(f.name.node.to_string(), (f.ty.node, args));
+                    def.fields
+                        .insert(f.name.node.to_string(), (f.ty.node, args));
                 }
             }
             TypeKind::Interface(o) => {
@@ -93,7 +176,11 @@ fn defs(sdl: &str) -> BTreeMap<String, Def> {
             }
             TypeKind::Enum(e) => {
                 def.kind = "enum".into();
-                def.values = e.values.iter().map(|v| v.node.value.node.to_string()).collect();
+                def.values = e
+                    .values
+                    .iter()
+                    .map(|v| v.node.value.node.to_string())
+                    .collect();
             }
             TypeKind::InputObject(i) => {
                 def.kind = "input".into();
@@ -156,7 +243,10 @@ fn contract_copy_is_the_shared_contract() {
             "/tests/contract.graphql"
         ))
         .expect("copy");
-        assert_eq!(copy, shared, "tests/contract.graphql must equal shared/contract.graphql");
+        assert_eq!(
+            copy, shared,
+            "tests/contract.graphql must equal shared/contract.graphql"
+        );
     }
 }
 
@@ -223,18 +313,22 @@ fn every_contract_name_is_served_with_a_compatible_type() {
             }
         }
     }
-    assert!(problems.is_empty(), "contract violations:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "contract violations:\n{}",
+        problems.join("\n")
+    );
     // The list holds only what is still missing: a name already served must leave it.
     let stale: Vec<_> = pending
         .iter()
-        .filter(|p| {
-            let served_now = match p.split_once('.') {
-                Some((t, f)) => served.get(t).is_some_and(|d| d.fields.contains_key(f)),
-                None => served.contains_key(**p),
-            };
-            served_now
+        .filter(|p| match p.split_once('.') {
+            Some((t, f)) => served.get(t).is_some_and(|d| d.fields.contains_key(f)),
+            None => served.contains_key(**p),
         })
         .collect();
-    assert!(stale.is_empty(), "served now, remove from NOT_YET_SERVED: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "served now, remove from NOT_YET_SERVED: {stale:?}"
+    );
     assert!(!used_pending.is_empty() || pending.is_empty());
 }

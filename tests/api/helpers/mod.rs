@@ -275,7 +275,10 @@ impl TestApp {
             username: username.into(),
             id: data["login"]["user"]["id"].as_str().expect("id").into(),
             token: data["login"]["accessToken"].as_str().expect("token").into(),
-            refresh: data["login"]["refreshToken"].as_str().expect("refresh").into(),
+            refresh: data["login"]["refreshToken"]
+                .as_str()
+                .expect("refresh")
+                .into(),
         }
     }
 
