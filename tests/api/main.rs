@@ -3,5 +3,7 @@
 
 mod helpers;
 
+mod auth;
 mod health;
 mod schema;
+mod user;
