@@ -100,7 +100,11 @@ fn resolve_area(
         Role::National => {
             if province_code.is_some() || commune_code.is_some() {
                 return Err(bad(
-                    "provinceCode",
+                    if province_code.is_some() {
+                        "provinceCode"
+                    } else {
+                        "communeCode"
+                    },
                     "A national user has no province or commune.".into(),
                     "Người dùng cấp trung ương không gắn với tỉnh hay xã.".into(),
                 ));

@@ -122,13 +122,10 @@ impl From<Session> for AuthPayload {
 #[derive(InputObject)]
 pub struct CreateUserInput {
     /// 3–64 letters, digits, `.`, `_`, `-`.
-    #[graphql(validator(max_length = 64))]
     pub username: String,
     /// 10–200 characters.
-    #[graphql(validator(max_length = 200))]
     pub password: String,
     /// Name shown to colleagues.
-    #[graphql(validator(max_length = 200))]
     pub display_name: String,
     /// Role.
     pub role: Role,
@@ -146,10 +143,8 @@ pub struct CreateUserInput {
 #[derive(InputObject)]
 pub struct UpdateUserInput {
     /// Name shown to colleagues.
-    #[graphql(validator(max_length = 200))]
     pub display_name: Option<String>,
     /// New password (ends every session of the user).
-    #[graphql(validator(max_length = 200))]
     pub password: Option<String>,
     /// Administrator of its area.
     pub is_admin: Option<bool>,
