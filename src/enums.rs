@@ -177,3 +177,133 @@ text_enum!(
         RuralTourismService => "RURAL_TOURISM_SERVICE",
     }
 );
+
+text_enum!(
+    /// Level of a funding source.
+    FundingLevel {
+        /// The national industrial-promotion programme.
+        National => "NATIONAL",
+        /// A province's local programme.
+        Local => "LOCAL",
+        /// Other sources (ODA, sponsors).
+        Other => "OTHER",
+    }
+);
+
+text_enum!(
+    /// Programme a project belongs to.
+    ProgramLevel {
+        /// National programme, approved by the Ministry.
+        National => "NATIONAL",
+        /// Local programme, approved by the province.
+        Local => "LOCAL",
+    }
+);
+
+text_enum!(
+    /// Kind of project (Decree 45/2012/NĐ-CP as amended by 235/2025/NĐ-CP).
+    ProjectKind {
+        /// Beneficiaries fixed at proposal.
+        Individual => "INDIVIDUAL",
+        /// Đề án nhóm: registered without fixed beneficiaries; the province chooses them later.
+        Group => "GROUP",
+        /// Đề án điểm: two or more activity contents over more than one year.
+        Key => "KEY",
+    }
+);
+
+text_enum!(
+    /// Activity content of a project (Decree 45/2012/NĐ-CP Art. 4 as amended).
+    ProjectCategory {
+        /// Vocational training.
+        VocationalTraining => "VOCATIONAL_TRAINING",
+        /// Capacity building.
+        CapacityBuilding => "CAPACITY_BUILDING",
+        /// Technical demonstration models.
+        TechnicalDemonstration => "TECHNICAL_DEMONSTRATION",
+        /// Technology transfer.
+        TechnologyTransfer => "TECHNOLOGY_TRANSFER",
+        /// Advanced machinery.
+        AdvancedMachinery => "ADVANCED_MACHINERY",
+        /// Cleaner production.
+        CleanerProduction => "CLEANER_PRODUCTION",
+        /// Sustainable production.
+        SustainableProduction => "SUSTAINABLE_PRODUCTION",
+        /// Digital transformation.
+        DigitalTransformation => "DIGITAL_TRANSFORMATION",
+        /// Outstanding product development.
+        OutstandingProductDevelopment => "OUTSTANDING_PRODUCT_DEVELOPMENT",
+        /// Trade fairs.
+        TradeFair => "TRADE_FAIR",
+        /// Brand building.
+        BrandBuilding => "BRAND_BUILDING",
+        /// Showrooms.
+        Showroom => "SHOWROOM",
+        /// Consultancy.
+        Consultancy => "CONSULTANCY",
+        /// Information dissemination.
+        InformationDissemination => "INFORMATION_DISSEMINATION",
+        /// Industrial clusters.
+        IndustrialCluster => "INDUSTRIAL_CLUSTER",
+        /// Pollution treatment.
+        PollutionTreatment => "POLLUTION_TREATMENT",
+        /// International cooperation.
+        InternationalCooperation => "INTERNATIONAL_COOPERATION",
+        /// Artisan support.
+        ArtisanSupport => "ARTISAN_SUPPORT",
+        /// Programme management.
+        ProgramManagement => "PROGRAM_MANAGEMENT",
+    }
+);
+
+text_enum!(
+    /// Status of a project.
+    ProjectStatus {
+        /// Being drafted.
+        Draft => "DRAFT",
+        /// Submitted for appraisal.
+        Submitted => "SUBMITTED",
+        /// Appraised by the province.
+        Appraised => "APPRAISED",
+        /// Approved and funded.
+        Approved => "APPROVED",
+        /// Being carried out.
+        InProgress => "IN_PROGRESS",
+        /// Accepted (nghiệm thu).
+        Accepted => "ACCEPTED",
+        /// Settled (quyết toán).
+        Settled => "SETTLED",
+        /// Rejected.
+        Rejected => "REJECTED",
+        /// Stopped.
+        Stopped => "STOPPED",
+        /// Cancelled.
+        Cancelled => "CANCELLED",
+    }
+);
+
+text_enum!(
+    /// An action on a project's lifecycle.
+    ProjectAction {
+        /// Submit for appraisal.
+        Submit => "SUBMIT",
+        /// Return to the proposer.
+        Return => "RETURN",
+        /// Appraise.
+        Appraise => "APPRAISE",
+        /// Approve.
+        Approve => "APPROVE",
+        /// Reject.
+        Reject => "REJECT",
+        /// Start.
+        Start => "START",
+        /// Accept (nghiệm thu).
+        Accept => "ACCEPT",
+        /// Settle (quyết toán).
+        Settle => "SETTLE",
+        /// Stop.
+        Stop => "STOP",
+        /// Cancel.
+        Cancel => "CANCEL",
+    }
+);

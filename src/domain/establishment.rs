@@ -5,7 +5,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait,
+    QueryFilter,
     sea_query::{Expr, LikeExpr},
 };
 
@@ -283,7 +283,7 @@ pub async fn create(
     let (data, commune) = data.validate(ctx)?;
     scope::ensure_commune_in_area(actor, &commune)?;
     let result = async {
-        let txn = db.begin().await?;
+        let txn = crate::domain::begin_write(db).await?;
         ensure_tax_code_free(&txn, data.tax_code.as_deref(), None).await?;
         let t = now();
         let mut am = establishment::ActiveModel {
@@ -388,7 +388,7 @@ pub async fn update(
 ) -> Result<establishment::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let before = find_in_scope(&txn, ctx, id).await?;
     check_version(&before, expected_version)?;
     let (data, commune) = EstablishmentData::from_model(&before)?
@@ -443,7 +443,7 @@ pub async fn set_status(
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
     let reason = validate::optional_text("reason", reason, 1000)?;
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let before = find_in_scope(&txn, ctx, id).await?;
     check_version(&before, expected_version)?;
     let mut am = before.clone().into_active_model();

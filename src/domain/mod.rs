@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod establishment;
+pub mod funding;
 pub mod idempotency;
 pub mod page;
 pub mod product;
+pub mod project;
 pub mod scope;
 pub mod session;
 pub mod user;
@@ -35,6 +37,20 @@ impl Ctx {
             .as_ref()
             .ok_or_else(crate::error::AppError::unauthenticated)
     }
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing when a
+/// read inside the transaction is followed by a write; PostgreSQL ignores the option.
+pub async fn begin_write(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// The current time at the microsecond precision both databases keep, so a stored time

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 
 use crate::{
@@ -141,7 +141,7 @@ pub async fn create(
         ));
     }
     let result = async {
-        let txn = db.begin().await?;
+        let txn = crate::domain::begin_write(db).await?;
         let t = now();
         let model = product::ActiveModel {
             establishment_id: Set(est.id),
@@ -194,7 +194,7 @@ pub async fn update(
 ) -> Result<product::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let before = get(&txn, ctx, id).await?.ok_or_else(not_found)?;
     if before.version != expected_version {
         return Err(AppError::stale_version(before.version));

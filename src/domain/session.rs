@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+    EntityTrait, QueryFilter, sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 
@@ -120,7 +120,7 @@ pub async fn login(
     if !password::verify(password_text, user.password_hash.clone()).await? || !user.active {
         return Err(bad_credentials());
     }
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let session = issue(
         &txn,
         keys,
@@ -167,7 +167,7 @@ pub async fn refresh(
     refresh_ttl: std::time::Duration,
     token: &str,
 ) -> Result<Session> {
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
         .one(&txn)

@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
 };
 
 use crate::{
@@ -317,7 +317,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, input: NewUser) -> Resul
             "Bạn chỉ được tạo người dùng trong địa bàn và cấp của mình.",
         )));
     }
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let model = insert(&txn, &ctx.reference, input).await?;
     audit::record(
         &txn,
@@ -341,7 +341,7 @@ pub async fn update(
 ) -> Result<app_user::Model> {
     let actor = ctx.actor()?;
     crate::domain::scope::ensure_writer(actor)?;
-    let txn = db.begin().await?;
+    let txn = crate::domain::begin_write(db).await?;
     let before = app_user::Entity::find_by_id(id)
         .one(&txn)
         .await?

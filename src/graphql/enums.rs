@@ -137,3 +137,133 @@ pub enum OcopProductGroup {
     /// Rural tourism services (dịch vụ du lịch cộng đồng).
     RuralTourismService,
 }
+
+/// Level of a funding source.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::FundingLevel")]
+pub enum FundingLevel {
+    /// The national industrial-promotion programme.
+    National,
+    /// A province's local programme.
+    Local,
+    /// Other sources (ODA, sponsors).
+    Other,
+}
+
+/// Programme a project belongs to.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::ProgramLevel")]
+pub enum ProgramLevel {
+    /// National programme, approved by the Ministry.
+    National,
+    /// Local programme, approved by the province.
+    Local,
+}
+
+/// Kind of project.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::ProjectKind")]
+pub enum ProjectKind {
+    /// Beneficiaries fixed at proposal.
+    Individual,
+    /// Đề án nhóm: beneficiaries chosen later by the province.
+    Group,
+    /// Đề án điểm: several activity contents over more than one year.
+    Key,
+}
+
+/// Activity content of a project (Decree 45/2012/NĐ-CP as amended by 235/2025/NĐ-CP).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::ProjectCategory")]
+pub enum ProjectCategory {
+    /// Vocational training.
+    VocationalTraining,
+    /// Capacity building.
+    CapacityBuilding,
+    /// Technical demonstration models.
+    TechnicalDemonstration,
+    /// Technology transfer.
+    TechnologyTransfer,
+    /// Advanced machinery.
+    AdvancedMachinery,
+    /// Cleaner production.
+    CleanerProduction,
+    /// Sustainable production.
+    SustainableProduction,
+    /// Digital transformation.
+    DigitalTransformation,
+    /// Outstanding product development.
+    OutstandingProductDevelopment,
+    /// Trade fairs.
+    TradeFair,
+    /// Brand building.
+    BrandBuilding,
+    /// Showrooms.
+    Showroom,
+    /// Consultancy.
+    Consultancy,
+    /// Information dissemination.
+    InformationDissemination,
+    /// Industrial clusters.
+    IndustrialCluster,
+    /// Pollution treatment.
+    PollutionTreatment,
+    /// International cooperation.
+    InternationalCooperation,
+    /// Artisan support.
+    ArtisanSupport,
+    /// Programme management.
+    ProgramManagement,
+}
+
+/// Status of a project.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::ProjectStatus")]
+pub enum ProjectStatus {
+    /// Being drafted.
+    Draft,
+    /// Submitted for appraisal.
+    Submitted,
+    /// Appraised.
+    Appraised,
+    /// Approved and fully funded.
+    Approved,
+    /// Being carried out.
+    InProgress,
+    /// Accepted (nghiệm thu).
+    Accepted,
+    /// Settled (quyết toán).
+    Settled,
+    /// Rejected.
+    Rejected,
+    /// Stopped.
+    Stopped,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// An action on a project's lifecycle.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::ProjectAction")]
+pub enum ProjectAction {
+    /// DRAFT → SUBMITTED, by the proposing commune or province.
+    Submit,
+    /// SUBMITTED → DRAFT, by the province.
+    Return,
+    /// SUBMITTED → APPRAISED, by the province.
+    Appraise,
+    /// APPRAISED → APPROVED, by the approving level; needs full funding.
+    Approve,
+    /// SUBMITTED/APPRAISED → REJECTED, by the approving level.
+    Reject,
+    /// APPROVED → IN_PROGRESS, by the province.
+    Start,
+    /// IN_PROGRESS → ACCEPTED (nghiệm thu), by the approving level; records outcomes.
+    Accept,
+    /// ACCEPTED → SETTLED (quyết toán), by the approving level; unspent money is released.
+    Settle,
+    /// APPROVED/IN_PROGRESS → STOPPED, by the approving level; undisbursed money is released.
+    Stop,
+    /// DRAFT/SUBMITTED → CANCELLED, by the proposer's area or above.
+    Cancel,
+}

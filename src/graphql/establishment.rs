@@ -18,6 +18,7 @@ use crate::{
         enums::{EstablishmentKind, EstablishmentStatus, Sector},
         ids,
         product::ProductConnection,
+        project::ProjectConnection,
         reference::{Commune, Province, commune_of, province_of},
     },
 };
@@ -146,6 +147,23 @@ impl Establishment {
             .await?
             .unwrap_or_default();
         ProductConnection::from_loaded(all, &args)
+    }
+    /// Projects it benefits from (within the caller's area).
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ProjectConnection> {
+        let args = PageArgs::new(first, after.as_deref())?;
+        let all = ctx
+            .loaders()?
+            .projects_of
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        ProjectConnection::from_loaded(all, &args)
     }
 }
 

@@ -8,7 +8,10 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    db::entities::{app_user, establishment, product},
+    db::entities::{
+        allocation, app_user, disbursement, establishment, funding_source, product, project,
+        project_beneficiary, project_event,
+    },
     domain::{self, Ctx},
     graphql::context::loader,
 };
@@ -21,6 +24,22 @@ pub struct Loaders {
     pub products_of: DataLoader<ProductsOfEstablishment>,
     /// Users by id, for "who did it" references.
     pub user: DataLoader<UserLoader>,
+    /// Establishments by id for references from a visible record (a project's beneficiary).
+    pub establishment_ref: DataLoader<EstablishmentRefLoader>,
+    /// Projects by id (within the caller's area).
+    pub project: DataLoader<ProjectLoader>,
+    /// Funding sources by id (shown with the allocations of a visible project).
+    pub funding_source: DataLoader<FundingSourceLoader>,
+    /// Beneficiaries by project id.
+    pub beneficiaries: DataLoader<BeneficiariesLoader>,
+    /// Allocations by project id.
+    pub allocations: DataLoader<AllocationsLoader>,
+    /// Disbursements by allocation id.
+    pub disbursements: DataLoader<DisbursementsLoader>,
+    /// Status history by project id.
+    pub history: DataLoader<HistoryLoader>,
+    /// Projects by beneficiary establishment id (within the caller's area).
+    pub projects_of: DataLoader<ProjectsOfEstablishment>,
 }
 
 impl Loaders {
@@ -30,6 +49,14 @@ impl Loaders {
             establishment: loader(EstablishmentLoader(db.clone(), ctx.clone())),
             products_of: loader(ProductsOfEstablishment(db.clone(), ctx.clone())),
             user: loader(UserLoader(db.clone())),
+            establishment_ref: loader(EstablishmentRefLoader(db.clone())),
+            project: loader(ProjectLoader(db.clone(), ctx.clone())),
+            funding_source: loader(FundingSourceLoader(db.clone())),
+            beneficiaries: loader(BeneficiariesLoader(db.clone())),
+            allocations: loader(AllocationsLoader(db.clone())),
+            disbursements: loader(DisbursementsLoader(db.clone())),
+            history: loader(HistoryLoader(db.clone())),
+            projects_of: loader(ProjectsOfEstablishment(db.clone(), ctx.clone())),
         }
     }
 }
@@ -75,5 +102,110 @@ impl Loader<i64> for UserLoader {
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let rows = domain::user::get_many_unscoped(&self.0, keys).await?;
         Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+/// Loads establishments by id without the area filter: only for references from a record
+/// the caller may already see.
+pub struct EstablishmentRefLoader(DatabaseConnection);
+
+impl Loader<i64> for EstablishmentRefLoader {
+    type Value = establishment::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let rows = establishment::Entity::find()
+            .filter(establishment::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+/// Loads projects by id within the caller's area.
+pub struct ProjectLoader(DatabaseConnection, Ctx);
+
+impl Loader<i64> for ProjectLoader {
+    type Value = project::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = domain::project::get_many(&self.0, &self.1, keys).await?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+/// Loads funding sources by id.
+pub struct FundingSourceLoader(DatabaseConnection);
+
+impl Loader<i64> for FundingSourceLoader {
+    type Value = funding_source::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = domain::funding::get_many_unscoped(&self.0, keys).await?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+/// Loads the beneficiaries of projects.
+pub struct BeneficiariesLoader(DatabaseConnection);
+
+impl Loader<i64> for BeneficiariesLoader {
+    type Value = Vec<project_beneficiary::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::project::beneficiaries_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads the allocations of projects.
+pub struct AllocationsLoader(DatabaseConnection);
+
+impl Loader<i64> for AllocationsLoader {
+    type Value = Vec<allocation::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::project::allocations_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads the disbursements of allocations.
+pub struct DisbursementsLoader(DatabaseConnection);
+
+impl Loader<i64> for DisbursementsLoader {
+    type Value = Vec<disbursement::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::project::disbursements_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads the status history of projects.
+pub struct HistoryLoader(DatabaseConnection);
+
+impl Loader<i64> for HistoryLoader {
+    type Value = Vec<project_event::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::project::history_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads the projects of establishments (as beneficiaries).
+pub struct ProjectsOfEstablishment(DatabaseConnection, Ctx);
+
+impl Loader<i64> for ProjectsOfEstablishment {
+    type Value = Vec<project::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::project::projects_of_establishments(&self.0, &self.1, keys).await?)
     }
 }

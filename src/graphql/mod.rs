@@ -9,8 +9,10 @@ pub mod ids;
 pub mod loaders;
 pub mod node;
 pub mod product;
+pub mod project;
 pub mod reference;
 pub mod root;
+pub mod scalars;
 pub mod user;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};

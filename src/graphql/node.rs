@@ -5,7 +5,12 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     domain,
     graphql::{
-        context::ContextExt, establishment::Establishment, ids, product::Product, user::User,
+        context::ContextExt,
+        establishment::Establishment,
+        ids,
+        product::Product,
+        project::{Allocation, FundingSource, Project},
+        user::User,
     },
 };
 
@@ -19,6 +24,12 @@ pub enum Node {
     Establishment(Establishment),
     /// A product.
     Product(Product),
+    /// A funding source.
+    FundingSource(FundingSource),
+    /// A project.
+    Project(Project),
+    /// An allocation.
+    Allocation(Allocation),
 }
 
 /// The `node` query.
@@ -42,6 +53,15 @@ impl NodeQuery {
             domain::product::ENTITY => domain::product::get(db, dctx, n)
                 .await?
                 .map(|m| Node::Product(Product(m))),
+            domain::funding::ENTITY => domain::funding::get(db, dctx, n)
+                .await?
+                .map(|m| Node::FundingSource(FundingSource(m))),
+            domain::project::ENTITY => domain::project::get(db, dctx, n)
+                .await?
+                .map(|m| Node::Project(Project(m))),
+            domain::project::ALLOCATION => domain::project::get_allocation(db, dctx, n)
+                .await?
+                .map(|m| Node::Allocation(Allocation(m))),
             domain::user::ENTITY => domain::user::get(db, dctx, n)
                 .await?
                 .map(|m| Node::User(User(m))),

@@ -6,6 +6,7 @@ use crate::graphql::{
     establishment::{EstablishmentMutation, EstablishmentQuery},
     node::NodeQuery,
     product::{ProductMutation, ProductQuery},
+    project::{ProjectMutation, ProjectQuery},
     reference::ReferenceQuery,
     user::{UserMutation, UserQuery},
 };
@@ -18,8 +19,14 @@ pub struct Query(
     ReferenceQuery,
     EstablishmentQuery,
     ProductQuery,
+    ProjectQuery,
 );
 
 /// All mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(UserMutation, EstablishmentMutation, ProductMutation);
+pub struct Mutation(
+    UserMutation,
+    EstablishmentMutation,
+    ProductMutation,
+    ProjectMutation,
+);

@@ -1,10 +1,17 @@
 //! sea-orm entities, one file per table. Rows, not API types: GraphQL views live in `graphql/`.
 
+pub mod allocation;
 pub mod app_user;
 pub mod audit_event;
 pub mod commune;
+pub mod disbursement;
 pub mod establishment;
+pub mod funding_source;
 pub mod idempotency_key;
 pub mod product;
+pub mod project;
+pub mod project_beneficiary;
+pub mod project_event;
 pub mod province;
 pub mod refresh_token;
+pub mod support_cap_rule;

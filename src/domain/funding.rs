@@ -1,0 +1,451 @@
+//! Funding sources (nguồn kinh phí): budget lines per fiscal year, with their allocated and
+//! disbursed totals kept by conditional updates so Σ allocations never exceeds the amount.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter, sea_query::Expr,
+};
+
+use crate::{
+    auth::actor::Actor,
+    db::entities::funding_source,
+    domain::{
+        Ctx, audit, idempotency, now,
+        page::{self, Keyed, Page, PageArgs},
+        scope, validate,
+    },
+    enums::{FundingLevel, Role},
+    error::{AppError, Code, Msg, Result},
+};
+
+/// Entity type name in the audit trail and global ids.
+pub const ENTITY: &str = "FundingSource";
+const CREATE_OP: &str = "createFundingSource";
+/// The largest amount the API carries (2^53 − 1, exact in JSON).
+pub const MAX_VND: i64 = 9_007_199_254_740_991;
+
+impl Keyed for funding_source::Model {
+    fn key_id(&self) -> i64 {
+        self.id
+    }
+    fn key_updated(&self) -> chrono::DateTime<chrono::Utc> {
+        self.updated_at
+    }
+}
+
+/// A new funding source.
+#[derive(Clone, Debug)]
+pub struct NewFundingSource {
+    /// Name.
+    pub name: String,
+    /// Level.
+    pub level: FundingLevel,
+    /// Owning province (LOCAL; OTHER when created by a province).
+    pub province_code: Option<String>,
+    /// Fiscal year.
+    pub fiscal_year: i32,
+    /// Amount in đồng.
+    pub amount_vnd: i64,
+    /// Legal basis (decision number).
+    pub legal_basis: Option<String>,
+}
+
+/// An update of a funding source.
+#[derive(Clone, Debug, Default)]
+pub struct FundingSourcePatch {
+    /// Name.
+    pub name: Option<String>,
+    /// New amount (not below what is allocated).
+    pub amount_vnd: Option<i64>,
+    /// Legal basis.
+    pub legal_basis: Option<String>,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct FundingSourceFilter {
+    /// Level.
+    pub level: Option<FundingLevel>,
+    /// Province code.
+    pub province_code: Option<String>,
+    /// Fiscal year.
+    pub fiscal_year: Option<i32>,
+    /// Changed at or after.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Checks an amount of money: whole đồng, 0 ≤ n ≤ 2^53 − 1 (or > 0 when `positive`).
+pub fn check_vnd(field: &str, v: i64, positive: bool) -> Result<i64> {
+    let min = i64::from(positive);
+    if v < min || v > MAX_VND {
+        return Err(AppError::bad_input(
+            field,
+            Msg::new(
+                format!(
+                    "`{field}` must be a whole amount of đồng {} and at most 2^53−1.",
+                    if positive { "above 0" } else { "of 0 or more" }
+                ),
+                format!(
+                    "`{field}` phải là số đồng nguyên {} và không quá 2^53−1.",
+                    if positive {
+                        "lớn hơn 0"
+                    } else {
+                        "không âm"
+                    }
+                ),
+            ),
+        ));
+    }
+    Ok(v)
+}
+
+/// Checks a fiscal year.
+pub fn check_year(field: &str, y: i32) -> Result<i32> {
+    if !(2000..=2100).contains(&y) {
+        return Err(AppError::bad_input(
+            field,
+            Msg::new(
+                "The year must be between 2000 and 2100.",
+                "Năm phải trong khoảng 2000 đến 2100.",
+            ),
+        ));
+    }
+    Ok(y)
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("funding source", "nguồn kinh phí")
+}
+
+/// Whether the caller may see a source: national lines are visible to everyone signed in;
+/// a province's lines to its users and national users.
+pub fn visible(actor: &Actor, m: &funding_source::Model) -> bool {
+    match (&m.province_code, actor.role) {
+        (None, _) | (_, Role::National) => true,
+        (Some(p), _) => actor.province_code.as_deref() == Some(p),
+    }
+}
+
+fn visible_condition(actor: &Actor) -> Condition {
+    use funding_source::Column as C;
+    match actor.role {
+        Role::National => Condition::all(),
+        _ => Condition::any()
+            .add(C::ProvinceCode.is_null())
+            .add(C::ProvinceCode.eq(actor.province_code.clone())),
+    }
+}
+
+/// Whether the actor manages (creates, changes) a source of this level and province.
+fn manages(actor: &Actor, level: FundingLevel, province: Option<&str>) -> bool {
+    match (actor.role, level) {
+        (Role::National, FundingLevel::National) => province.is_none(),
+        (Role::National, FundingLevel::Other) => true,
+        (Role::Province, FundingLevel::Local | FundingLevel::Other) => {
+            province.is_some() && province == actor.province_code.as_deref()
+        }
+        _ => false,
+    }
+}
+
+fn subject(m: &funding_source::Model) -> audit::Subject<'_> {
+    audit::Subject {
+        entity_type: ENTITY,
+        entity_id: m.id,
+        province_code: m.province_code.as_deref(),
+        commune_code: None,
+    }
+}
+
+/// Creates a funding source: NATIONAL by national users, LOCAL by a province's users, OTHER by
+/// either (tied to the province when a province creates it).
+pub async fn create(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    input: NewFundingSource,
+    idempotency_key: Option<String>,
+) -> Result<funding_source::Model> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    idempotency::validate(idempotency_key.as_deref())?;
+    if let Some(key) = &idempotency_key
+        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    {
+        return funding_source::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(not_found);
+    }
+    let name = validate::required_text("name", &input.name, 300)?;
+    let legal_basis = validate::optional_text("legalBasis", input.legal_basis, 1000)?;
+    let amount = check_vnd("amountVnd", input.amount_vnd, false)?;
+    let year = check_year("fiscalYear", input.fiscal_year)?;
+    let province = match (
+        input.level,
+        input.province_code.map(|p| p.trim().to_owned()),
+    ) {
+        (FundingLevel::National, Some(_)) => {
+            return Err(AppError::bad_input(
+                "provinceCode",
+                Msg::new(
+                    "A national source belongs to no province.",
+                    "Nguồn trung ương không thuộc tỉnh nào.",
+                ),
+            ));
+        }
+        (FundingLevel::Local, None) if actor.role != Role::Province => {
+            return Err(AppError::bad_input(
+                "provinceCode",
+                Msg::new(
+                    "A local source needs its province.",
+                    "Nguồn địa phương cần mã tỉnh.",
+                ),
+            ));
+        }
+        // A province's own sources are its own, whatever the input says.
+        (FundingLevel::Local | FundingLevel::Other, None) if actor.role == Role::Province => {
+            actor.province_code.clone()
+        }
+        (_, p) => p,
+    };
+    if let Some(p) = &province
+        && ctx.reference.province(p).is_none()
+    {
+        return Err(AppError::bad_input(
+            "provinceCode",
+            Msg::new(
+                format!("There is no province with code {p:?}."),
+                format!("Không có tỉnh mã {p:?}."),
+            ),
+        ));
+    }
+    if !manages(actor, input.level, province.as_deref()) {
+        return Err(AppError::forbidden(Msg::new(
+            "National sources are created by national users, local ones by their province.",
+            "Nguồn trung ương do cấp trung ương tạo, nguồn địa phương do tỉnh tạo.",
+        )));
+    }
+    let result = async {
+        let txn = crate::domain::begin_write(db).await?;
+        let t = now();
+        let model = funding_source::ActiveModel {
+            name: Set(name),
+            level: Set(input.level.as_str().to_owned()),
+            province_code: Set(province),
+            fiscal_year: Set(year),
+            amount_vnd: Set(amount),
+            allocated_vnd: Set(0),
+            disbursed_vnd: Set(0),
+            legal_basis: Set(legal_basis),
+            version: Set(1),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        if let Some(key) = &idempotency_key {
+            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
+        }
+        audit::record(
+            &txn,
+            ctx,
+            "create",
+            subject(&model),
+            audit::diff(None, Some(&model)),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, AppError>(model)
+    }
+    .await;
+    match (result, &idempotency_key) {
+        (Err(e), Some(key)) if e.code == Code::Conflict || e.code == Code::Internal => {
+            match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
+                Ok(Some(id)) => funding_source::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .ok_or(e),
+                _ => Err(e),
+            }
+        }
+        (r, _) => r,
+    }
+}
+
+/// Updates a funding source; the amount never drops below what is allocated.
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    id: i64,
+    expected_version: i32,
+    patch: FundingSourcePatch,
+) -> Result<funding_source::Model> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    let txn = crate::domain::begin_write(db).await?;
+    let before = get(&txn, ctx, id).await?.ok_or_else(not_found)?;
+    let level = FundingLevel::from_db(&before.level)?;
+    if !manages(actor, level, before.province_code.as_deref()) {
+        return Err(AppError::forbidden(Msg::new(
+            "Only the level that owns a funding source may change it.",
+            "Chỉ cấp quản lý nguồn kinh phí mới được sửa nguồn đó.",
+        )));
+    }
+    if before.version != expected_version {
+        return Err(AppError::stale_version(before.version));
+    }
+    let mut am = before.clone().into_active_model();
+    if let Some(n) = patch.name {
+        am.name = Set(validate::required_text("name", &n, 300)?);
+    }
+    if let Some(l) = patch.legal_basis {
+        am.legal_basis = Set(validate::optional_text("legalBasis", Some(l), 1000)?);
+    }
+    let new_amount = match patch.amount_vnd {
+        Some(a) => check_vnd("amountVnd", a, false)?,
+        None => before.amount_vnd,
+    };
+    am.amount_vnd = Set(new_amount);
+    am.version = Set(expected_version + 1);
+    am.updated_at = Set(now());
+    // The amount may only fall to what is allocated at the moment of the write.
+    let res = funding_source::Entity::update_many()
+        .set(am)
+        .filter(funding_source::Column::Id.eq(id))
+        .filter(funding_source::Column::Version.eq(expected_version))
+        .filter(funding_source::Column::AllocatedVnd.lte(new_amount))
+        .exec(&txn)
+        .await?;
+    let after = funding_source::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if res.rows_affected == 0 {
+        if after.version != expected_version {
+            return Err(AppError::stale_version(after.version));
+        }
+        return Err(AppError::bad_input(
+            "amountVnd",
+            Msg::new(
+                format!(
+                    "{} đồng are already allocated from this source; the amount cannot be lower.",
+                    after.allocated_vnd
+                ),
+                format!(
+                    "Đã phân bổ {} đồng từ nguồn này; số tiền không thể thấp hơn.",
+                    after.allocated_vnd
+                ),
+            ),
+        ));
+    }
+    audit::record(
+        &txn,
+        ctx,
+        "update",
+        subject(&after),
+        audit::diff(Some(&before), Some(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// A source the caller may see.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<Option<funding_source::Model>> {
+    let actor = ctx.actor()?;
+    Ok(funding_source::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| visible(actor, m)))
+}
+
+/// Sources by id, unscoped: an allocation shows its source to whoever may see the project.
+pub async fn get_many_unscoped(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<funding_source::Model>> {
+    Ok(funding_source::Entity::find()
+        .filter(funding_source::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// A page of sources.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    filter: FundingSourceFilter,
+    args: &PageArgs,
+) -> Result<Page<funding_source::Entity>> {
+    use funding_source::Column as C;
+    let actor = ctx.actor()?;
+    let mut cond = visible_condition(actor);
+    if let Some(l) = filter.level {
+        cond = cond.add(C::Level.eq(l.as_str()));
+    }
+    if let Some(p) = filter.province_code {
+        cond = cond.add(C::ProvinceCode.eq(p));
+    }
+    if let Some(y) = filter.fiscal_year {
+        cond = cond.add(C::FiscalYear.eq(y));
+    }
+    if let Some(t) = filter.updated_since {
+        cond = cond.add(C::UpdatedAt.gte(t));
+    }
+    page::fetch(
+        db,
+        funding_source::Entity::find().filter(cond),
+        C::Id,
+        C::UpdatedAt,
+        filter.updated_since.is_some(),
+        args,
+    )
+    .await
+}
+
+/// Commits `amount` of a source atomically: succeeds only while allocated + amount ≤ amount
+/// of the source (one conditional UPDATE, so concurrent requests cannot both pass).
+pub async fn reserve(db: &impl ConnectionTrait, source_id: i64, amount: i64) -> Result<bool> {
+    use funding_source::Column as C;
+    let res = funding_source::Entity::update_many()
+        .col_expr(C::AllocatedVnd, Expr::col(C::AllocatedVnd).add(amount))
+        .col_expr(C::UpdatedAt, Expr::value(now()))
+        .filter(C::Id.eq(source_id))
+        .filter(
+            Expr::col(C::AllocatedVnd)
+                .add(amount)
+                .lte(Expr::col(C::AmountVnd)),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Returns `amount` to a source (a released allocation).
+pub async fn give_back(db: &impl ConnectionTrait, source_id: i64, amount: i64) -> Result<()> {
+    use funding_source::Column as C;
+    funding_source::Entity::update_many()
+        .col_expr(C::AllocatedVnd, Expr::col(C::AllocatedVnd).sub(amount))
+        .col_expr(C::UpdatedAt, Expr::value(now()))
+        .filter(C::Id.eq(source_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Adds a disbursement to a source's total.
+pub async fn add_disbursed(db: &impl ConnectionTrait, source_id: i64, amount: i64) -> Result<()> {
+    use funding_source::Column as C;
+    funding_source::Entity::update_many()
+        .col_expr(C::DisbursedVnd, Expr::col(C::DisbursedVnd).add(amount))
+        .col_expr(C::UpdatedAt, Expr::value(now()))
+        .filter(C::Id.eq(source_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

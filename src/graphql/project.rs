@@ -1,0 +1,959 @@
+//! Funding sources and projects: types, queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    db::entities::{
+        allocation, disbursement, funding_source, project, project_beneficiary, project_event,
+    },
+    domain::{
+        self,
+        funding::{FundingSourceFilter as DFundingFilter, FundingSourcePatch, NewFundingSource},
+        page::PageArgs,
+        project::{NewProject, Outcomes, ProjectFilter as DProjectFilter, ProjectPatch},
+    },
+    enums,
+    error::AppError,
+    graphql::{
+        connection::{connection, list_cost},
+        context::ContextExt,
+        enums::{
+            FundingLevel, ProgramLevel, ProjectAction, ProjectCategory, ProjectKind, ProjectStatus,
+        },
+        establishment::{Establishment, patch},
+        ids,
+        reference::{Commune, Province, commune_of, province_of},
+        scalars::{Date, Vnd},
+        user::{User, user_ref},
+    },
+};
+
+/// A budget line for one fiscal year (nguồn kinh phí).
+#[derive(Clone)]
+pub struct FundingSource(pub funding_source::Model);
+
+impl From<funding_source::Model> for FundingSource {
+    fn from(m: funding_source::Model) -> Self {
+        Self(m)
+    }
+}
+
+#[Object]
+impl FundingSource {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        ids::encode(domain::funding::ENTITY, self.0.id)
+    }
+    /// Name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// National programme, local programme, or other.
+    async fn level(&self) -> async_graphql::Result<FundingLevel> {
+        Ok(enums::FundingLevel::from_db(&self.0.level)?.into())
+    }
+    /// Owning province (local sources; other sources of a province).
+    async fn province(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Province>> {
+        self.0
+            .province_code
+            .as_deref()
+            .map(|c| province_of(ctx, c))
+            .transpose()
+    }
+    /// Fiscal year.
+    async fn fiscal_year(&self) -> i32 {
+        self.0.fiscal_year
+    }
+    /// Amount.
+    async fn amount_vnd(&self) -> Vnd {
+        Vnd(self.0.amount_vnd)
+    }
+    /// Committed to projects (released allocations excluded, except what they disbursed).
+    async fn allocated_vnd(&self) -> Vnd {
+        Vnd(self.0.allocated_vnd)
+    }
+    /// Paid out.
+    async fn disbursed_vnd(&self) -> Vnd {
+        Vnd(self.0.disbursed_vnd)
+    }
+    /// Not yet allocated.
+    async fn remaining_vnd(&self) -> Vnd {
+        Vnd(self.0.amount_vnd - self.0.allocated_vnd)
+    }
+    /// Legal basis (decision allotting the budget).
+    async fn legal_basis(&self) -> Option<&str> {
+        self.0.legal_basis.as_deref()
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+connection!(
+    FundingSourceConnection,
+    FundingSourceEdge,
+    FundingSource,
+    funding_source::Entity,
+    "A page of funding sources."
+);
+
+/// An industrial-promotion project (đề án khuyến công).
+#[derive(Clone)]
+pub struct Project(pub project::Model);
+
+impl From<project::Model> for Project {
+    fn from(m: project::Model) -> Self {
+        Self(m)
+    }
+}
+
+#[Object]
+impl Project {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        ids::encode(domain::project::ENTITY, self.0.id)
+    }
+    /// Readable code: programme, province, year, sequence (KCDP-66-2025-0001).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Description.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// National or local programme.
+    async fn program_level(&self) -> async_graphql::Result<ProgramLevel> {
+        Ok(enums::ProgramLevel::from_db(&self.0.program_level)?.into())
+    }
+    /// Individual, group or key project.
+    async fn kind(&self) -> async_graphql::Result<ProjectKind> {
+        Ok(enums::ProjectKind::from_db(&self.0.kind)?.into())
+    }
+    /// Activity content.
+    async fn category(&self) -> async_graphql::Result<ProjectCategory> {
+        Ok(enums::ProjectCategory::from_db(&self.0.category)?.into())
+    }
+    /// Province.
+    async fn province(&self, ctx: &Context<'_>) -> async_graphql::Result<Province> {
+        province_of(ctx, &self.0.province_code)
+    }
+    /// Commune, for a commune's project.
+    async fn commune(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Commune>> {
+        self.0
+            .commune_code
+            .as_deref()
+            .map(|c| commune_of(ctx, c))
+            .transpose()
+    }
+    /// Implementing unit.
+    async fn implementing_unit(&self) -> Option<&str> {
+        self.0.implementing_unit.as_deref()
+    }
+    /// Fiscal year.
+    async fn fiscal_year(&self) -> i32 {
+        self.0.fiscal_year
+    }
+    /// Planned start.
+    async fn planned_start(&self) -> Option<Date> {
+        self.0.planned_start.map(Date)
+    }
+    /// Planned end.
+    async fn planned_end(&self) -> Option<Date> {
+        self.0.planned_end.map(Date)
+    }
+    /// Status.
+    async fn status(&self) -> async_graphql::Result<ProjectStatus> {
+        Ok(enums::ProjectStatus::from_db(&self.0.status)?.into())
+    }
+    /// Support not tied to one beneficiary (organising a fair, an information campaign).
+    async fn general_support_vnd(&self) -> Vnd {
+        Vnd(self.0.general_support_vnd)
+    }
+    /// Σ beneficiary support + generalSupportVnd.
+    async fn support_vnd(&self) -> Vnd {
+        Vnd(self.0.support_vnd)
+    }
+    /// Σ beneficiaries' own investment.
+    async fn counterpart_vnd(&self) -> Vnd {
+        Vnd(self.0.counterpart_vnd)
+    }
+    /// Support + counterpart.
+    async fn total_vnd(&self) -> Vnd {
+        Vnd(self.0.support_vnd + self.0.counterpart_vnd)
+    }
+    /// Allocated from funding sources.
+    async fn allocated_vnd(&self) -> Vnd {
+        Vnd(self.0.allocated_vnd)
+    }
+    /// Disbursed.
+    async fn disbursed_vnd(&self) -> Vnd {
+        Vnd(self.0.disbursed_vnd)
+    }
+    /// Beneficiaries with their support and own investment.
+    async fn beneficiaries(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Beneficiary>> {
+        Ok(ctx
+            .loaders()?
+            .beneficiaries
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Beneficiary)
+            .collect())
+    }
+    /// Allocations from funding sources.
+    async fn allocations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Allocation>> {
+        Ok(ctx
+            .loaders()?
+            .allocations
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Allocation)
+            .collect())
+    }
+    /// Every status transition, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ProjectEvent>> {
+        Ok(ctx
+            .loaders()?
+            .history
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ProjectEvent)
+            .collect())
+    }
+    /// Outcomes recorded on acceptance.
+    async fn outcomes(&self) -> Option<ProjectOutcomes> {
+        let m = &self.0;
+        let any = m.jobs_created.is_some()
+            || m.trainees.is_some()
+            || m.average_monthly_income_vnd.is_some()
+            || m.outcome_notes.is_some();
+        any.then(|| ProjectOutcomes {
+            jobs_created: m.jobs_created,
+            trainees: m.trainees,
+            average_monthly_income_vnd: m.average_monthly_income_vnd.map(Vnd),
+            notes: m.outcome_notes.clone(),
+        })
+    }
+    /// Version for optimistic concurrency.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// Created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+connection!(
+    ProjectConnection,
+    ProjectEdge,
+    Project,
+    project::Entity,
+    "A page of projects."
+);
+
+/// An establishment supported by a project.
+pub struct Beneficiary(pub project_beneficiary::Model);
+
+#[Object]
+impl Beneficiary {
+    /// The establishment.
+    async fn establishment(&self, ctx: &Context<'_>) -> async_graphql::Result<Establishment> {
+        ctx.loaders()?
+            .establishment_ref
+            .load_one(self.0.establishment_id)
+            .await?
+            .map(Establishment)
+            .ok_or_else(|| AppError::not_found("establishment", "cơ sở").into())
+    }
+    /// State support.
+    async fn support_vnd(&self) -> Vnd {
+        Vnd(self.0.support_vnd)
+    }
+    /// The establishment's own investment.
+    async fn counterpart_vnd(&self) -> Vnd {
+        Vnd(self.0.counterpart_vnd)
+    }
+}
+
+/// Money of a funding source committed to a project.
+#[derive(Clone)]
+pub struct Allocation(pub allocation::Model);
+
+#[Object]
+impl Allocation {
+    /// Opaque id.
+    pub async fn id(&self) -> ID {
+        ids::encode(domain::project::ALLOCATION, self.0.id)
+    }
+    /// The project.
+    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Project> {
+        ctx.loaders()?
+            .project
+            .load_one(self.0.project_id)
+            .await?
+            .map(Project)
+            .ok_or_else(|| AppError::not_found("project", "đề án").into())
+    }
+    /// The funding source.
+    async fn funding_source(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingSource> {
+        ctx.loaders()?
+            .funding_source
+            .load_one(self.0.funding_source_id)
+            .await?
+            .map(FundingSource)
+            .ok_or_else(|| AppError::not_found("funding source", "nguồn kinh phí").into())
+    }
+    /// Amount allocated.
+    async fn amount_vnd(&self) -> Vnd {
+        Vnd(self.0.amount_vnd)
+    }
+    /// Disbursed from it.
+    async fn disbursed_vnd(&self) -> Vnd {
+        Vnd(self.0.disbursed_vnd)
+    }
+    /// Released: what was not disbursed went back to the source.
+    async fn released(&self) -> bool {
+        self.0.released
+    }
+    /// How much went back to the source on release.
+    async fn released_vnd(&self) -> Vnd {
+        Vnd(self.0.released_vnd)
+    }
+    /// Payments made.
+    async fn disbursements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Disbursement>> {
+        Ok(ctx
+            .loaders()?
+            .disbursements
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Disbursement)
+            .collect())
+    }
+    /// Created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A payment made against an allocation.
+pub struct Disbursement(pub disbursement::Model);
+
+#[Object]
+impl Disbursement {
+    /// Opaque id.
+    async fn id(&self) -> ID {
+        ids::encode(domain::project::DISBURSEMENT, self.0.id)
+    }
+    /// Amount.
+    async fn amount_vnd(&self) -> Vnd {
+        Vnd(self.0.amount_vnd)
+    }
+    /// Payment date.
+    async fn date(&self) -> Date {
+        Date(self.0.date)
+    }
+    /// Note.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// Recorded.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One status transition of a project.
+pub struct ProjectEvent(pub project_event::Model);
+
+#[Object]
+impl ProjectEvent {
+    /// The action taken.
+    async fn action(&self) -> async_graphql::Result<ProjectAction> {
+        Ok(enums::ProjectAction::from_db(&self.0.action)?.into())
+    }
+    /// Status before.
+    async fn from_status(&self) -> async_graphql::Result<ProjectStatus> {
+        Ok(enums::ProjectStatus::from_db(&self.0.from_status)?.into())
+    }
+    /// Status after.
+    async fn to_status(&self) -> async_graphql::Result<ProjectStatus> {
+        Ok(enums::ProjectStatus::from_db(&self.0.to_status)?.into())
+    }
+    /// Who took it.
+    async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.0.actor_id {
+            Some(id) => user_ref(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// The actor's comment.
+    async fn comment(&self) -> Option<&str> {
+        self.0.comment.as_deref()
+    }
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// Outcomes recorded on acceptance (nghiệm thu).
+#[derive(SimpleObject)]
+pub struct ProjectOutcomes {
+    /// Jobs created.
+    pub jobs_created: Option<i32>,
+    /// People trained.
+    pub trainees: Option<i32>,
+    /// Average monthly income of workers.
+    pub average_monthly_income_vnd: Option<Vnd>,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// Outcomes to record with `ACCEPT`.
+#[derive(InputObject)]
+pub struct ProjectOutcomesInput {
+    /// Jobs created (≥ 0).
+    pub jobs_created: Option<i32>,
+    /// People trained (≥ 0).
+    pub trainees: Option<i32>,
+    /// Average monthly income of workers.
+    pub average_monthly_income_vnd: Option<Vnd>,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// A new funding source.
+#[derive(InputObject)]
+pub struct CreateFundingSourceInput {
+    /// Name.
+    pub name: String,
+    /// Level.
+    pub level: FundingLevel,
+    /// Province (local sources; a province's own other sources).
+    pub province_code: Option<String>,
+    /// Fiscal year.
+    pub fiscal_year: i32,
+    /// Amount.
+    pub amount_vnd: Vnd,
+    /// Legal basis.
+    pub legal_basis: Option<String>,
+}
+
+/// Changes to a funding source.
+#[derive(InputObject)]
+pub struct UpdateFundingSourceInput {
+    /// Name.
+    pub name: Option<String>,
+    /// Amount (not below what is allocated).
+    pub amount_vnd: Option<Vnd>,
+    /// Legal basis.
+    pub legal_basis: Option<String>,
+}
+
+/// Filters of `fundingSources`.
+#[derive(InputObject, Default)]
+pub struct FundingSourceFilter {
+    /// Level.
+    pub level: Option<FundingLevel>,
+    /// Province.
+    pub province_code: Option<String>,
+    /// Fiscal year.
+    pub fiscal_year: Option<i32>,
+    /// Changed at or after (oldest change first).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// A new project.
+#[derive(InputObject)]
+pub struct CreateProjectInput {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Programme.
+    pub program_level: ProgramLevel,
+    /// Kind.
+    pub kind: ProjectKind,
+    /// Activity content.
+    pub category: ProjectCategory,
+    /// Province (inside the caller's area).
+    pub province_code: String,
+    /// Commune (a commune user's own by default).
+    pub commune_code: Option<String>,
+    /// Implementing unit.
+    pub implementing_unit: Option<String>,
+    /// Fiscal year.
+    pub fiscal_year: i32,
+    /// Planned start.
+    pub planned_start: Option<Date>,
+    /// Planned end.
+    pub planned_end: Option<Date>,
+    /// Support not tied to one beneficiary.
+    pub general_support_vnd: Option<Vnd>,
+}
+
+/// Changes to a project (only while DRAFT, SUBMITTED or APPRAISED).
+#[derive(InputObject)]
+pub struct UpdateProjectInput {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: MaybeUndefined<String>,
+    /// Kind.
+    pub kind: Option<ProjectKind>,
+    /// Activity content.
+    pub category: Option<ProjectCategory>,
+    /// Commune.
+    pub commune_code: MaybeUndefined<String>,
+    /// Implementing unit.
+    pub implementing_unit: MaybeUndefined<String>,
+    /// Planned start.
+    pub planned_start: MaybeUndefined<Date>,
+    /// Planned end.
+    pub planned_end: MaybeUndefined<Date>,
+    /// Support not tied to one beneficiary.
+    pub general_support_vnd: Option<Vnd>,
+}
+
+/// A beneficiary to add.
+#[derive(InputObject)]
+pub struct BeneficiaryInput {
+    /// The establishment.
+    pub establishment_id: ID,
+    /// State support (within the support caps).
+    pub support_vnd: Vnd,
+    /// The establishment's own investment.
+    pub counterpart_vnd: Vnd,
+}
+
+/// Filters of `projects`.
+#[derive(InputObject, Default)]
+pub struct ProjectFilter {
+    /// Province.
+    pub province_code: Option<String>,
+    /// Commune.
+    pub commune_code: Option<String>,
+    /// Programme.
+    pub program_level: Option<ProgramLevel>,
+    /// Kind.
+    pub kind: Option<ProjectKind>,
+    /// Activity content.
+    pub category: Option<ProjectCategory>,
+    /// Status.
+    pub status: Option<ProjectStatus>,
+    /// Fiscal year.
+    pub fiscal_year: Option<i32>,
+    /// With this establishment among the beneficiaries.
+    pub establishment_id: Option<ID>,
+    /// Text in the code, title, description or implementing unit (diacritics ignored).
+    pub search: Option<String>,
+    /// Changed at or after (oldest change first).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+fn date_patch(v: MaybeUndefined<Date>) -> domain::validate::Patch<chrono::NaiveDate> {
+    match v {
+        MaybeUndefined::Undefined => domain::validate::Patch::Keep,
+        MaybeUndefined::Null => domain::validate::Patch::Clear,
+        MaybeUndefined::Value(d) => domain::validate::Patch::Set(d.0),
+    }
+}
+
+/// Funding and project queries.
+#[derive(Default)]
+pub struct ProjectQuery;
+
+#[Object]
+impl ProjectQuery {
+    /// Funding sources the caller may see: national ones and its province's.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn funding_sources(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FundingSourceFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<FundingSourceConnection> {
+        let args = PageArgs::new(first, after.as_deref())?;
+        let f = filter.unwrap_or_default();
+        let page = domain::funding::list(
+            ctx.db()?,
+            ctx.dctx()?,
+            DFundingFilter {
+                level: f.level.map(Into::into),
+                province_code: f.province_code,
+                fiscal_year: f.fiscal_year,
+                updated_since: f.updated_since,
+            },
+            &args,
+        )
+        .await?;
+        Ok(FundingSourceConnection::from_page(page))
+    }
+
+    /// One funding source.
+    async fn funding_source(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<FundingSource>> {
+        let dctx = ctx.dctx()?;
+        dctx.actor()?;
+        let Some(id) = ids::decode(domain::funding::ENTITY, &id) else {
+            return Ok(None);
+        };
+        Ok(domain::funding::get(ctx.db()?, dctx, id)
+            .await?
+            .map(FundingSource))
+    }
+
+    /// Projects of the caller's area.
+    #[graphql(complexity = "list_cost(first, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProjectFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ProjectConnection> {
+        let args = PageArgs::new(first, after.as_deref())?;
+        let f = filter.unwrap_or_default();
+        let page = domain::project::list(
+            ctx.db()?,
+            ctx.dctx()?,
+            DProjectFilter {
+                province_code: f.province_code,
+                commune_code: f.commune_code,
+                program_level: f.program_level.map(Into::into),
+                kind: f.kind.map(Into::into),
+                category: f.category.map(Into::into),
+                status: f.status.map(Into::into),
+                fiscal_year: f.fiscal_year,
+                establishment_id: f
+                    .establishment_id
+                    .as_ref()
+                    .map(|id| ids::decode(domain::establishment::ENTITY, id).unwrap_or(-1)),
+                search: f.search,
+                updated_since: f.updated_since,
+            },
+            &args,
+        )
+        .await?;
+        Ok(ProjectConnection::from_page(page))
+    }
+
+    /// One project.
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
+        let dctx = ctx.dctx()?;
+        dctx.actor()?;
+        let Some(id) = ids::decode(domain::project::ENTITY, &id) else {
+            return Ok(None);
+        };
+        Ok(domain::project::get(ctx.db()?, dctx, id)
+            .await?
+            .map(Project))
+    }
+}
+
+fn project_id(id: &ID) -> crate::error::Result<i64> {
+    ids::require(domain::project::ENTITY, id, "project", "đề án")
+}
+
+/// Funding and project mutations.
+#[derive(Default)]
+pub struct ProjectMutation;
+
+#[Object]
+impl ProjectMutation {
+    /// Creates a funding source (NATIONAL: national users; LOCAL: its province; OTHER: either).
+    async fn create_funding_source(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFundingSourceInput,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<FundingSource> {
+        let m = domain::funding::create(
+            ctx.db()?,
+            ctx.dctx()?,
+            NewFundingSource {
+                name: input.name,
+                level: input.level.into(),
+                province_code: input.province_code,
+                fiscal_year: input.fiscal_year,
+                amount_vnd: input.amount_vnd.0,
+                legal_basis: input.legal_basis,
+            },
+            idempotency_key,
+        )
+        .await?;
+        Ok(FundingSource(m))
+    }
+
+    /// Updates a funding source; its amount never falls below what is allocated.
+    async fn update_funding_source(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: UpdateFundingSourceInput,
+    ) -> async_graphql::Result<FundingSource> {
+        let id = ids::require(
+            domain::funding::ENTITY,
+            &id,
+            "funding source",
+            "nguồn kinh phí",
+        )?;
+        let m = domain::funding::update(
+            ctx.db()?,
+            ctx.dctx()?,
+            id,
+            expected_version,
+            FundingSourcePatch {
+                name: input.name,
+                amount_vnd: input.amount_vnd.map(|v| v.0),
+                legal_basis: input.legal_basis,
+            },
+        )
+        .await?;
+        Ok(FundingSource(m))
+    }
+
+    /// Proposes a project (commune or province users, in their area).
+    async fn create_project(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProjectInput,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<Project> {
+        let m = domain::project::create(
+            ctx.db()?,
+            ctx.dctx()?,
+            NewProject {
+                title: input.title,
+                description: input.description,
+                program_level: input.program_level.into(),
+                kind: input.kind.into(),
+                category: input.category.into(),
+                province_code: input.province_code,
+                commune_code: input.commune_code,
+                implementing_unit: input.implementing_unit,
+                fiscal_year: input.fiscal_year,
+                planned_start: input.planned_start.map(|d| d.0),
+                planned_end: input.planned_end.map(|d| d.0),
+                general_support_vnd: input.general_support_vnd.map(|v| v.0),
+            },
+            idempotency_key,
+        )
+        .await?;
+        Ok(Project(m))
+    }
+
+    /// Updates a project while its money may still change.
+    async fn update_project(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: UpdateProjectInput,
+    ) -> async_graphql::Result<Project> {
+        let m = domain::project::update(
+            ctx.db()?,
+            ctx.dctx()?,
+            project_id(&id)?,
+            expected_version,
+            ProjectPatch {
+                title: input.title,
+                description: patch(input.description),
+                kind: input.kind.map(Into::into),
+                category: input.category.map(Into::into),
+                commune_code: patch(input.commune_code),
+                implementing_unit: patch(input.implementing_unit),
+                planned_start: date_patch(input.planned_start),
+                planned_end: date_patch(input.planned_end),
+                general_support_vnd: input.general_support_vnd.map(|v| v.0),
+            },
+        )
+        .await?;
+        Ok(Project(m))
+    }
+
+    /// Adds a beneficiary (eligibility of the decree; support caps).
+    async fn add_beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        project_id: ID,
+        expected_version: i32,
+        input: BeneficiaryInput,
+    ) -> async_graphql::Result<Project> {
+        let establishment_id = ids::require(
+            domain::establishment::ENTITY,
+            &input.establishment_id,
+            "establishment",
+            "cơ sở",
+        )?;
+        let m = domain::project::add_beneficiary(
+            ctx.db()?,
+            ctx.dctx()?,
+            self::project_id(&project_id)?,
+            expected_version,
+            establishment_id,
+            input.support_vnd.0,
+            input.counterpart_vnd.0,
+        )
+        .await?;
+        Ok(Project(m))
+    }
+
+    /// Removes a beneficiary.
+    async fn remove_beneficiary(
+        &self,
+        ctx: &Context<'_>,
+        project_id: ID,
+        expected_version: i32,
+        establishment_id: ID,
+    ) -> async_graphql::Result<Project> {
+        let establishment_id = ids::require(
+            domain::establishment::ENTITY,
+            &establishment_id,
+            "establishment",
+            "cơ sở",
+        )?;
+        let m = domain::project::remove_beneficiary(
+            ctx.db()?,
+            ctx.dctx()?,
+            self::project_id(&project_id)?,
+            expected_version,
+            establishment_id,
+        )
+        .await?;
+        Ok(Project(m))
+    }
+
+    /// Allocates money of a funding source to a project (`BUDGET_EXCEEDED` beyond either).
+    async fn allocate_funding(
+        &self,
+        ctx: &Context<'_>,
+        project_id: ID,
+        funding_source_id: ID,
+        amount_vnd: Vnd,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<Allocation> {
+        let source = ids::require(
+            domain::funding::ENTITY,
+            &funding_source_id,
+            "funding source",
+            "nguồn kinh phí",
+        )?;
+        let m = domain::project::allocate(
+            ctx.db()?,
+            ctx.dctx()?,
+            self::project_id(&project_id)?,
+            source,
+            amount_vnd.0,
+            idempotency_key,
+        )
+        .await?;
+        Ok(Allocation(m))
+    }
+
+    /// Releases an allocation: its undisbursed money returns to the source.
+    async fn release_allocation(
+        &self,
+        ctx: &Context<'_>,
+        allocation_id: ID,
+    ) -> async_graphql::Result<Allocation> {
+        let id = ids::require(
+            domain::project::ALLOCATION,
+            &allocation_id,
+            "allocation",
+            "phân bổ",
+        )?;
+        Ok(Allocation(
+            domain::project::release(ctx.db()?, ctx.dctx()?, id).await?,
+        ))
+    }
+
+    /// Records a disbursement (advances ≤ 70 % before acceptance).
+    async fn record_disbursement(
+        &self,
+        ctx: &Context<'_>,
+        allocation_id: ID,
+        amount_vnd: Vnd,
+        date: Date,
+        note: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> async_graphql::Result<Disbursement> {
+        let id = ids::require(
+            domain::project::ALLOCATION,
+            &allocation_id,
+            "allocation",
+            "phân bổ",
+        )?;
+        Ok(Disbursement(
+            domain::project::disburse(
+                ctx.db()?,
+                ctx.dctx()?,
+                id,
+                amount_vnd.0,
+                date.0,
+                note,
+                idempotency_key,
+            )
+            .await?,
+        ))
+    }
+
+    /// Takes a lifecycle action; see `ProjectAction` for who may take which.
+    async fn transition_project(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        action: ProjectAction,
+        comment: Option<String>,
+        outcomes: Option<ProjectOutcomesInput>,
+    ) -> async_graphql::Result<Project> {
+        let m = domain::project::transition(
+            ctx.db()?,
+            ctx.dctx()?,
+            project_id(&id)?,
+            expected_version,
+            action.into(),
+            comment,
+            outcomes.map(|o| Outcomes {
+                jobs_created: o.jobs_created,
+                trainees: o.trainees,
+                average_monthly_income_vnd: o.average_monthly_income_vnd.map(|v| v.0),
+                notes: o.notes,
+            }),
+        )
+        .await?;
+        Ok(Project(m))
+    }
+}
