@@ -17,7 +17,10 @@ use crate::{
         session::actor_of,
         user::{NewUser, insert},
     },
-    enums::{EstablishmentKind, OcopProductGroup, Role, Sector, SelectionProductGroup},
+    enums::{
+        EstablishmentKind, FundingLevel, OcopProductGroup, ProgramLevel, ProjectAction,
+        ProjectCategory, ProjectKind, Role, Sector, SelectionProductGroup,
+    },
     error::{AppError, Result},
     state::AppState,
 };
@@ -257,10 +260,360 @@ pub async fn load(state: &AppState) -> Result<()> {
         )
         .await?;
     }
+    load_projects(state, &by_key).await?;
     tracing::info!(
         users = USERS.len(),
         establishments = by_key.len(),
         "demo data loaded"
     );
+    Ok(())
+}
+
+/// The context of a demo user, by username.
+async fn ctx_of(state: &AppState, username: &str) -> Result<Ctx> {
+    let u = app_user::Entity::find()
+        .filter(app_user::Column::Username.eq(username))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("demo user {username} missing")))?;
+    Ok(Ctx {
+        actor: Some(actor_of(&u)?),
+        request_id: Some("demo".into()),
+        reference: Arc::clone(&state.reference),
+    })
+}
+
+/// One demo project: who proposes it, what it is, its beneficiaries and how far it went.
+struct DemoProject {
+    proposer: &'static str,
+    approver: &'static str,
+    title: &'static str,
+    level: ProgramLevel,
+    kind: ProjectKind,
+    category: ProjectCategory,
+    province: &'static str,
+    year: i32,
+    general_support: i64,
+    /// Establishment key, support, counterpart.
+    beneficiaries: &'static [(&'static str, i64, i64)],
+    /// Actions to take after creation (funding is allocated before APPROVE).
+    actions: &'static [ProjectAction],
+    jobs_created: Option<i32>,
+}
+
+/// The seed articles' projects. Totals are the articles'; where an article gives only a total,
+/// the split between beneficiaries is the demo's own (marked in the README).
+const PROJECTS: &[DemoProject] = {
+    use crate::enums::ProjectAction as A;
+    &[
+        // 004: Quảng Bình (now Quảng Trị) 2025, first round of the local programme: five
+        // establishments, 700 million of support, over 7.6 billion of their own investment,
+        // four machinery lines, and packaging and a showroom for the fifth; 50+ jobs.
+        DemoProject {
+            proposer: "quangtri.officer",
+            approver: "quangtri.officer",
+            title: "Hỗ trợ ứng dụng máy móc thiết bị tiên tiến (đợt 1 năm 2025)",
+            level: ProgramLevel::Local,
+            kind: ProjectKind::Individual,
+            category: ProjectCategory::AdvancedMachinery,
+            province: "44",
+            year: 2025,
+            general_support: 0,
+            beneficiaries: &[
+                ("thanh-nam-noi-that", 130_000_000, 1_800_000_000),
+                ("everest-central-vietnam", 130_000_000, 1_800_000_000),
+                ("htx-van-di", 130_000_000, 1_800_000_000),
+                ("le-van-hai", 130_000_000, 1_800_000_000),
+            ],
+            actions: &[A::Submit, A::Appraise, A::Approve, A::Start, A::Accept],
+            jobs_created: Some(40),
+        },
+        DemoProject {
+            proposer: "quangtri.officer",
+            approver: "quangtri.officer",
+            title: "Hỗ trợ thiết kế bao bì, nhãn mác và xây dựng phòng trưng bày sản phẩm (đợt 1 năm 2025)",
+            level: ProgramLevel::Local,
+            kind: ProjectKind::Individual,
+            category: ProjectCategory::Showroom,
+            province: "44",
+            year: 2025,
+            general_support: 0,
+            beneficiaries: &[("htx-thanh-xuan", 180_000_000, 420_000_000)],
+            actions: &[A::Submit, A::Appraise, A::Approve, A::Start, A::Accept],
+            jobs_created: Some(12),
+        },
+        // 004: the second round of 2025 is under review (six or seven businesses, unnamed).
+        DemoProject {
+            proposer: "quangtri.officer",
+            approver: "quangtri.officer",
+            title: "Hỗ trợ cơ sở công nghiệp nông thôn (đợt 2 năm 2025)",
+            level: ProgramLevel::Local,
+            kind: ProjectKind::Individual,
+            category: ProjectCategory::AdvancedMachinery,
+            province: "44",
+            year: 2025,
+            general_support: 0,
+            beneficiaries: &[],
+            actions: &[A::Submit],
+            jobs_created: None,
+        },
+        // 001: Lâm Đồng 2025, national programme: 5 projects (3 group, 2 individual),
+        // 3,700 million for 13 beneficiaries (not named in the article).
+        DemoProject {
+            proposer: "lamdong.officer",
+            approver: "national.admin",
+            title: "Đề án nhóm: hỗ trợ ứng dụng máy móc chế biến cà phê, chè (Lâm Đồng 2025)",
+            level: ProgramLevel::National,
+            kind: ProjectKind::Group,
+            category: ProjectCategory::AdvancedMachinery,
+            province: "68",
+            year: 2025,
+            general_support: 900_000_000,
+            beneficiaries: &[],
+            actions: &[A::Submit, A::Appraise, A::Approve],
+            jobs_created: None,
+        },
+        DemoProject {
+            proposer: "lamdong.officer",
+            approver: "national.admin",
+            title: "Đề án nhóm: hỗ trợ dây chuyền chế biến mắc ca, mật ong (Lâm Đồng 2025)",
+            level: ProgramLevel::National,
+            kind: ProjectKind::Group,
+            category: ProjectCategory::AdvancedMachinery,
+            province: "68",
+            year: 2025,
+            general_support: 800_000_000,
+            beneficiaries: &[],
+            actions: &[A::Submit, A::Appraise, A::Approve],
+            jobs_created: None,
+        },
+        DemoProject {
+            proposer: "lamdong.officer",
+            approver: "national.admin",
+            title: "Đề án nhóm: chuyển giao công nghệ sấy nông sản (Lâm Đồng 2025)",
+            level: ProgramLevel::National,
+            kind: ProjectKind::Group,
+            category: ProjectCategory::TechnologyTransfer,
+            province: "68",
+            year: 2025,
+            general_support: 700_000_000,
+            beneficiaries: &[],
+            actions: &[A::Submit, A::Appraise, A::Approve],
+            jobs_created: None,
+        },
+        DemoProject {
+            proposer: "lamdong.officer",
+            approver: "national.admin",
+            title: "Xây dựng mô hình trình diễn kỹ thuật sản xuất chè ô long (Lâm Đồng 2025)",
+            level: ProgramLevel::National,
+            kind: ProjectKind::Individual,
+            category: ProjectCategory::TechnicalDemonstration,
+            province: "68",
+            year: 2025,
+            general_support: 700_000_000,
+            beneficiaries: &[],
+            actions: &[A::Submit],
+            jobs_created: None,
+        },
+        DemoProject {
+            proposer: "lamdong.officer",
+            approver: "national.admin",
+            title: "Hỗ trợ ứng dụng dây chuyền tự động sản xuất rượu vang (Lâm Đồng 2025)",
+            level: ProgramLevel::National,
+            kind: ProjectKind::Individual,
+            category: ProjectCategory::AdvancedMachinery,
+            province: "68",
+            year: 2025,
+            general_support: 600_000_000,
+            beneficiaries: &[],
+            actions: &[A::Submit],
+            jobs_created: None,
+        },
+        // 000: Đắk Lắk machinery support to Nam Trường Sơn (cocoa) and Damaca (macadamia);
+        // the article gives neither year nor amount.
+        DemoProject {
+            proposer: "daklak.officer",
+            approver: "daklak.officer",
+            title: "Hỗ trợ dây chuyền sản xuất ca cao và chế biến mắc ca",
+            level: ProgramLevel::Local,
+            kind: ProjectKind::Individual,
+            category: ProjectCategory::AdvancedMachinery,
+            province: "66",
+            year: 2024,
+            general_support: 0,
+            beneficiaries: &[
+                ("nam-truong-son", 250_000_000, 600_000_000),
+                ("damaca-nguyen-phuong", 250_000_000, 600_000_000),
+            ],
+            actions: &[
+                A::Submit,
+                A::Appraise,
+                A::Approve,
+                A::Start,
+                A::Accept,
+                A::Settle,
+            ],
+            jobs_created: Some(25),
+        },
+    ]
+};
+
+/// Funding sources of the demo: the articles' programme budgets.
+const SOURCES: &[(&str, &str, FundingLevel, Option<&str>, i32, i64)] = &[
+    (
+        "quangtri.officer",
+        "Kinh phí khuyến công địa phương tỉnh Quảng Trị năm 2025",
+        FundingLevel::Local,
+        Some("44"),
+        2025,
+        1_500_000_000,
+    ),
+    (
+        "lamdong.officer",
+        "Kinh phí khuyến công địa phương tỉnh Lâm Đồng năm 2025",
+        FundingLevel::Local,
+        Some("68"),
+        2025,
+        3_000_000_000,
+    ),
+    (
+        "lamdong.officer",
+        "Kinh phí khuyến công địa phương tỉnh Lâm Đồng năm 2024",
+        FundingLevel::Local,
+        Some("68"),
+        2024,
+        4_800_000_000,
+    ),
+    (
+        "national.admin",
+        "Chương trình khuyến công quốc gia năm 2025",
+        FundingLevel::National,
+        None,
+        2025,
+        20_000_000_000,
+    ),
+    (
+        "daklak.officer",
+        "Kinh phí khuyến công địa phương tỉnh Đắk Lắk năm 2024",
+        FundingLevel::Local,
+        Some("66"),
+        2024,
+        2_000_000_000,
+    ),
+];
+
+async fn load_projects(state: &AppState, by_key: &HashMap<String, i64>) -> Result<()> {
+    use crate::domain::{
+        funding::{self, NewFundingSource},
+        project::{self as proj, NewProject, Outcomes},
+    };
+    let db = &state.db;
+    let mut sources = Vec::new();
+    for (user, name, level, province, year, amount) in SOURCES {
+        let ctx = ctx_of(state, user).await?;
+        let s = funding::create(
+            db,
+            &ctx,
+            NewFundingSource {
+                name: (*name).into(),
+                level: *level,
+                province_code: province.map(Into::into),
+                fiscal_year: *year,
+                amount_vnd: *amount,
+                legal_basis: Some(
+                    "Nghị định 45/2012/NĐ-CP, sửa đổi bởi Nghị định 235/2025/NĐ-CP".into(),
+                ),
+            },
+            None,
+        )
+        .await?;
+        sources.push(s);
+    }
+    for d in PROJECTS {
+        let proposer = ctx_of(state, d.proposer).await?;
+        let approver = ctx_of(state, d.approver).await?;
+        let mut p = proj::create(
+            db,
+            &proposer,
+            NewProject {
+                title: d.title.into(),
+                description: None,
+                program_level: d.level,
+                kind: d.kind,
+                category: d.category,
+                province_code: d.province.into(),
+                commune_code: None,
+                implementing_unit: Some("Trung tâm Khuyến công".into()),
+                fiscal_year: d.year,
+                planned_start: None,
+                planned_end: None,
+                general_support_vnd: Some(d.general_support),
+            },
+            None,
+        )
+        .await?;
+        for (key, support, counterpart) in d.beneficiaries {
+            let id = *by_key
+                .get(*key)
+                .ok_or_else(|| AppError::internal(format!("demo beneficiary {key} missing")))?;
+            p = proj::add_beneficiary(db, &proposer, p.id, p.version, id, *support, *counterpart)
+                .await?;
+        }
+        for action in d.actions {
+            if *action == ProjectAction::Approve {
+                let wanted = match d.level {
+                    ProgramLevel::Local => FundingLevel::Local,
+                    ProgramLevel::National => FundingLevel::National,
+                };
+                let source = sources
+                    .iter()
+                    .find(|s| {
+                        s.level == wanted.as_str()
+                            && s.fiscal_year == d.year
+                            && (wanted == FundingLevel::National
+                                || s.province_code.as_deref() == Some(d.province))
+                    })
+                    .ok_or_else(|| AppError::internal("no demo source for a project"))?;
+                let a = proj::allocate(db, &approver, p.id, source.id, p.support_vnd, None).await?;
+                p = proj::get(db, &approver, a.project_id)
+                    .await?
+                    .ok_or_else(|| AppError::internal("demo project vanished"))?;
+            }
+            if *action == ProjectAction::Accept {
+                // Advance 70 % before acceptance, as the rules allow.
+                for a in proj::allocations_of(db, &[p.id])
+                    .await?
+                    .remove(&p.id)
+                    .unwrap_or_default()
+                {
+                    proj::disburse(
+                        db,
+                        &approver,
+                        a.id,
+                        a.amount_vnd * proj::ADVANCE_PERCENT / 100,
+                        chrono::NaiveDate::from_ymd_opt(d.year, 9, 30).unwrap_or_default(),
+                        Some("Tạm ứng".into()),
+                        None,
+                    )
+                    .await?;
+                }
+            }
+            // The province appraises and starts every project; the approving level decides.
+            let by = match action {
+                ProjectAction::Submit
+                | ProjectAction::Appraise
+                | ProjectAction::Start
+                | ProjectAction::Return => &proposer,
+                _ => &approver,
+            };
+            let outcomes = (*action == ProjectAction::Accept).then(|| Outcomes {
+                jobs_created: d.jobs_created,
+                trainees: None,
+                average_monthly_income_vnd: Some(6_000_000),
+                notes: None,
+            });
+            p = proj::transition(db, by, p.id, p.version, *action, None, outcomes).await?;
+        }
+    }
     Ok(())
 }

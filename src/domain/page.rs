@@ -168,11 +168,8 @@ where
         q = q.order_by_asc(updated_col);
     }
     q = q.order_by_asc(id_col).limit(args.first as u64 + 1);
-    let mut models = if args.first == 0 {
-        Vec::new()
-    } else {
-        q.all(db).await?
-    };
+    // With `first: 0` the one row fetched only tells whether the list goes on.
+    let mut models = q.all(db).await?;
     let has_next = models.len() > args.first;
     models.truncate(args.first);
     let rows = models

@@ -4,6 +4,8 @@
 mod helpers;
 
 mod auth;
+mod establishment;
 mod health;
+mod product;
 mod schema;
 mod user;
