@@ -62,7 +62,12 @@ pub fn router(state: AppState) -> Router {
     let schema = build_schema(state.clone(), &state.config);
     let timeout = state.config.request_timeout;
     let request_id = HeaderName::from_static("x-request-id");
-    let http_state = HttpState { app: state, schema };
+    let introspection = crate::graphql::build_introspection_schema(state.clone());
+    let http_state = HttpState {
+        app: state,
+        schema,
+        introspection,
+    };
     Router::new()
         .route(
             "/graphql",

@@ -43,6 +43,65 @@ pub fn build_schema(state: AppState, config: &Config) -> AppSchema {
         .finish()
 }
 
+/// The schema for introspection-only requests (GraphiQL's schema fetch nests `ofType` deeper
+/// than the depth limit): no depth or complexity limit, but introspection reads no data.
+pub fn build_introspection_schema(state: AppState) -> AppSchema {
+    schema_builder()
+        .data(state)
+        .limit_recursive_depth(64)
+        .limit_directives(20)
+        .finish()
+}
+
+/// Whether a document only asks introspection fields (`__schema`, `__type`, `__typename`) at
+/// the root of every operation.
+pub fn is_introspection_only(query: &str) -> bool {
+    use async_graphql::parser::{parse_query, types::Selection};
+    if !(query.contains("__schema") || query.contains("__type")) {
+        return false;
+    }
+    let Ok(doc) = parse_query(query) else {
+        return false;
+    };
+    let mut any = false;
+    for (_, op) in doc.operations.iter() {
+        any = true;
+        let only = op
+            .node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .all(|item| match &item.node {
+                Selection::Field(f) => f.node.name.node.starts_with("__"),
+                _ => false,
+            });
+        if !only {
+            return false;
+        }
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_introspection_only;
+
+    #[test]
+    fn only_introspection_documents_skip_the_limits() {
+        assert!(is_introspection_only(
+            "query IntrospectionQuery { __schema { types { name } } }"
+        ));
+        assert!(!is_introspection_only(
+            "{ __schema { types { name } } establishments { totalCount } }"
+        ));
+        assert!(!is_introspection_only("{ establishments { totalCount } }"));
+        assert!(!is_introspection_only(
+            "{ ...F } fragment F on Query { __schema { types { name } } }"
+        ));
+    }
+}
+
 /// The SDL of the served schema, as `khuyencong schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
     schema_builder().finish().sdl()

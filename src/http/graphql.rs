@@ -166,7 +166,12 @@ pub async fn graphql(
         client_ip: ip,
         loaders,
     });
-    let resp = localize(state.schema.execute(req).await, lang);
+    let schema = if crate::graphql::is_introspection_only(&req.query) {
+        &state.introspection
+    } else {
+        &state.schema
+    };
+    let resp = localize(schema.execute(req).await, lang);
     finish(resp, StatusCode::OK)
 }
 

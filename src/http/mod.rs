@@ -16,6 +16,8 @@ pub struct HttpState {
     pub app: AppState,
     /// The GraphQL schema.
     pub schema: AppSchema,
+    /// The same schema without depth and complexity limits, for introspection only.
+    pub introspection: AppSchema,
 }
 
 impl FromRef<HttpState> for AppState {

@@ -135,3 +135,27 @@ async fn requests_over_the_rate_are_refused() {
     }
     assert!(limited > 0, "12 requests at once exceed a burst of 4");
 }
+
+#[tokio::test]
+async fn graphiqls_deep_introspection_query_is_answered() {
+    let app = spawn_app().await;
+    // The shape of GraphiQL's schema fetch: `ofType` nested past the depth limit of 12.
+    let of_type = (0..9).fold(String::from("name"), |inner, _| {
+        format!("kind name ofType {{ {inner} }}")
+    });
+    let query = format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} types {{ name fields {{ name type {{ {of_type} }} }} }} }} }}"
+    );
+    let body = app.gql(None, &query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+    assert!(
+        body["data"]["__schema"]["types"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["name"] == "Establishment"))
+    );
+    // Mixing data fields in keeps the limits.
+    let mixed = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {of_type} }} }} }} }} provinces {{ code }} }}"
+    );
+    assert_code(&app.gql(None, &mixed, json!({})).await, "QUERY_TOO_COMPLEX");
+}
