@@ -1500,6 +1500,16 @@ pub async fn list(
     .await
 }
 
+/// Groups rows under their key, with an empty list for every key asked (a batch answers for
+/// each of its keys).
+fn group_by<M>(keys: &[i64], rows: Vec<M>, key: impl Fn(&M) -> i64) -> HashMap<i64, Vec<M>> {
+    let mut out: HashMap<i64, Vec<M>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for r in rows {
+        out.entry(key(&r)).or_default().push(r);
+    }
+    out
+}
+
 /// Beneficiaries of several projects.
 pub async fn beneficiaries_of(
     db: &impl ConnectionTrait,
@@ -1510,11 +1520,7 @@ pub async fn beneficiaries_of(
         .order_by_asc(project_beneficiary::Column::Id)
         .all(db)
         .await?;
-    let mut out: HashMap<i64, Vec<_>> = project_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        out.entry(r.project_id).or_default().push(r);
-    }
-    Ok(out)
+    Ok(group_by(project_ids, rows, |r| r.project_id))
 }
 
 /// Allocations of several projects.
@@ -1527,11 +1533,7 @@ pub async fn allocations_of(
         .order_by_asc(allocation::Column::Id)
         .all(db)
         .await?;
-    let mut out: HashMap<i64, Vec<_>> = project_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        out.entry(r.project_id).or_default().push(r);
-    }
-    Ok(out)
+    Ok(group_by(project_ids, rows, |r| r.project_id))
 }
 
 /// Disbursements of several allocations.
@@ -1544,11 +1546,7 @@ pub async fn disbursements_of(
         .order_by_asc(disbursement::Column::Id)
         .all(db)
         .await?;
-    let mut out: HashMap<i64, Vec<_>> = allocation_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        out.entry(r.allocation_id).or_default().push(r);
-    }
-    Ok(out)
+    Ok(group_by(allocation_ids, rows, |r| r.allocation_id))
 }
 
 /// Histories of several projects.
@@ -1561,11 +1559,7 @@ pub async fn history_of(
         .order_by_asc(project_event::Column::Id)
         .all(db)
         .await?;
-    let mut out: HashMap<i64, Vec<_>> = project_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        out.entry(r.project_id).or_default().push(r);
-    }
-    Ok(out)
+    Ok(group_by(project_ids, rows, |r| r.project_id))
 }
 
 /// Projects of several establishments (as beneficiaries), within the caller's area.
