@@ -458,8 +458,18 @@ const PROJECTS: &[DemoProject] = {
     ]
 };
 
+/// A demo funding source: creator, name, level, province, fiscal year, amount.
+type DemoSource = (
+    &'static str,
+    &'static str,
+    FundingLevel,
+    Option<&'static str>,
+    i32,
+    i64,
+);
+
 /// Funding sources of the demo: the articles' programme budgets.
-const SOURCES: &[(&str, &str, FundingLevel, Option<&str>, i32, i64)] = &[
+const SOURCES: &[DemoSource] = &[
     (
         "quangtri.officer",
         "Kinh phí khuyến công địa phương tỉnh Quảng Trị năm 2025",
@@ -606,7 +616,7 @@ async fn load_projects(state: &AppState, by_key: &HashMap<String, i64>) -> Resul
                 | ProjectAction::Return => &proposer,
                 _ => &approver,
             };
-            let outcomes = (*action == ProjectAction::Accept).then(|| Outcomes {
+            let outcomes = (*action == ProjectAction::Accept).then_some(Outcomes {
                 jobs_created: d.jobs_created,
                 trainees: None,
                 average_monthly_income_vnd: Some(6_000_000),

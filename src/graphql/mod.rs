@@ -83,6 +83,11 @@ pub fn is_introspection_only(query: &str) -> bool {
     any
 }
 
+/// The SDL of the served schema, as `khuyencong schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_introspection_only;
@@ -100,9 +105,4 @@ mod tests {
             "{ ...F } fragment F on Query { __schema { types { name } } }"
         ));
     }
-}
-
-/// The SDL of the served schema, as `khuyencong schema` prints and `schema.graphql` holds.
-pub fn sdl() -> String {
-    schema_builder().finish().sdl()
 }

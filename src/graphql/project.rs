@@ -398,6 +398,10 @@ impl ProjectEvent {
         Ok(enums::ProjectAction::from_db(&self.0.action)?.into())
     }
     /// Status before.
+    #[expect(
+        clippy::wrong_self_convention,
+        reason = "the contract names this field fromStatus"
+    )]
     async fn from_status(&self) -> async_graphql::Result<ProjectStatus> {
         Ok(enums::ProjectStatus::from_db(&self.0.from_status)?.into())
     }
