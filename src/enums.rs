@@ -307,3 +307,41 @@ text_enum!(
         Cancel => "CANCEL",
     }
 );
+
+text_enum!(
+    /// Level of a selection round (Circular 26/2014/TT-BCT as amended by 38/2025/TT-BCT).
+    SelectionLevel {
+        /// Organised by a commune.
+        Commune => "COMMUNE",
+        /// Organised by a province.
+        Provincial => "PROVINCIAL",
+        /// Organised nationally per region.
+        Regional => "REGIONAL",
+        /// Organised nationally.
+        National => "NATIONAL",
+    }
+);
+
+text_enum!(
+    /// Status of a selection round.
+    SelectionRoundStatus {
+        /// Taking nominations.
+        Open => "OPEN",
+        /// Judges are scoring.
+        Scoring => "SCORING",
+        /// Results computed, certificates issued.
+        Closed => "CLOSED",
+    }
+);
+
+text_enum!(
+    /// Result of a nomination.
+    NominationResult {
+        /// Not decided yet.
+        Pending => "PENDING",
+        /// Recognised as an outstanding rural industrial product.
+        Recognized => "RECOGNIZED",
+        /// Not recognised.
+        NotRecognized => "NOT_RECOGNIZED",
+    }
+);

@@ -10,6 +10,7 @@ mod m20261126_000002_create_user;
 mod m20261126_000003_create_establishment_product;
 mod m20261126_000004_create_audit_idempotency;
 mod m20261126_000005_create_funding_project;
+mod m20261126_000006_create_selection;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_establishment_product::Migration),
             Box::new(m20261126_000004_create_audit_idempotency::Migration),
             Box::new(m20261126_000005_create_funding_project::Migration),
+            Box::new(m20261126_000006_create_selection::Migration),
         ]
     }
 }

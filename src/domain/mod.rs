@@ -9,6 +9,7 @@ pub mod page;
 pub mod product;
 pub mod project;
 pub mod scope;
+pub mod selection;
 pub mod session;
 pub mod user;
 pub mod validate;

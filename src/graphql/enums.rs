@@ -267,3 +267,41 @@ pub enum ProjectAction {
     /// DRAFT/SUBMITTED → CANCELLED, by the proposer's area or above.
     Cancel,
 }
+
+/// Level of a selection round.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::SelectionLevel")]
+pub enum SelectionLevel {
+    /// Organised by a commune (from 1 July 2025, in place of the district).
+    Commune,
+    /// Organised by a province.
+    Provincial,
+    /// Organised nationally for one region.
+    Regional,
+    /// Organised nationally.
+    National,
+}
+
+/// Status of a selection round.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::SelectionRoundStatus")]
+pub enum SelectionRoundStatus {
+    /// Taking nominations.
+    Open,
+    /// Judges are scoring.
+    Scoring,
+    /// Results computed, certificates issued; nothing changes any more.
+    Closed,
+}
+
+/// Result of a nomination.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::NominationResult")]
+pub enum NominationResult {
+    /// Not decided yet.
+    Pending,
+    /// Recognised: a mean score of 70 or more.
+    Recognized,
+    /// Not recognised.
+    NotRecognized,
+}

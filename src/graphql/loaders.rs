@@ -9,8 +9,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     db::entities::{
-        allocation, app_user, disbursement, establishment, funding_source, product, project,
-        project_beneficiary, project_event,
+        allocation, app_user, disbursement, establishment, funding_source, nomination, product,
+        project, project_beneficiary, project_event, scorecard, selection_round,
     },
     domain::{self, Ctx},
     graphql::context::loader,
@@ -40,6 +40,16 @@ pub struct Loaders {
     pub history: DataLoader<HistoryLoader>,
     /// Projects by beneficiary establishment id (within the caller's area).
     pub projects_of: DataLoader<ProjectsOfEstablishment>,
+    /// Selection rounds by id (those the caller may see).
+    pub round: DataLoader<RoundLoader>,
+    /// Nominations by round id.
+    pub nominations: DataLoader<NominationsLoader>,
+    /// Scorecards by nomination id.
+    pub scorecards: DataLoader<ScorecardsLoader>,
+    /// Recognitions by product id.
+    pub recognitions: DataLoader<RecognitionsLoader>,
+    /// Products by id for references from a visible record (a nomination).
+    pub product_ref: DataLoader<ProductRefLoader>,
 }
 
 impl Loaders {
@@ -57,6 +67,11 @@ impl Loaders {
             disbursements: loader(DisbursementsLoader(db.clone())),
             history: loader(HistoryLoader(db.clone())),
             projects_of: loader(ProjectsOfEstablishment(db.clone(), ctx.clone())),
+            round: loader(RoundLoader(db.clone(), ctx.clone())),
+            nominations: loader(NominationsLoader(db.clone())),
+            scorecards: loader(ScorecardsLoader(db.clone())),
+            recognitions: loader(RecognitionsLoader(db.clone())),
+            product_ref: loader(ProductRefLoader(db.clone())),
         }
     }
 }
@@ -207,5 +222,73 @@ impl Loader<i64> for ProjectsOfEstablishment {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         Ok(domain::project::projects_of_establishments(&self.0, &self.1, keys).await?)
+    }
+}
+
+/// Loads selection rounds by id.
+pub struct RoundLoader(DatabaseConnection, Ctx);
+
+impl Loader<i64> for RoundLoader {
+    type Value = selection_round::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = domain::selection::get_rounds(&self.0, &self.1, keys).await?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+/// Loads the nominations of rounds.
+pub struct NominationsLoader(DatabaseConnection);
+
+impl Loader<i64> for NominationsLoader {
+    type Value = Vec<nomination::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::selection::nominations_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads the scorecards of nominations.
+pub struct ScorecardsLoader(DatabaseConnection);
+
+impl Loader<i64> for ScorecardsLoader {
+    type Value = Vec<scorecard::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::selection::scorecards_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads the recognitions of products.
+pub struct RecognitionsLoader(DatabaseConnection);
+
+impl Loader<i64> for RecognitionsLoader {
+    type Value = Vec<nomination::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::selection::recognitions_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads products by id without the area filter: only for references from a record the
+/// caller may already see (a nomination in a national round).
+pub struct ProductRefLoader(DatabaseConnection);
+
+impl Loader<i64> for ProductRefLoader {
+    type Value = product::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let rows = product::Entity::find()
+            .filter(product::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
     }
 }

@@ -13,6 +13,7 @@ pub mod project;
 pub mod reference;
 pub mod root;
 pub mod scalars;
+pub mod selection;
 pub mod user;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};

@@ -10,6 +10,7 @@ use crate::{
         ids,
         product::Product,
         project::{Allocation, FundingSource, Project},
+        selection::{Nomination, SelectionRound},
         user::User,
     },
 };
@@ -30,6 +31,10 @@ pub enum Node {
     Project(Project),
     /// An allocation.
     Allocation(Allocation),
+    /// A selection round.
+    SelectionRound(SelectionRound),
+    /// A nomination.
+    Nomination(Nomination),
 }
 
 /// The `node` query.
@@ -62,6 +67,12 @@ impl NodeQuery {
             domain::project::ALLOCATION => domain::project::get_allocation(db, dctx, n)
                 .await?
                 .map(|m| Node::Allocation(Allocation(m))),
+            domain::selection::ROUND => domain::selection::get_round(db, dctx, n)
+                .await?
+                .map(|m| Node::SelectionRound(SelectionRound(m))),
+            domain::selection::NOMINATION => domain::selection::get_nomination(db, dctx, n)
+                .await?
+                .map(|m| Node::Nomination(Nomination(m))),
             domain::user::ENTITY => domain::user::get(db, dctx, n)
                 .await?
                 .map(|m| Node::User(User(m))),

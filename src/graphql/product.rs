@@ -74,6 +74,21 @@ impl Product {
             .transpose()?
             .map(Into::into))
     }
+    /// Its recognitions as an outstanding rural industrial product, at every level.
+    async fn recognitions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::selection::Nomination>> {
+        Ok(ctx
+            .loaders()?
+            .recognitions
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::selection::Nomination)
+            .collect())
+    }
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
         self.0.version

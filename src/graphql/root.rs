@@ -8,6 +8,7 @@ use crate::graphql::{
     product::{ProductMutation, ProductQuery},
     project::{ProjectMutation, ProjectQuery},
     reference::ReferenceQuery,
+    selection::{SelectionMutation, SelectionQuery},
     user::{UserMutation, UserQuery},
 };
 
@@ -20,6 +21,7 @@ pub struct Query(
     EstablishmentQuery,
     ProductQuery,
     ProjectQuery,
+    SelectionQuery,
 );
 
 /// All mutations.
@@ -29,4 +31,5 @@ pub struct Mutation(
     EstablishmentMutation,
     ProductMutation,
     ProjectMutation,
+    SelectionMutation,
 );

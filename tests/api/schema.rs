@@ -15,27 +15,6 @@ use async_graphql::parser::{
 const NOT_YET_SERVED: &[&str] = &[
     // scalars used only by later types
     "JSON",
-    // selection of outstanding rural industrial products
-    "SelectionLevel",
-    "SelectionRoundStatus",
-    "NominationResult",
-    "SelectionRound",
-    "Nomination",
-    "Scorecard",
-    "CreateSelectionRoundInput",
-    "ScorecardInput",
-    "SelectionRoundFilter",
-    "SelectionRoundConnection",
-    "SelectionRoundEdge",
-    "NominationConnection",
-    "NominationEdge",
-    "Product.recognitions",
-    "Query.selectionRounds",
-    "Query.selectionRound",
-    "Mutation.createSelectionRound",
-    "Mutation.nominateProduct",
-    "Mutation.submitScorecard",
-    "Mutation.advanceSelectionRound",
     // OCOP and the public catalogue
     "OcopApplicationType",
     "OcopEvaluationStatus",
