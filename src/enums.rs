@@ -345,3 +345,63 @@ text_enum!(
         NotRecognized => "NOT_RECOGNIZED",
     }
 );
+
+text_enum!(
+    /// Type of an OCOP application.
+    OcopApplicationType {
+        /// A product rated for the first time.
+        New => "NEW",
+        /// A rated product applying for more stars.
+        Upgrade => "UPGRADE",
+        /// Re-evaluation at the end of a certificate's validity.
+        ReEvaluation => "RE_EVALUATION",
+    }
+);
+
+text_enum!(
+    /// Status of an OCOP evaluation (Decision 148/QĐ-TTg as amended by 1489/QĐ-TTg).
+    OcopEvaluationStatus {
+        /// Opened, awaiting the commune's screening.
+        Submitted => "SUBMITTED",
+        /// Returned by the commune to complete the dossier.
+        Returned => "RETURNED",
+        /// Forwarded by the commune to the provincial council.
+        Screened => "SCREENED",
+        /// The provincial council is scoring.
+        ProvinceScoring => "PROVINCE_SCORING",
+        /// Potential 5★: the central council is scoring.
+        CentralScoring => "CENTRAL_SCORING",
+        /// The central council did not recognise 5★; the province may certify 4★.
+        CentralNotRecognized => "CENTRAL_NOT_RECOGNIZED",
+        /// Certified (3★–5★).
+        Certified => "CERTIFIED",
+        /// Not certified.
+        NotCertified => "NOT_CERTIFIED",
+        /// Withdrawn by the applicant.
+        Withdrawn => "WITHDRAWN",
+    }
+);
+
+text_enum!(
+    /// Level that issued an OCOP certificate.
+    OcopIssuingLevel {
+        /// The provincial People's Committee (3★, 4★).
+        Province => "PROVINCE",
+        /// The Prime Minister / central council (5★).
+        National => "NATIONAL",
+    }
+);
+
+text_enum!(
+    /// Status of a certificate.
+    CertificateStatus {
+        /// In force.
+        Valid => "VALID",
+        /// Past its validity.
+        Expired => "EXPIRED",
+        /// Revoked by decision.
+        Revoked => "REVOKED",
+        /// Replaced by a newer certificate of the same product.
+        Superseded => "SUPERSEDED",
+    }
+);

@@ -11,6 +11,7 @@ mod m20261126_000003_create_establishment_product;
 mod m20261126_000004_create_audit_idempotency;
 mod m20261126_000005_create_funding_project;
 mod m20261126_000006_create_selection;
+mod m20261126_000007_create_ocop;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_audit_idempotency::Migration),
             Box::new(m20261126_000005_create_funding_project::Migration),
             Box::new(m20261126_000006_create_selection::Migration),
+            Box::new(m20261126_000007_create_ocop::Migration),
         ]
     }
 }

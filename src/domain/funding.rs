@@ -176,6 +176,12 @@ pub async fn create(
             .await?
             .ok_or_else(not_found);
     }
+    if actor.role == Role::Commune {
+        return Err(AppError::forbidden(Msg::new(
+            "Funding sources are managed by provinces and the Ministry.",
+            "Nguồn kinh phí do tỉnh và Bộ quản lý.",
+        )));
+    }
     let name = validate::required_text("name", &input.name, 300)?;
     let legal_basis = validate::optional_text("legalBasis", input.legal_basis, 1000)?;
     let amount = check_vnd("amountVnd", input.amount_vnd, false)?;

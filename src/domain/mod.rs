@@ -5,6 +5,7 @@ pub mod audit;
 pub mod establishment;
 pub mod funding;
 pub mod idempotency;
+pub mod ocop;
 pub mod page;
 pub mod product;
 pub mod project;

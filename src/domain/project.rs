@@ -437,11 +437,17 @@ pub async fn create(
             .and_then(|c| ctx.reference.commune(c).cloned()),
         (_, c) => c,
     };
-    if !scope::covers(
-        actor,
-        &province.code,
-        commune.as_ref().map(|c| c.code.as_str()),
-    ) {
+    // The commune (a commune user's own by default) must lie in the project's province.
+    let commune_in_province = commune
+        .as_ref()
+        .is_none_or(|c| c.province_code == province.code);
+    if !commune_in_province
+        || !scope::covers(
+            actor,
+            &province.code,
+            commune.as_ref().map(|c| c.code.as_str()),
+        )
+    {
         return Err(AppError::forbidden(Msg::new(
             format!("{} is outside your area.", province.name),
             format!("{} nằm ngoài địa bàn của bạn.", province.name),

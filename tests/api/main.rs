@@ -7,5 +7,7 @@ mod auth;
 mod establishment;
 mod health;
 mod product;
+mod project;
 mod schema;
+mod selection;
 mod user;
