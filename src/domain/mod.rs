@@ -2,6 +2,7 @@
 //! connection (or transaction) and the [`Ctx`] of the caller, and return [`crate::error::Result`].
 
 pub mod audit;
+pub mod catalog;
 pub mod establishment;
 pub mod funding;
 pub mod idempotency;

@@ -76,6 +76,8 @@ pub struct ProductFilter {
     pub establishment_id: Option<i64>,
     /// Text in the name, description or brand.
     pub search: Option<String>,
+    /// With a valid OCOP certificate of at least this many stars.
+    pub min_ocop_stars: Option<i32>,
     /// Changed at or after; orders the list oldest change first.
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -309,6 +311,15 @@ pub async fn list(
     {
         validate::required_text("search", term, 200)?;
         cond = cond.add(search_condition(C::SearchText, term));
+    }
+    if let Some(s) = filter.min_ocop_stars {
+        if !(1..=5).contains(&s) {
+            return Err(AppError::bad_input(
+                "minOcopStars",
+                Msg::new("Stars run from 1 to 5.", "Số sao từ 1 đến 5."),
+            ));
+        }
+        cond = cond.add(crate::domain::catalog::certified_condition(Some(s)));
     }
     if let Some(t) = filter.updated_since {
         cond = cond.add(C::UpdatedAt.gte(t));

@@ -305,3 +305,63 @@ pub enum NominationResult {
     /// Not recognised.
     NotRecognized,
 }
+
+/// Type of an OCOP application.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::OcopApplicationType")]
+pub enum OcopApplicationType {
+    /// First rating.
+    New,
+    /// More stars for a rated product.
+    Upgrade,
+    /// Re-evaluation when a certificate ends.
+    ReEvaluation,
+}
+
+/// Status of an OCOP evaluation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::OcopEvaluationStatus")]
+pub enum OcopEvaluationStatus {
+    /// Opened, awaiting the commune's screening.
+    Submitted,
+    /// Returned by the commune; it may be screened again.
+    Returned,
+    /// Forwarded to the provincial council.
+    Screened,
+    /// The provincial council is scoring.
+    ProvinceScoring,
+    /// Potential 5★: the central council is scoring.
+    CentralScoring,
+    /// The centre did not recognise 5★; the province may certify 4★.
+    CentralNotRecognized,
+    /// Certified.
+    Certified,
+    /// Not certified.
+    NotCertified,
+    /// Withdrawn.
+    Withdrawn,
+}
+
+/// Level that issued an OCOP certificate.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::OcopIssuingLevel")]
+pub enum OcopIssuingLevel {
+    /// The province (3★, 4★).
+    Province,
+    /// The central level (5★).
+    National,
+}
+
+/// Status of a certificate (derived from today's date).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::enums::CertificateStatus")]
+pub enum CertificateStatus {
+    /// In force.
+    Valid,
+    /// Past its validity.
+    Expired,
+    /// Revoked by decision.
+    Revoked,
+    /// Replaced by a newer certificate of the same product.
+    Superseded,
+}

@@ -9,8 +9,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     db::entities::{
-        allocation, app_user, disbursement, establishment, funding_source, nomination, product,
-        project, project_beneficiary, project_event, scorecard, selection_round,
+        allocation, app_user, disbursement, establishment, funding_source, nomination,
+        ocop_certificate, ocop_criteria, ocop_evaluation, ocop_score, product, project,
+        project_beneficiary, project_event, scorecard, selection_round,
     },
     domain::{self, Ctx},
     graphql::context::loader,
@@ -50,6 +51,18 @@ pub struct Loaders {
     pub recognitions: DataLoader<RecognitionsLoader>,
     /// Products by id for references from a visible record (a nomination).
     pub product_ref: DataLoader<ProductRefLoader>,
+    /// Rounds by id for references (a public recognition).
+    pub round_ref: DataLoader<RoundRefLoader>,
+    /// OCOP scores by evaluation id.
+    pub ocop_scores: DataLoader<OcopScoresLoader>,
+    /// OCOP certificates by id.
+    pub ocop_certificate: DataLoader<OcopCertificateLoader>,
+    /// OCOP evaluations by id (references from a visible certificate).
+    pub ocop_evaluation: DataLoader<OcopEvaluationLoader>,
+    /// OCOP criteria versions by id.
+    pub ocop_criteria: DataLoader<OcopCriteriaLoader>,
+    /// The valid OCOP certificate by product id.
+    pub current_certificate: DataLoader<CurrentCertificateLoader>,
 }
 
 impl Loaders {
@@ -72,6 +85,12 @@ impl Loaders {
             scorecards: loader(ScorecardsLoader(db.clone())),
             recognitions: loader(RecognitionsLoader(db.clone())),
             product_ref: loader(ProductRefLoader(db.clone())),
+            round_ref: loader(RoundRefLoader(db.clone())),
+            ocop_scores: loader(OcopScoresLoader(db.clone())),
+            ocop_certificate: loader(OcopCertificateLoader(db.clone())),
+            ocop_evaluation: loader(OcopEvaluationLoader(db.clone())),
+            ocop_criteria: loader(OcopCriteriaLoader(db.clone())),
+            current_certificate: loader(CurrentCertificateLoader(db.clone())),
         }
     }
 }
@@ -290,5 +309,69 @@ impl Loader<i64> for ProductRefLoader {
             .await
             .map_err(crate::error::AppError::from)?;
         Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+/// Declares a loader of rows by id (unscoped: for references from a visible record).
+macro_rules! by_id_loader {
+    ($name:ident, $entity:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name(DatabaseConnection);
+
+        impl Loader<i64> for $name {
+            type Value = $entity::Model;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+                let rows = $entity::Entity::find()
+                    .filter($entity::Column::Id.is_in(keys.iter().copied()))
+                    .all(&self.0)
+                    .await
+                    .map_err(crate::error::AppError::from)?;
+                Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+            }
+        }
+    };
+}
+
+by_id_loader!(RoundRefLoader, selection_round, "Loads rounds by id.");
+by_id_loader!(
+    OcopCertificateLoader,
+    ocop_certificate,
+    "Loads OCOP certificates by id."
+);
+by_id_loader!(
+    OcopEvaluationLoader,
+    ocop_evaluation,
+    "Loads OCOP evaluations by id."
+);
+by_id_loader!(
+    OcopCriteriaLoader,
+    ocop_criteria,
+    "Loads OCOP criteria versions by id."
+);
+
+/// Loads the scores of OCOP evaluations.
+pub struct OcopScoresLoader(DatabaseConnection);
+
+impl Loader<i64> for OcopScoresLoader {
+    type Value = Vec<ocop_score::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::ocop::scores_of(&self.0, keys).await?)
+    }
+}
+
+/// Loads the valid OCOP certificate of products.
+pub struct CurrentCertificateLoader(DatabaseConnection);
+
+impl Loader<i64> for CurrentCertificateLoader {
+    type Value = ocop_certificate::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        Ok(domain::ocop::current_of(&self.0, keys).await?)
     }
 }

@@ -8,6 +8,7 @@ pub mod establishment;
 pub mod ids;
 pub mod loaders;
 pub mod node;
+pub mod ocop;
 pub mod product;
 pub mod project;
 pub mod reference;

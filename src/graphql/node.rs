@@ -8,6 +8,7 @@ use crate::{
         context::ContextExt,
         establishment::Establishment,
         ids,
+        ocop::{OcopCertificate, OcopEvaluation},
         product::Product,
         project::{Allocation, FundingSource, Project},
         selection::{Nomination, SelectionRound},
@@ -35,6 +36,10 @@ pub enum Node {
     SelectionRound(SelectionRound),
     /// A nomination.
     Nomination(Nomination),
+    /// An OCOP evaluation.
+    OcopEvaluation(OcopEvaluation),
+    /// An OCOP certificate.
+    OcopCertificate(OcopCertificate),
 }
 
 /// The `node` query.
@@ -73,6 +78,12 @@ impl NodeQuery {
             domain::selection::NOMINATION => domain::selection::get_nomination(db, dctx, n)
                 .await?
                 .map(|m| Node::Nomination(Nomination(m))),
+            domain::ocop::EVALUATION => domain::ocop::get(db, dctx, n)
+                .await?
+                .map(|m| Node::OcopEvaluation(OcopEvaluation(m))),
+            domain::ocop::CERTIFICATE => domain::ocop::get_certificate(db, dctx, n)
+                .await?
+                .map(|m| Node::OcopCertificate(OcopCertificate(m))),
             domain::user::ENTITY => domain::user::get(db, dctx, n)
                 .await?
                 .map(|m| Node::User(User(m))),

@@ -74,6 +74,18 @@ impl Product {
             .transpose()?
             .map(Into::into))
     }
+    /// Its valid OCOP certificate, if any.
+    async fn current_ocop_certificate(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::ocop::OcopCertificate>> {
+        Ok(ctx
+            .loaders()?
+            .current_certificate
+            .load_one(self.0.id)
+            .await?
+            .map(crate::graphql::ocop::OcopCertificate))
+    }
     /// Its recognitions as an outstanding rural industrial product, at every level.
     async fn recognitions(
         &self,
@@ -154,6 +166,8 @@ pub struct ProductFilter {
     pub establishment_id: Option<ID>,
     /// Text in the name, brand or description; ignores case and diacritics.
     pub search: Option<String>,
+    /// With a valid OCOP certificate of at least this many stars.
+    pub min_ocop_stars: Option<i32>,
     /// Changed at or after this time; the list then runs oldest change first.
     pub updated_since: Option<DateTime<Utc>>,
 }
@@ -188,6 +202,7 @@ impl ProductQuery {
                 commune_code: f.commune_code,
                 establishment_id,
                 search: f.search,
+                min_ocop_stars: f.min_ocop_stars,
                 updated_since: f.updated_since,
             },
             &args,

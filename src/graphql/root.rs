@@ -5,6 +5,7 @@ use async_graphql::MergedObject;
 use crate::graphql::{
     establishment::{EstablishmentMutation, EstablishmentQuery},
     node::NodeQuery,
+    ocop::{OcopMutation, OcopQuery},
     product::{ProductMutation, ProductQuery},
     project::{ProjectMutation, ProjectQuery},
     reference::ReferenceQuery,
@@ -22,6 +23,7 @@ pub struct Query(
     ProductQuery,
     ProjectQuery,
     SelectionQuery,
+    OcopQuery,
 );
 
 /// All mutations.
@@ -32,4 +34,5 @@ pub struct Mutation(
     ProductMutation,
     ProjectMutation,
     SelectionMutation,
+    OcopMutation,
 );

@@ -1268,6 +1268,7 @@ async fn a_closed_round_is_frozen() {
     score_all(&app, &js, &n, &[75, 76, 77]).await;
     let before = close(&app, &organiser.token, &round, None).await;
     assert_eq!(before["version"], 3);
+    let newcomer = app.province(DAK_LAK).await;
     let audits = audit_count(&app).await;
 
     assert_code(
@@ -1282,7 +1283,6 @@ async fn a_closed_round_is_frozen() {
         &score(&app, &js[0].token, &n, scores(10)).await,
         "INVALID_TRANSITION",
     );
-    let newcomer = app.province(DAK_LAK).await;
     assert_code(
         &score(&app, &newcomer.token, &n, scores(10)).await,
         "INVALID_TRANSITION",
@@ -1517,9 +1517,9 @@ async fn a_refused_selection_mutation_writes_no_audit_event() {
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
     let product = product_in(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
+    let stranger = app.province(QUANG_TRI).await;
     let before = audit_count(&app).await;
 
-    let stranger = app.province(QUANG_TRI).await;
     assert_code(
         &create_round(
             &app,
