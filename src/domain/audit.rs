@@ -101,3 +101,78 @@ mod tests {
         assert_eq!(created["name"]["after"], "A");
     }
 }
+
+/// Filters of the audit trail.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Entity type (`Establishment`, `Project`…).
+    pub entity_type: Option<String>,
+    /// Entity id (with `entity_type`).
+    pub entity_id: Option<i64>,
+    /// Actor's user id.
+    pub actor_id: Option<i64>,
+    /// At or after.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl super::page::Keyed for audit_event::Model {
+    fn key_id(&self) -> i64 {
+        self.id
+    }
+    fn key_updated(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at
+    }
+}
+
+/// A page of the audit trail: national users see everything, a province its province's
+/// records, a commune its commune's.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    filter: AuditFilter,
+    args: &super::page::PageArgs,
+) -> Result<super::page::Page<audit_event::Entity>> {
+    use audit_event::Column as C;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let actor = ctx.actor()?;
+    let mut cond = super::scope::area_condition(actor, C::ProvinceCode, C::CommuneCode);
+    if let Some(t) = filter.entity_type {
+        cond = cond.add(C::EntityType.eq(t));
+    }
+    if let Some(id) = filter.entity_id {
+        cond = cond.add(C::EntityId.eq(id));
+    }
+    if let Some(a) = filter.actor_id {
+        cond = cond.add(C::ActorId.eq(a));
+    }
+    if let Some(s) = filter.since {
+        cond = cond.add(C::At.gte(s));
+    }
+    super::page::fetch(
+        db,
+        audit_event::Entity::find().filter(cond),
+        C::Id,
+        C::At,
+        false,
+        args,
+    )
+    .await
+}
+
+/// An audit event the caller may see.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<Option<audit_event::Model>> {
+    use sea_orm::EntityTrait;
+    let actor = ctx.actor()?;
+    Ok(audit_event::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|e| match (&e.province_code, actor.role) {
+            (_, crate::enums::Role::National) => true,
+            (Some(p), _) => super::scope::covers(actor, p, e.commune_code.as_deref()),
+            (None, _) => false,
+        }))
+}

@@ -10,6 +10,7 @@ pub mod ocop;
 pub mod page;
 pub mod product;
 pub mod project;
+pub mod report;
 pub mod scope;
 pub mod selection;
 pub mod session;

@@ -430,7 +430,11 @@ pub async fn nominate(
         ));
     }
     if let Some((_, needed)) = ENTRY_REQUIREMENT.iter().find(|(l, _)| *l == level) {
+        // Valid when the round takes place: today for a current round, the end of its year
+        // for a past round entered afterwards (a 2022 regional round took 2022's provincial
+        // recognitions).
         let today = chrono::Utc::now().date_naive();
+        let as_of = NaiveDate::from_ymd_opt(round.year, 12, 31).map_or(today, |end| end.min(today));
         let valid = nomination::Entity::find()
             .filter(nomination::Column::ProductId.eq(product_id))
             .filter(
@@ -443,7 +447,8 @@ pub async fn nominate(
                 ),
             )
             .filter(nomination::Column::Result.eq(NominationResult::Recognized.as_str()))
-            .filter(nomination::Column::ValidUntil.gte(today))
+            .filter(nomination::Column::ValidUntil.gte(as_of))
+            .filter(nomination::Column::RecognizedOn.lte(as_of))
             .count(&txn)
             .await?;
         if valid == 0 {

@@ -12,6 +12,7 @@ pub mod ocop;
 pub mod product;
 pub mod project;
 pub mod reference;
+pub mod report;
 pub mod root;
 pub mod scalars;
 pub mod selection;

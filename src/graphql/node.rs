@@ -11,6 +11,7 @@ use crate::{
         ocop::{OcopCertificate, OcopEvaluation},
         product::Product,
         project::{Allocation, FundingSource, Project},
+        report::AuditEvent,
         selection::{Nomination, SelectionRound},
         user::User,
     },
@@ -40,6 +41,8 @@ pub enum Node {
     OcopEvaluation(OcopEvaluation),
     /// An OCOP certificate.
     OcopCertificate(OcopCertificate),
+    /// An audit event.
+    AuditEvent(AuditEvent),
 }
 
 /// The `node` query.
@@ -84,6 +87,9 @@ impl NodeQuery {
             domain::ocop::CERTIFICATE => domain::ocop::get_certificate(db, dctx, n)
                 .await?
                 .map(|m| Node::OcopCertificate(OcopCertificate(m))),
+            "AuditEvent" => domain::audit::get(db, dctx, n)
+                .await?
+                .map(|m| Node::AuditEvent(AuditEvent(m))),
             domain::user::ENTITY => domain::user::get(db, dctx, n)
                 .await?
                 .map(|m| Node::User(User(m))),

@@ -9,6 +9,7 @@ use crate::graphql::{
     product::{ProductMutation, ProductQuery},
     project::{ProjectMutation, ProjectQuery},
     reference::ReferenceQuery,
+    report::ReportQuery,
     selection::{SelectionMutation, SelectionQuery},
     user::{UserMutation, UserQuery},
 };
@@ -24,6 +25,7 @@ pub struct Query(
     ProjectQuery,
     SelectionQuery,
     OcopQuery,
+    ReportQuery,
 );
 
 /// All mutations.

@@ -9,34 +9,6 @@ use async_graphql::parser::{
     types::{BaseType, Type, TypeDefinition, TypeKind, TypeSystemDefinition},
 };
 
-/// Contract names that later issues deliver (projects and funding; selection; OCOP and the
-/// public catalogue; reports and the audit query). Each issue empties its part of this list;
-/// nothing else may be missing.
-const NOT_YET_SERVED: &[&str] = &[
-    // scalars used only by later types
-    "JSON",
-    // reports and the audit trail query
-    "ReportFilter",
-    "FundingSummary",
-    "FundingSummaryRow",
-    "SelectionSummaryFilter",
-    "SelectionSummary",
-    "SelectionLevelCount",
-    "OcopSummaryFilter",
-    "OcopSummary",
-    "StarCount",
-    "ProvinceRank",
-    "AuditEvent",
-    "AuditEventFilter",
-    "AuditEventConnection",
-    "AuditEventEdge",
-    "Query.fundingSummary",
-    "Query.selectionSummary",
-    "Query.ocopSummary",
-    "Query.ocopProvinceRanking",
-    "Query.auditEvents",
-];
-
 #[derive(Debug, Default)]
 struct Def {
     kind: String,
@@ -159,14 +131,8 @@ fn contract_copy_is_the_shared_contract() {
 fn every_contract_name_is_served_with_a_compatible_type() {
     let contract = defs(include_str!("../contract.graphql"));
     let served = defs(&khuyencong::graphql::sdl());
-    let pending: BTreeSet<&str> = NOT_YET_SERVED.iter().copied().collect();
     let mut problems = Vec::new();
-    let mut used_pending = BTreeSet::new();
     for (name, c) in &contract {
-        if pending.contains(name.as_str()) {
-            used_pending.insert(name.as_str());
-            continue;
-        }
         let Some(s) = served.get(name) else {
             problems.push(format!("type {name} is not served"));
             continue;
@@ -186,10 +152,6 @@ fn every_contract_name_is_served_with_a_compatible_type() {
         }
         for (fname, (cty, cargs)) in &c.fields {
             let full = format!("{name}.{fname}");
-            if pending.contains(full.as_str()) {
-                used_pending.insert(pending.get(full.as_str()).copied().unwrap_or_default());
-                continue;
-            }
             let Some((sty, sargs)) = s.fields.get(fname) else {
                 problems.push(format!("{full} is not served"));
                 continue;
@@ -223,17 +185,4 @@ fn every_contract_name_is_served_with_a_compatible_type() {
         "contract violations:\n{}",
         problems.join("\n")
     );
-    // The list holds only what is still missing: a name already served must leave it.
-    let stale: Vec<_> = pending
-        .iter()
-        .filter(|p| match p.split_once('.') {
-            Some((t, f)) => served.get(t).is_some_and(|d| d.fields.contains_key(f)),
-            None => served.contains_key(**p),
-        })
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "served now, remove from NOT_YET_SERVED: {stale:?}"
-    );
-    assert!(!used_pending.is_empty() || pending.is_empty());
 }
