@@ -39,6 +39,26 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
+    /// Export every row of an entity (the whole country) to a file, with a progress bar.
+    Export {
+        /// establishments, products, projects, fundingSources, ocopCertificates or nominations.
+        entity: String,
+        /// csv (UTF-8 with a BOM) or ndjson.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Output file (default `<entity>.<format>`).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        /// Only this province.
+        #[arg(long)]
+        province: Option<String>,
+        /// Only this commune.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Only rows changed at or after this RFC 3339 time.
+        #[arg(long)]
+        updated_since: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -173,6 +193,26 @@ async fn run(command: Command, config: Config) -> Result<()> {
             tracing::info!(port, "serving");
             app.run_until_stopped().await.map_err(AppError::internal)
         }
+        Command::Export {
+            entity,
+            format,
+            output,
+            province,
+            commune,
+            updated_since,
+        } => {
+            let state = prepare(config).await?;
+            export_to_file(
+                &state,
+                &entity,
+                &format,
+                output,
+                province,
+                commune,
+                updated_since,
+            )
+            .await
+        }
         Command::Users {
             command:
                 UsersCommand::Create {
@@ -229,4 +269,92 @@ async fn run(command: Command, config: Config) -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn export_to_file(
+    state: &crate::state::AppState,
+    entity_name: &str,
+    format: &str,
+    output: Option<std::path::PathBuf>,
+    province: Option<String>,
+    commune: Option<String>,
+    updated_since: Option<String>,
+) -> Result<()> {
+    use std::io::Write;
+
+    use crate::domain::{
+        Ctx,
+        export::{self, Entity, ExportFilter},
+    };
+    let entity = Entity::parse(entity_name).ok_or_else(|| {
+        AppError::internal(format!(
+            "unknown entity {entity_name:?}; choose one of {}",
+            Entity::ALL
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let csv = export::parse_format(format)?;
+    let updated_since = updated_since
+        .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc)))
+        .transpose()
+        .map_err(AppError::internal)?;
+    let filter = ExportFilter {
+        province_code: province,
+        commune_code: commune,
+        updated_since,
+    };
+    // The operator of the server exports as the whole country, read-only.
+    let ctx = Ctx {
+        actor: Some(crate::auth::actor::Actor {
+            user_id: 0,
+            role: Role::National,
+            province_code: None,
+            commune_code: None,
+            is_admin: false,
+            read_only: true,
+        }),
+        request_id: Some("cli-export".into()),
+        reference: state.reference.clone(),
+    };
+    let path = output.unwrap_or_else(|| format!("{entity_name}.{format}").into());
+    let total = export::count(&state.db, &ctx, entity, &filter).await?;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
+        )
+        .map_err(AppError::internal)?
+        .progress_chars("=> "),
+    );
+    bar.set_message(entity_name.to_owned());
+    let file = std::fs::File::create(&path).map_err(AppError::internal)?;
+    let mut out = std::io::BufWriter::new(file);
+    if csv {
+        out.write_all(&export::csv_header(entity)?)
+            .map_err(AppError::internal)?;
+    }
+    let mut after = None;
+    let mut written = 0u64;
+    loop {
+        let chunk = export::fetch(&state.db, &ctx, entity, &filter, after).await?;
+        let bytes = if csv {
+            export::csv_rows(entity, &chunk.rows)?
+        } else {
+            export::ndjson_rows(entity, &chunk.rows)?
+        };
+        out.write_all(&bytes).map_err(AppError::internal)?;
+        written += chunk.rows.len() as u64;
+        bar.set_position(written);
+        match chunk.next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    out.flush().map_err(AppError::internal)?;
+    bar.finish_with_message(format!("{entity_name}: {written} rows"));
+    println!("Wrote {written} rows to {}", path.display());
+    Ok(())
 }

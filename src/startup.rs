@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
             get(http::graphiql::page).post(http::graphql::graphql),
         )
         .route("/graphql/assets/{file}", get(http::graphiql::asset))
+        .route("/export/{file}", get(http::export::export))
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::metrics))

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod establishment;
+pub mod export;
 pub mod funding;
 pub mod idempotency;
 pub mod ocop;

@@ -960,3 +960,44 @@ mod tests {
         );
     }
 }
+
+/// Filters of a nomination list (exports).
+#[derive(Clone, Debug, Default)]
+pub struct NominationFilter {
+    /// Province of the product.
+    pub province_code: Option<String>,
+    /// Commune of the product.
+    pub commune_code: Option<String>,
+    /// Changed at or after.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of nominations of products in the caller's area.
+pub async fn list_nominations(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    filter: NominationFilter,
+    args: &PageArgs,
+) -> Result<Page<nomination::Entity>> {
+    use nomination::Column as C;
+    let actor = ctx.actor()?;
+    let mut cond = scope::area_condition(actor, C::ProvinceCode, C::CommuneCode);
+    if let Some(v) = filter.province_code {
+        cond = cond.add(C::ProvinceCode.eq(v));
+    }
+    if let Some(v) = filter.commune_code {
+        cond = cond.add(C::CommuneCode.eq(v));
+    }
+    if let Some(t) = filter.updated_since {
+        cond = cond.add(C::UpdatedAt.gte(t));
+    }
+    page::fetch(
+        db,
+        nomination::Entity::find().filter(cond),
+        C::Id,
+        C::UpdatedAt,
+        filter.updated_since.is_some(),
+        args,
+    )
+    .await
+}

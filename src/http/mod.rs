@@ -1,5 +1,6 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
+pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;

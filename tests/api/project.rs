@@ -228,7 +228,7 @@ fn mentions_vnd(msg: &str, n: i64) -> bool {
         let digits: Vec<char> = plain.chars().collect();
         let mut out = String::new();
         for (i, c) in digits.iter().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push_str(sep);
             }
             out.push(*c);

@@ -1,0 +1,534 @@
+//! Bulk export for data pulls: every row of an entity in the caller's scope, page by page from
+//! a keyset cursor, so memory stays flat whatever the number of rows. The HTTP endpoint and
+//! the `export` command both use it.
+
+use sea_orm::{ConnectionTrait, PaginatorTrait};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::{
+    domain::{
+        Ctx, establishment, funding, ocop,
+        page::{Cursor, Page, PageArgs},
+        product, project, selection,
+    },
+    error::{AppError, Msg, Result},
+};
+
+/// Rows fetched per page.
+pub const PAGE_ROWS: usize = 500;
+
+/// What can be exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    /// Establishments.
+    Establishments,
+    /// Products.
+    Products,
+    /// Projects.
+    Projects,
+    /// Funding sources.
+    FundingSources,
+    /// OCOP certificates.
+    OcopCertificates,
+    /// Selection nominations.
+    Nominations,
+}
+
+impl Entity {
+    /// Every entity, by its export name.
+    pub const ALL: &'static [(&'static str, Entity)] = &[
+        ("establishments", Entity::Establishments),
+        ("products", Entity::Products),
+        ("projects", Entity::Projects),
+        ("fundingSources", Entity::FundingSources),
+        ("ocopCertificates", Entity::OcopCertificates),
+        ("nominations", Entity::Nominations),
+    ];
+
+    /// The entity with this export name.
+    pub fn parse(name: &str) -> Option<Entity> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
+    }
+
+    /// The columns of the CSV export, in order: the export's contract.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Entity::Establishments => &[
+                "id",
+                "name",
+                "kind",
+                "tax_code",
+                "province_code",
+                "commune_code",
+                "address",
+                "in_craft_village",
+                "sector",
+                "main_products",
+                "employee_count",
+                "founded_year",
+                "representative",
+                "phone",
+                "email",
+                "latitude",
+                "longitude",
+                "women_owned",
+                "ethnic_minority_owned",
+                "status",
+                "status_reason",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            Entity::Products => &[
+                "id",
+                "establishment_id",
+                "province_code",
+                "commune_code",
+                "name",
+                "description",
+                "brand",
+                "selection_group",
+                "ocop_group",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            Entity::Projects => &[
+                "id",
+                "code",
+                "title",
+                "program_level",
+                "kind",
+                "category",
+                "province_code",
+                "commune_code",
+                "implementing_unit",
+                "fiscal_year",
+                "planned_start",
+                "planned_end",
+                "status",
+                "general_support_vnd",
+                "support_vnd",
+                "counterpart_vnd",
+                "allocated_vnd",
+                "disbursed_vnd",
+                "jobs_created",
+                "trainees",
+                "average_monthly_income_vnd",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            Entity::FundingSources => &[
+                "id",
+                "name",
+                "level",
+                "province_code",
+                "fiscal_year",
+                "amount_vnd",
+                "allocated_vnd",
+                "disbursed_vnd",
+                "legal_basis",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            Entity::OcopCertificates => &[
+                "id",
+                "product_id",
+                "province_code",
+                "commune_code",
+                "stars",
+                "decision_number",
+                "issuing_level",
+                "issued_on",
+                "valid_until",
+                "status",
+                "revoked_reason",
+                "created_at",
+                "updated_at",
+            ],
+            Entity::Nominations => &[
+                "id",
+                "round_id",
+                "product_id",
+                "establishment_id",
+                "province_code",
+                "commune_code",
+                "group",
+                "final_score",
+                "result",
+                "certificate_number",
+                "recognized_on",
+                "valid_until",
+                "created_at",
+                "updated_at",
+            ],
+        }
+    }
+}
+
+/// Export filters (query parameters `province`, `commune`, `updatedSince`).
+#[derive(Clone, Debug, Default)]
+pub struct ExportFilter {
+    /// Province code.
+    pub province_code: Option<String>,
+    /// Commune code.
+    pub commune_code: Option<String>,
+    /// Changed at or after (rows then come oldest change first).
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The opaque global id the API uses for a row.
+fn global_id(entity_type: &str, id: i64) -> Value {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    Value::String(URL_SAFE_NO_PAD.encode(format!("{entity_type}:{id}")))
+}
+
+/// A model as an export row: its serialised fields, with ids turned into global ids.
+fn row<M: Serialize>(m: &M, ids: &[(&str, &str)]) -> Result<Map<String, Value>> {
+    let Value::Object(mut obj) = serde_json::to_value(m).map_err(AppError::internal)? else {
+        return Err(AppError::internal("an export row is not an object"));
+    };
+    for (field, entity_type) in ids {
+        if let Some(Value::Number(n)) = obj.get(*field)
+            && let Some(id) = n.as_i64()
+        {
+            obj.insert((*field).to_owned(), global_id(entity_type, id));
+        }
+    }
+    Ok(obj)
+}
+
+fn rows_of<E, M>(
+    page: &Page<E>,
+    ids: &[(&str, &str)],
+    extra: impl Fn(&M, &mut Map<String, Value>),
+) -> Result<Vec<Map<String, Value>>>
+where
+    E: sea_orm::EntityTrait<Model = M>,
+    M: Serialize,
+{
+    page.rows
+        .iter()
+        .map(|(_, m)| {
+            let mut r = row(m, ids)?;
+            extra(m, &mut r);
+            Ok(r)
+        })
+        .collect()
+}
+
+/// One page of an export: its rows and the cursor after them (`None` at the end).
+pub struct Chunk {
+    /// Rows as ordered JSON objects.
+    pub rows: Vec<Map<String, Value>>,
+    /// Where the next page starts.
+    pub next: Option<Cursor>,
+}
+
+fn next_of<E: sea_orm::EntityTrait>(page: &Page<E>) -> Option<Cursor> {
+    if page.has_next {
+        page.rows.last().map(|(c, _)| c.clone())
+    } else {
+        None
+    }
+}
+
+/// Fetches the page after `after`.
+pub async fn fetch(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    entity: Entity,
+    f: &ExportFilter,
+    after: Option<Cursor>,
+) -> Result<Chunk> {
+    let args = PageArgs {
+        first: PAGE_ROWS,
+        after,
+    };
+    let today = chrono::Utc::now().date_naive();
+    Ok(match entity {
+        Entity::Establishments => {
+            let page = establishment::list(
+                db,
+                ctx,
+                establishment::EstablishmentFilter {
+                    province_code: f.province_code.clone(),
+                    commune_code: f.commune_code.clone(),
+                    updated_since: f.updated_since,
+                    ..Default::default()
+                },
+                &args,
+            )
+            .await?;
+            Chunk {
+                rows: rows_of(&page, &[("id", establishment::ENTITY)], |_, _| {})?,
+                next: next_of(&page),
+            }
+        }
+        Entity::Products => {
+            let page = product::list(
+                db,
+                ctx,
+                product::ProductFilter {
+                    province_code: f.province_code.clone(),
+                    commune_code: f.commune_code.clone(),
+                    updated_since: f.updated_since,
+                    ..Default::default()
+                },
+                &args,
+            )
+            .await?;
+            Chunk {
+                rows: rows_of(
+                    &page,
+                    &[
+                        ("id", product::ENTITY),
+                        ("establishment_id", establishment::ENTITY),
+                    ],
+                    |_, _| {},
+                )?,
+                next: next_of(&page),
+            }
+        }
+        Entity::Projects => {
+            let page = project::list(
+                db,
+                ctx,
+                project::ProjectFilter {
+                    province_code: f.province_code.clone(),
+                    commune_code: f.commune_code.clone(),
+                    updated_since: f.updated_since,
+                    ..Default::default()
+                },
+                &args,
+            )
+            .await?;
+            Chunk {
+                rows: rows_of(&page, &[("id", project::ENTITY)], |_, _| {})?,
+                next: next_of(&page),
+            }
+        }
+        Entity::FundingSources => {
+            let page = funding::list(
+                db,
+                ctx,
+                funding::FundingSourceFilter {
+                    province_code: f.province_code.clone(),
+                    updated_since: f.updated_since,
+                    ..Default::default()
+                },
+                &args,
+            )
+            .await?;
+            Chunk {
+                rows: rows_of(&page, &[("id", funding::ENTITY)], |_, _| {})?,
+                next: next_of(&page),
+            }
+        }
+        Entity::OcopCertificates => {
+            let page = ocop::list_certificates(
+                db,
+                ctx,
+                ocop::CertificateFilter {
+                    province_code: f.province_code.clone(),
+                    commune_code: f.commune_code.clone(),
+                    updated_since: f.updated_since,
+                    ..Default::default()
+                },
+                &args,
+            )
+            .await?;
+            Chunk {
+                rows: rows_of(
+                    &page,
+                    &[("id", ocop::CERTIFICATE), ("product_id", product::ENTITY)],
+                    |m: &crate::db::entities::ocop_certificate::Model, r| {
+                        r.insert(
+                            "status".into(),
+                            Value::String(ocop::certificate_status(m, today).as_str().into()),
+                        );
+                    },
+                )?,
+                next: next_of(&page),
+            }
+        }
+        Entity::Nominations => {
+            let page = selection::list_nominations(
+                db,
+                ctx,
+                selection::NominationFilter {
+                    province_code: f.province_code.clone(),
+                    commune_code: f.commune_code.clone(),
+                    updated_since: f.updated_since,
+                },
+                &args,
+            )
+            .await?;
+            Chunk {
+                rows: rows_of(
+                    &page,
+                    &[
+                        ("id", selection::NOMINATION),
+                        ("round_id", selection::ROUND),
+                        ("product_id", product::ENTITY),
+                        ("establishment_id", establishment::ENTITY),
+                    ],
+                    |m: &crate::db::entities::nomination::Model, r| {
+                        let score = (m.score_count > 0).then(|| {
+                            ((m.score_sum as f64 / f64::from(m.score_count)) * 100.0).round()
+                                / 100.0
+                        });
+                        r.insert("final_score".into(), score.map_or(Value::Null, Value::from));
+                    },
+                )?,
+                next: next_of(&page),
+            }
+        }
+    })
+}
+
+/// How many rows an export will have (for progress bars).
+pub async fn count(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    entity: Entity,
+    f: &ExportFilter,
+) -> Result<u64> {
+    let args = PageArgs {
+        first: 0,
+        after: None,
+    };
+    macro_rules! total {
+        ($page:expr) => {{
+            let page = $page.await?;
+            Ok(page.count_query.clone().count(db).await?)
+        }};
+    }
+    match entity {
+        Entity::Establishments => total!(establishment::list(
+            db,
+            ctx,
+            establishment::EstablishmentFilter {
+                province_code: f.province_code.clone(),
+                commune_code: f.commune_code.clone(),
+                updated_since: f.updated_since,
+                ..Default::default()
+            },
+            &args
+        )),
+        Entity::Products => total!(product::list(
+            db,
+            ctx,
+            product::ProductFilter {
+                province_code: f.province_code.clone(),
+                commune_code: f.commune_code.clone(),
+                updated_since: f.updated_since,
+                ..Default::default()
+            },
+            &args
+        )),
+        Entity::Projects => total!(project::list(
+            db,
+            ctx,
+            project::ProjectFilter {
+                province_code: f.province_code.clone(),
+                commune_code: f.commune_code.clone(),
+                updated_since: f.updated_since,
+                ..Default::default()
+            },
+            &args
+        )),
+        Entity::FundingSources => total!(funding::list(
+            db,
+            ctx,
+            funding::FundingSourceFilter {
+                province_code: f.province_code.clone(),
+                updated_since: f.updated_since,
+                ..Default::default()
+            },
+            &args
+        )),
+        Entity::OcopCertificates => total!(ocop::list_certificates(
+            db,
+            ctx,
+            ocop::CertificateFilter {
+                province_code: f.province_code.clone(),
+                commune_code: f.commune_code.clone(),
+                updated_since: f.updated_since,
+                ..Default::default()
+            },
+            &args
+        )),
+        Entity::Nominations => total!(selection::list_nominations(
+            db,
+            ctx,
+            selection::NominationFilter {
+                province_code: f.province_code.clone(),
+                commune_code: f.commune_code.clone(),
+                updated_since: f.updated_since
+            },
+            &args
+        )),
+    }
+}
+
+/// The CSV header line (with the UTF-8 byte-order mark Excel needs for Vietnamese).
+pub fn csv_header(entity: Entity) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    w.write_record(entity.columns())
+        .map_err(AppError::internal)?;
+    w.into_inner()
+        .map_err(|e| AppError::internal(e.to_string()))
+}
+
+fn cell(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// CSV lines of some rows, in the entity's column order.
+pub fn csv_rows(entity: Entity, rows: &[Map<String, Value>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(entity.columns().iter().map(|c| cell(r.get(*c))))
+            .map_err(AppError::internal)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::internal(e.to_string()))
+}
+
+/// NDJSON lines of some rows: one object per line.
+pub fn ndjson_rows(entity: Entity, rows: &[Map<String, Value>]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for r in rows {
+        let ordered: Map<String, Value> = entity
+            .columns()
+            .iter()
+            .map(|c| ((*c).to_owned(), r.get(*c).cloned().unwrap_or(Value::Null)))
+            .collect();
+        serde_json::to_writer(&mut out, &ordered).map_err(AppError::internal)?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// Parses the `format` of an export (`csv` or `ndjson`).
+pub fn parse_format(s: &str) -> Result<bool> {
+    match s {
+        "csv" => Ok(true),
+        "ndjson" => Ok(false),
+        other => Err(AppError::bad_input(
+            "format",
+            Msg::new(
+                format!("Unknown export format {other:?}; use csv or ndjson."),
+                format!("Định dạng {other:?} không hỗ trợ; dùng csv hoặc ndjson."),
+            ),
+        )),
+    }
+}
