@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod establishment;
 mod health;
+mod ocop;
 mod product;
 mod project;
 mod schema;

@@ -25,8 +25,8 @@ use crate::{
     state::AppState,
 };
 
-const ESTABLISHMENTS_CSV: &str = include_str!("../data/demo/establishments.csv");
-const PRODUCTS_CSV: &str = include_str!("../data/demo/products.csv");
+const ESTABLISHMENTS_CSV: &str = include_str!("../../data/demo/establishments.csv");
+const PRODUCTS_CSV: &str = include_str!("../../data/demo/products.csv");
 
 /// The password of every demo user.
 pub const PASSWORD: &str = "khuyencong-demo";
