@@ -108,6 +108,42 @@ pub const USERS: &[DemoUser] = &[
         false,
     ),
     (
+        "national.council",
+        "Thành viên hội đồng cấp trung ương",
+        Role::National,
+        None,
+        None,
+        false,
+        false,
+    ),
+    (
+        "daklak.council",
+        "Thành viên hội đồng tỉnh Đắk Lắk",
+        Role::Province,
+        Some("66"),
+        None,
+        false,
+        false,
+    ),
+    (
+        "lamdong.council",
+        "Thành viên hội đồng OCOP tỉnh Lâm Đồng",
+        Role::Province,
+        Some("68"),
+        None,
+        false,
+        false,
+    ),
+    (
+        "lamdong.council2",
+        "Thành viên hội đồng OCOP tỉnh Lâm Đồng (2)",
+        Role::Province,
+        Some("68"),
+        None,
+        false,
+        false,
+    ),
+    (
         "buonmathuot.officer",
         "Cán bộ kinh tế phường Buôn Ma Thuột",
         Role::Commune,
@@ -169,6 +205,8 @@ fn parse<T>(what: &str, v: &str, f: fn(&str) -> Option<T>) -> Result<T> {
 }
 
 /// Loads the demo data unless it is there already.
+mod figures;
+
 pub async fn load(state: &AppState) -> Result<()> {
     let db = &state.db;
     let first = USERS[0].0;
@@ -233,11 +271,12 @@ pub async fn load(state: &AppState) -> Result<()> {
         let m = establishment::create(db, &ctx, data, None).await?;
         by_key.insert(r.key, m.id);
     }
+    let mut products_by_establishment = HashMap::new();
     for r in rows::<ProductRow>(PRODUCTS_CSV)? {
         let establishment_id = *by_key.get(&r.establishment_key).ok_or_else(|| {
             AppError::internal(format!("demo product of unknown {}", r.establishment_key))
         })?;
-        product::create(
+        let p = product::create(
             db,
             &ctx,
             NewProduct {
@@ -259,8 +298,20 @@ pub async fn load(state: &AppState) -> Result<()> {
             None,
         )
         .await?;
+        products_by_establishment
+            .entry(establishment_id)
+            .or_insert(p.id);
     }
     load_projects(state, &by_key).await?;
+    let real_establishments: Vec<i64> = ["nam-truong-son", "damaca-nguyen-phuong"]
+        .iter()
+        .filter_map(|k| by_key.get(*k).copied())
+        .collect();
+    let real_products: Vec<i64> = real_establishments
+        .iter()
+        .filter_map(|e| products_by_establishment.get(e).copied())
+        .collect();
+    figures::load(state, &real_establishments, &real_products).await?;
     tracing::info!(
         users = USERS.len(),
         establishments = by_key.len(),
@@ -356,104 +407,6 @@ const PROJECTS: &[DemoProject] = {
             beneficiaries: &[],
             actions: &[A::Submit],
             jobs_created: None,
-        },
-        // 001: Lâm Đồng 2025, national programme: 5 projects (3 group, 2 individual),
-        // 3,700 million for 13 beneficiaries (not named in the article).
-        DemoProject {
-            proposer: "lamdong.officer",
-            approver: "national.admin",
-            title: "Đề án nhóm: hỗ trợ ứng dụng máy móc chế biến cà phê, chè (Lâm Đồng 2025)",
-            level: ProgramLevel::National,
-            kind: ProjectKind::Group,
-            category: ProjectCategory::AdvancedMachinery,
-            province: "68",
-            year: 2025,
-            general_support: 900_000_000,
-            beneficiaries: &[],
-            actions: &[A::Submit, A::Appraise, A::Approve],
-            jobs_created: None,
-        },
-        DemoProject {
-            proposer: "lamdong.officer",
-            approver: "national.admin",
-            title: "Đề án nhóm: hỗ trợ dây chuyền chế biến mắc ca, mật ong (Lâm Đồng 2025)",
-            level: ProgramLevel::National,
-            kind: ProjectKind::Group,
-            category: ProjectCategory::AdvancedMachinery,
-            province: "68",
-            year: 2025,
-            general_support: 800_000_000,
-            beneficiaries: &[],
-            actions: &[A::Submit, A::Appraise, A::Approve],
-            jobs_created: None,
-        },
-        DemoProject {
-            proposer: "lamdong.officer",
-            approver: "national.admin",
-            title: "Đề án nhóm: chuyển giao công nghệ sấy nông sản (Lâm Đồng 2025)",
-            level: ProgramLevel::National,
-            kind: ProjectKind::Group,
-            category: ProjectCategory::TechnologyTransfer,
-            province: "68",
-            year: 2025,
-            general_support: 700_000_000,
-            beneficiaries: &[],
-            actions: &[A::Submit, A::Appraise, A::Approve],
-            jobs_created: None,
-        },
-        DemoProject {
-            proposer: "lamdong.officer",
-            approver: "national.admin",
-            title: "Xây dựng mô hình trình diễn kỹ thuật sản xuất chè ô long (Lâm Đồng 2025)",
-            level: ProgramLevel::National,
-            kind: ProjectKind::Individual,
-            category: ProjectCategory::TechnicalDemonstration,
-            province: "68",
-            year: 2025,
-            general_support: 700_000_000,
-            beneficiaries: &[],
-            actions: &[A::Submit],
-            jobs_created: None,
-        },
-        DemoProject {
-            proposer: "lamdong.officer",
-            approver: "national.admin",
-            title: "Hỗ trợ ứng dụng dây chuyền tự động sản xuất rượu vang (Lâm Đồng 2025)",
-            level: ProgramLevel::National,
-            kind: ProjectKind::Individual,
-            category: ProjectCategory::AdvancedMachinery,
-            province: "68",
-            year: 2025,
-            general_support: 600_000_000,
-            beneficiaries: &[],
-            actions: &[A::Submit],
-            jobs_created: None,
-        },
-        // 000: Đắk Lắk machinery support to Nam Trường Sơn (cocoa) and Damaca (macadamia);
-        // the article gives neither year nor amount.
-        DemoProject {
-            proposer: "daklak.officer",
-            approver: "daklak.officer",
-            title: "Hỗ trợ dây chuyền sản xuất ca cao và chế biến mắc ca",
-            level: ProgramLevel::Local,
-            kind: ProjectKind::Individual,
-            category: ProjectCategory::AdvancedMachinery,
-            province: "66",
-            year: 2024,
-            general_support: 0,
-            beneficiaries: &[
-                ("nam-truong-son", 250_000_000, 600_000_000),
-                ("damaca-nguyen-phuong", 250_000_000, 600_000_000),
-            ],
-            actions: &[
-                A::Submit,
-                A::Appraise,
-                A::Approve,
-                A::Start,
-                A::Accept,
-                A::Settle,
-            ],
-            jobs_created: Some(25),
         },
     ]
 };

@@ -241,7 +241,10 @@ fn nomination_in<'a>(round: &'a Value, id: &str) -> &'a Value {
 /// Runs a whole round: created and advanced by `organiser`, each product nominated by it and
 /// scored by three judges of `judges_area` with the given totals, closed on `on`. Returns the
 /// round id and the nomination ids.
-#[expect(clippy::too_many_arguments, reason = "a test helper that reads like the round it runs")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a test helper that reads like the round it runs"
+)]
 async fn run_round(
     app: &TestApp,
     organiser: &TestUser,
