@@ -238,7 +238,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
             let state = prepare(config).await?;
             let user = insert(
                 &state.db,
-                &state.reference,
+                &state.reference(),
                 NewUser {
                     display_name: display_name.unwrap_or_else(|| username.clone()),
                     username,
@@ -317,7 +317,7 @@ async fn export_to_file(
             read_only: true,
         }),
         request_id: Some("cli-export".into()),
-        reference: state.reference.clone(),
+        reference: state.reference(),
     };
     let path = output.unwrap_or_else(|| format!("{entity_name}.{format}").into());
     let total = export::count(&state.db, &ctx, entity, &filter).await?;

@@ -54,7 +54,7 @@ pub async fn prepare(config: Config) -> Result<AppState> {
         limiters: Arc::new(Limiters::new(&config)),
         config: Arc::new(config),
         keys: Arc::new(keys),
-        reference: Arc::new(reference),
+        reference: Arc::new(std::sync::RwLock::new(Arc::new(reference))),
         metrics,
     })
 }

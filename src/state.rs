@@ -1,6 +1,9 @@
 //! The shared application state.
 
-use std::{num::NonZeroU32, sync::Arc};
+use std::{
+    num::NonZeroU32,
+    sync::{Arc, RwLock},
+};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
@@ -22,12 +25,34 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Token keys.
     pub keys: Arc<Keys>,
-    /// Provinces and communes.
-    pub reference: Arc<Reference>,
+    /// Provinces and communes, swapped whole when a region changes.
+    pub reference: Arc<RwLock<Arc<Reference>>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Rate limiters.
     pub limiters: Arc<Limiters>,
+}
+
+impl AppState {
+    /// The reference data as of now (a request keeps the snapshot it started with).
+    pub fn reference(&self) -> Arc<Reference> {
+        match self.reference.read() {
+            Ok(r) => Arc::clone(&r),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Reloads the reference data from the database (after a region changes). Other
+    /// instances see the change on their next start; nominations read regions from the
+    /// database, so the rules apply it at once everywhere.
+    pub async fn reload_reference(&self) -> Result<()> {
+        let fresh = Arc::new(Reference::load(&self.db).await?);
+        match self.reference.write() {
+            Ok(mut r) => *r = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
 }
 
 /// Rate limiters keyed by username and by address. They live in each instance's memory:

@@ -3,7 +3,7 @@
 //! a second start finds it and does nothing. Everything goes through the domain functions,
 //! so the demo obeys the same rules (and leaves the same audit trail) as real users.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -223,7 +223,7 @@ pub async fn load(state: &AppState) -> Result<()> {
     for (username, display, role, province, commune, is_admin, read_only) in USERS {
         let u = insert(
             db,
-            &state.reference,
+            &state.reference(),
             NewUser {
                 username: (*username).into(),
                 password: PASSWORD.into(),
@@ -244,7 +244,7 @@ pub async fn load(state: &AppState) -> Result<()> {
     let ctx = Ctx {
         actor: Some(actor_of(&admin)?),
         request_id: Some("demo".into()),
-        reference: Arc::clone(&state.reference),
+        reference: state.reference(),
     };
 
     let mut by_key = HashMap::new();
@@ -330,7 +330,7 @@ async fn ctx_of(state: &AppState, username: &str) -> Result<Ctx> {
     Ok(Ctx {
         actor: Some(actor_of(&u)?),
         request_id: Some("demo".into()),
-        reference: Arc::clone(&state.reference),
+        reference: state.reference(),
     })
 }
 

@@ -331,7 +331,7 @@ impl PublicProduct {
     /// Province name.
     async fn province_name(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         Ok(ctx
-            .state()?
+            .dctx()?
             .reference
             .province(&self.0.province_code)
             .map(|p| p.name.clone())
@@ -340,7 +340,7 @@ impl PublicProduct {
     /// Commune name.
     async fn commune_name(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         Ok(ctx
-            .state()?
+            .dctx()?
             .reference
             .commune(&self.0.commune_code)
             .map(|c| c.name.clone())

@@ -38,7 +38,7 @@ impl Province {
         ctx: &Context<'_>,
         #[graphql(validator(max_length = 100))] search: Option<String>,
     ) -> async_graphql::Result<Vec<Commune>> {
-        let r = &ctx.state()?.reference;
+        let r = &ctx.dctx()?.reference;
         Ok(r.communes_of(&self.0.code, search.as_deref())
             .into_iter()
             .cloned()
@@ -73,7 +73,7 @@ impl Commune {
 
 /// The province with this code (reference data is complete, so a miss is corrupt data).
 pub fn province_of(ctx: &Context<'_>, code: &str) -> async_graphql::Result<Province> {
-    ctx.state()?
+    ctx.dctx()?
         .reference
         .province(code)
         .cloned()
@@ -83,7 +83,7 @@ pub fn province_of(ctx: &Context<'_>, code: &str) -> async_graphql::Result<Provi
 
 /// The commune with this code.
 pub fn commune_of(ctx: &Context<'_>, code: &str) -> async_graphql::Result<Commune> {
-    ctx.state()?
+    ctx.dctx()?
         .reference
         .commune(code)
         .cloned()
@@ -100,7 +100,7 @@ impl ReferenceQuery {
     /// The 34 provinces and centrally-run cities.
     async fn provinces(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Province>> {
         Ok(ctx
-            .state()?
+            .dctx()?
             .reference
             .provinces()
             .iter()
@@ -116,7 +116,7 @@ impl ReferenceQuery {
         code: String,
     ) -> async_graphql::Result<Option<Province>> {
         Ok(ctx
-            .state()?
+            .dctx()?
             .reference
             .province(code.trim())
             .cloned()
@@ -131,12 +131,37 @@ impl ReferenceQuery {
         #[graphql(validator(max_length = 100))] search: Option<String>,
     ) -> async_graphql::Result<Vec<Commune>> {
         Ok(ctx
-            .state()?
+            .dctx()?
             .reference
             .communes_of(province_code.trim(), search.as_deref())
             .into_iter()
             .cloned()
             .map(Commune)
             .collect())
+    }
+}
+
+/// Reference data mutations.
+#[derive(Default)]
+pub struct ReferenceMutation;
+
+#[Object]
+impl ReferenceMutation {
+    /// Moves a province to another region of the regional selection (national administrators).
+    async fn update_province_region(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        region: Region,
+    ) -> async_graphql::Result<Province> {
+        let state = ctx.state()?;
+        reference::set_region(&state.db, ctx.dctx()?, &code, region.into()).await?;
+        state.reload_reference().await?;
+        state
+            .reference()
+            .province(code.trim())
+            .cloned()
+            .map(Province)
+            .ok_or_else(|| crate::error::AppError::not_found("province", "tỉnh").into())
     }
 }

@@ -392,7 +392,7 @@ impl ReportQuery {
     ) -> async_graphql::Result<Vec<ProvinceRank>> {
         let counts = report::ocop_counts_by_province(ctx.db()?, ctx.dctx()?).await?;
         let mut all: Vec<(String, i64)> = ctx
-            .state()?
+            .dctx()?
             .reference
             .provinces()
             .iter()

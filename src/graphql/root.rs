@@ -8,7 +8,7 @@ use crate::graphql::{
     ocop::{OcopMutation, OcopQuery},
     product::{ProductMutation, ProductQuery},
     project::{ProjectMutation, ProjectQuery},
-    reference::ReferenceQuery,
+    reference::{ReferenceMutation, ReferenceQuery},
     report::ReportQuery,
     selection::{SelectionMutation, SelectionQuery},
     user::{UserMutation, UserQuery},
@@ -37,4 +37,5 @@ pub struct Mutation(
     ProjectMutation,
     SelectionMutation,
     OcopMutation,
+    ReferenceMutation,
 );

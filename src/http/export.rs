@@ -126,7 +126,7 @@ pub async fn export(
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        reference: app.reference.clone(),
+        reference: app.reference(),
     };
     let db = app.db.clone();
     let stream = futures::stream::unfold(Step::Header, move |step| {

@@ -157,7 +157,7 @@ pub async fn graphql(
     let ctx = Ctx {
         actor,
         request_id,
-        reference: app.reference.clone(),
+        reference: app.reference(),
     };
     let loaders = Loaders::new(&app.db, &ctx);
     let req = req.data(RequestData {

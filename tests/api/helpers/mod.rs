@@ -245,7 +245,7 @@ impl TestApp {
         let username = format!("user{}", COUNTER.fetch_add(1, Ordering::SeqCst));
         insert(
             &self.state.db,
-            &self.state.reference,
+            &self.state.reference(),
             NewUser {
                 username: username.clone(),
                 password: PASSWORD.into(),
