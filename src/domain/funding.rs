@@ -390,7 +390,7 @@ pub async fn list(
 ) -> Result<Page<funding_source::Entity>> {
     use funding_source::Column as C;
     let actor = ctx.actor()?;
-    let mut cond = visible_condition(actor);
+    let mut cond = Condition::all().add(visible_condition(actor));
     if let Some(l) = filter.level {
         cond = cond.add(C::Level.eq(l.as_str()));
     }

@@ -830,7 +830,7 @@ pub async fn list_rounds(
 ) -> Result<Page<selection_round::Entity>> {
     use selection_round::Column as C;
     let actor = ctx.actor()?;
-    let mut cond = visible_condition(actor);
+    let mut cond = Condition::all().add(visible_condition(actor));
     if let Some(v) = filter.level {
         cond = cond.add(C::Level.eq(v.as_str()));
     }

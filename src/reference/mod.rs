@@ -283,7 +283,6 @@ pub async fn seed(db: &sea_orm::DatabaseConnection) -> Result<()> {
     Ok(())
 }
 
-
 /// Moves a province to another region of the regional selection (a national administrator's
 /// decision; the mapping is data, Circular 26/2014/TT-BCT leaves it to the Ministry).
 pub async fn set_region(

@@ -10,6 +10,8 @@ mod health;
 mod ocop;
 mod product;
 mod project;
+mod region;
+mod report;
 mod schema;
 mod selection;
 mod user;

@@ -130,3 +130,64 @@ async fn a_moved_province_nominates_to_its_new_region() {
         "BAD_USER_INPUT",
     );
 }
+
+#[tokio::test]
+async fn round_filters_narrow_and_never_widen_the_scope() {
+    let app = spawn_app().await;
+    let dak_lak = app.province("66").await;
+    let quang_tri = app.province("44").await;
+    let national = app.national().await;
+    let create = |level: &str, extra: &str| {
+        format!(
+            "mutation {{ createSelectionRound(input: {{name: \"R\", level: {level}, year: 2026{extra}}}) {{ id }} }}"
+        )
+    };
+    app.ok(
+        Some(&dak_lak.token),
+        &create("PROVINCIAL", ", provinceCode: \"66\""),
+        json!({}),
+    )
+    .await;
+    app.ok(
+        Some(&quang_tri.token),
+        &create("PROVINCIAL", ", provinceCode: \"44\""),
+        json!({}),
+    )
+    .await;
+    app.ok(Some(&national.token), &create("NATIONAL", ""), json!({}))
+        .await;
+    let count = |filter: &str| format!("{{ selectionRounds(filter: {filter}) {{ totalCount }} }}");
+    let n = |v: serde_json::Value| v["selectionRounds"]["totalCount"].as_i64().unwrap_or(-1);
+    // Đắk Lắk sees its own provincial round and the national one.
+    assert_eq!(
+        n(app.ok(Some(&dak_lak.token), &count("{}"), json!({})).await),
+        2
+    );
+    // Another province's code gives nothing; a level filter narrows.
+    assert_eq!(
+        n(app
+            .ok(
+                Some(&dak_lak.token),
+                &count("{provinceCode: \"44\"}"),
+                json!({})
+            )
+            .await),
+        0
+    );
+    assert_eq!(
+        n(app
+            .ok(Some(&dak_lak.token), &count("{level: NATIONAL}"), json!({}))
+            .await),
+        1
+    );
+    assert_eq!(
+        n(app
+            .ok(Some(&dak_lak.token), &count("{year: 2020}"), json!({}))
+            .await),
+        0
+    );
+    assert_eq!(
+        n(app.ok(Some(&national.token), &count("{}"), json!({})).await),
+        3
+    );
+}
