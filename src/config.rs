@@ -24,10 +24,11 @@ pub struct Config {
     pub max_depth: usize,
     /// `KC_MAX_COMPLEXITY`: complexity budget; list fields cost their `first` (default 20000).
     pub max_complexity: usize,
-    /// `KC_LOGIN_ATTEMPTS_PER_MINUTE`: sign-in attempts per username and per address (default 10).
+    /// `KC_LOGIN_ATTEMPTS_PER_MINUTE`: failed sign-ins allowed per username per minute before a
+    /// one-minute lockout (default 10; an address gets five times as many).
     pub login_attempts_per_minute: u32,
-    /// `KC_REQUESTS_PER_SECOND`: sustained GraphQL requests per user and per address (default 50,
-    /// bursts of four times as many).
+    /// `KC_REQUESTS_PER_SECOND`: sustained GraphQL requests per user (default 100, bursts of four
+    /// times as many); an address gets five times as many (an office shares one address).
     pub requests_per_second: u32,
     /// `KC_REQUEST_TIMEOUT_SECS`: a request running longer is cut (default 30).
     pub request_timeout: Duration,
@@ -109,7 +110,7 @@ impl Default for Config {
             max_depth: 12,
             max_complexity: 20_000,
             login_attempts_per_minute: 10,
-            requests_per_second: 50,
+            requests_per_second: 100,
             request_timeout: Duration::from_secs(30),
             db_max_connections: 10,
             trust_forwarded_for: false,

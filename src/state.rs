@@ -1,8 +1,10 @@
 //! The shared application state.
 
 use std::{
+    collections::HashMap,
     num::NonZeroU32,
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -55,33 +57,97 @@ impl AppState {
     }
 }
 
-/// Rate limiters keyed by username and by address. They live in each instance's memory:
+/// Rate limiters keyed by user, username and address. They live in each instance's memory:
 /// behind a load balancer, the limit a client meets is per instance.
 pub struct Limiters {
-    login: DefaultKeyedRateLimiter<String>,
-    requests: DefaultKeyedRateLimiter<String>,
+    /// Failed sign-ins per username.
+    failed_by_user: DefaultKeyedRateLimiter<String>,
+    /// Failed sign-ins per address (five times the per-username allowance: an office's
+    /// officers share one address).
+    failed_by_ip: DefaultKeyedRateLimiter<String>,
+    /// Keys over their failure allowance, and until when.
+    locked: Mutex<HashMap<String, Instant>>,
+    /// GraphQL requests per user.
+    by_user: DefaultKeyedRateLimiter<String>,
+    /// GraphQL requests per address (five times the per-user allowance).
+    by_ip: DefaultKeyedRateLimiter<String>,
 }
 
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
+/// How long a username or address stays locked after too many failed sign-ins.
+const LOCKOUT: Duration = Duration::from_secs(60);
+
 impl Limiters {
     /// Limiters from the configuration.
     pub fn new(config: &Config) -> Self {
+        let per_minute = config.login_attempts_per_minute;
+        let rps = config.requests_per_second;
         Self {
-            login: RateLimiter::keyed(Quota::per_minute(nz(config.login_attempts_per_minute))),
-            requests: RateLimiter::keyed(
-                Quota::per_second(nz(config.requests_per_second))
-                    .allow_burst(nz(config.requests_per_second.saturating_mul(4))),
+            failed_by_user: RateLimiter::keyed(Quota::per_minute(nz(per_minute))),
+            failed_by_ip: RateLimiter::keyed(Quota::per_minute(nz(per_minute.saturating_mul(5)))),
+            locked: Mutex::new(HashMap::new()),
+            by_user: RateLimiter::keyed(
+                Quota::per_second(nz(rps)).allow_burst(nz(rps.saturating_mul(4))),
+            ),
+            by_ip: RateLimiter::keyed(
+                Quota::per_second(nz(rps.saturating_mul(5)))
+                    .allow_burst(nz(rps.saturating_mul(20))),
             ),
         }
     }
 
-    /// One sign-in attempt for a username from an address (`RATE_LIMITED` when over).
-    pub fn check_login(&self, username: &str, ip: &str) -> Result<()> {
-        let by_ip = self.login.check_key(&format!("ip:{ip}")).is_ok();
-        let by_user = username.is_empty() || self.login.check_key(&format!("u:{username}")).is_ok();
+    fn keys(username: &str, ip: &str) -> [String; 2] {
+        [format!("u:{username}"), format!("ip:{ip}")]
+    }
+
+    /// Refuses a sign-in while the username or the address is locked out (`RATE_LIMITED`).
+    pub fn ensure_login_allowed(&self, username: &str, ip: &str) -> Result<()> {
+        let now = Instant::now();
+        let locked = match self.locked.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if Self::keys(username, ip)
+            .iter()
+            .any(|k| locked.get(k).is_some_and(|until| *until > now))
+        {
+            return Err(AppError::rate_limited());
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in; returns whether the username or address is now locked out.
+    /// Successful sign-ins are never counted, so busy offices are not slowed down.
+    pub fn login_failed(&self, username: &str, ip: &str) -> bool {
+        let [user_key, ip_key] = Self::keys(username, ip);
+        let mut over = Vec::new();
+        if self.failed_by_user.check_key(&user_key).is_err() {
+            over.push(user_key);
+        }
+        if self.failed_by_ip.check_key(&ip_key).is_err() {
+            over.push(ip_key);
+        }
+        if over.is_empty() {
+            return false;
+        }
+        let mut locked = match self.locked.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let until = Instant::now() + LOCKOUT;
+        for k in over {
+            locked.insert(k, until);
+        }
+        true
+    }
+
+    /// One request from an address, and from a user when signed in.
+    pub fn check_request(&self, ip: &str, user: Option<i64>) -> Result<()> {
+        let by_ip = self.by_ip.check_key(&format!("ip:{ip}")).is_ok();
+        let by_user = user.is_none_or(|u| self.by_user.check_key(&format!("user:{u}")).is_ok());
         if by_ip && by_user {
             Ok(())
         } else {
@@ -89,17 +155,16 @@ impl Limiters {
         }
     }
 
-    /// One request from a key (`user:<id>` or `ip:<address>`).
-    pub fn check_request(&self, key: &str) -> Result<()> {
-        self.requests
-            .check_key(&key.to_owned())
-            .map_err(|_| AppError::rate_limited())
-    }
-
-    /// Forgets keys that are back to full capacity (called periodically).
+    /// Forgets keys that are back to full capacity and lockouts that ended.
     pub fn shrink(&self) {
-        self.login.retain_recent();
-        self.requests.retain_recent();
+        self.failed_by_user.retain_recent();
+        self.failed_by_ip.retain_recent();
+        self.by_user.retain_recent();
+        self.by_ip.retain_recent();
+        let now = Instant::now();
+        if let Ok(mut locked) = self.locked.lock() {
+            locked.retain(|_, until| *until > now);
+        }
     }
 }
 

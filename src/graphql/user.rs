@@ -220,10 +220,9 @@ impl UserMutation {
     ) -> async_graphql::Result<AuthPayload> {
         let state = ctx.state()?;
         let req = ctx.request()?;
-        state
-            .limiters
-            .check_login(&username.trim().to_lowercase(), &req.client_ip)?;
-        let s = domain::session::login(
+        let name = username.trim().to_lowercase();
+        state.limiters.ensure_login_allowed(&name, &req.client_ip)?;
+        match domain::session::login(
             &state.db,
             &req.ctx,
             &state.keys,
@@ -231,8 +230,17 @@ impl UserMutation {
             &username,
             password,
         )
-        .await?;
-        Ok(s.into())
+        .await
+        {
+            Ok(s) => Ok(s.into()),
+            Err(e) if e.code == crate::error::Code::Unauthenticated => {
+                if state.limiters.login_failed(&name, &req.client_ip) {
+                    return Err(crate::error::AppError::rate_limited().into());
+                }
+                Err(e.into())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Exchanges a refresh token for a new pair. A token works once: reusing a rotated one
@@ -243,7 +251,6 @@ impl UserMutation {
         refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
         let state = ctx.state()?;
-        state.limiters.check_login("", &ctx.request()?.client_ip)?;
         let s = domain::session::refresh(
             &state.db,
             &state.keys,

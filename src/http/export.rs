@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::{
     body::Body,
-    extract::{Path, Query, State},
+    extract::{ConnectInfo, Path, Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -47,6 +47,7 @@ pub async fn export(
     State(state): State<HttpState>,
     Path(file): Path<String>,
     Query(params): Query<HashMap<String, String>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::from_accept_language(
@@ -67,7 +68,7 @@ pub async fn export(
     };
     if let Err(e) = app
         .limiters
-        .check_request(&format!("user:{}", actor.user_id))
+        .check_request(&peer.ip().to_string(), Some(actor.user_id))
     {
         return error(StatusCode::TOO_MANY_REQUESTS, e, lang);
     }

@@ -13,7 +13,7 @@ use axum::{
 use crate::{
     auth::actor::Actor,
     domain::Ctx,
-    error::{AppError, Code, Lang},
+    error::{AppError, Lang},
     graphql::{
         context::RequestData,
         error::{codes, error_response, localize},
@@ -142,15 +142,10 @@ pub async fn graphql(
         Ok(a) => a,
         Err(e) => return finish(error_response(e, lang), StatusCode::OK),
     };
-    let mut keys = vec![format!("ip:{ip}")];
-    if let Some(a) = &actor {
-        keys.push(format!("user:{}", a.user_id));
-    }
-    if let Some(e) = keys
-        .iter()
-        .find_map(|k| app.limiters.check_request(k).err())
+    if let Err(e) = app
+        .limiters
+        .check_request(&ip, actor.as_ref().map(|a| a.user_id))
     {
-        debug_assert_eq!(e.code, Code::RateLimited);
         return finish(error_response(e, lang), StatusCode::TOO_MANY_REQUESTS);
     }
 

@@ -771,3 +771,23 @@ async fn a_read_only_user_may_not_even_change_its_own_password() {
         .await;
     assert_code(&body, "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn successful_sign_ins_are_never_counted_against_the_limit() {
+    // Offices sign many officers in from one address, and scripts sign one account in often.
+    let app = spawn_app_with(|c| c.login_attempts_per_minute = 3).await;
+    let user = app.national().await;
+    for _ in 0..20 {
+        let body = login(&app, &user.username, PASSWORD).await;
+        assert!(body.get("errors").is_none(), "{body:#}");
+    }
+    // Two failures stay under the allowance of three and do not lock the account.
+    for _ in 0..2 {
+        assert_code(
+            &login(&app, &user.username, "not-the-right-password").await,
+            "UNAUTHENTICATED",
+        );
+    }
+    let body = login(&app, &user.username, PASSWORD).await;
+    assert!(body.get("errors").is_none(), "{body:#}");
+}

@@ -124,16 +124,29 @@ async fn bodies_over_one_mebibyte_are_refused() {
 }
 
 #[tokio::test]
-async fn requests_over_the_rate_are_refused() {
+async fn requests_over_the_rate_are_refused_per_user_and_per_address() {
+    // One request a second per user, bursts of 4; an address gets five times as much.
     let app = crate::helpers::spawn_app_with(|c| c.requests_per_second = 1).await;
+    let user = app.national().await;
     let mut limited = 0;
-    for _ in 0..12 {
+    for _ in 0..8 {
+        let body = app.gql(Some(&user.token), "{ me { id } }", json!({})).await;
+        if body["errors"][0]["extensions"]["code"] == "RATE_LIMITED" {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "8 requests at once exceed a user's burst of 4");
+    let mut limited = 0;
+    for _ in 0..30 {
         let body = app.gql(None, "{ provinces { code } }", json!({})).await;
         if body["errors"][0]["extensions"]["code"] == "RATE_LIMITED" {
             limited += 1;
         }
     }
-    assert!(limited > 0, "12 requests at once exceed a burst of 4");
+    assert!(
+        limited > 0,
+        "30 requests at once exceed an address's burst of 20"
+    );
 }
 
 #[tokio::test]
