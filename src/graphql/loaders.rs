@@ -11,7 +11,7 @@ use crate::{
     db::entities::{
         allocation, app_user, disbursement, establishment, funding_source, nomination,
         ocop_certificate, ocop_criteria, ocop_evaluation, ocop_score, product, project,
-        project_beneficiary, project_event, scorecard, selection_round,
+        project_beneficiary, project_event, scorecard, selection_round, support_cap_rule,
     },
     domain::{self, Ctx},
     graphql::context::loader,
@@ -63,6 +63,8 @@ pub struct Loaders {
     pub ocop_criteria: DataLoader<OcopCriteriaLoader>,
     /// The valid OCOP certificate by product id.
     pub current_certificate: DataLoader<CurrentCertificateLoader>,
+    /// Support-cap rules by id.
+    pub cap_rule: DataLoader<CapRuleLoader>,
 }
 
 impl Loaders {
@@ -91,6 +93,7 @@ impl Loaders {
             ocop_evaluation: loader(OcopEvaluationLoader(db.clone())),
             ocop_criteria: loader(OcopCriteriaLoader(db.clone())),
             current_certificate: loader(CurrentCertificateLoader(db.clone())),
+            cap_rule: loader(CapRuleLoader(db.clone())),
         }
     }
 }
@@ -375,3 +378,9 @@ impl Loader<i64> for CurrentCertificateLoader {
         Ok(domain::ocop::current_of(&self.0, keys).await?)
     }
 }
+
+by_id_loader!(
+    CapRuleLoader,
+    support_cap_rule,
+    "Loads support-cap rules by id."
+);

@@ -109,6 +109,25 @@ async fn reports_over_the_demo_data_show_the_articles_figures() {
     assert_eq!(data["ocopCertificates"]["totalCount"], 1);
     assert_eq!(data["revoked"]["totalCount"], 1);
     assert_eq!(data["five"]["totalCount"], 1);
+    // Each beneficiary records the support-cap rule its support was checked against.
+    let caps = app
+        .ok(
+            Some(&token),
+            r#"{ projects(filter: {provinceCode: "66", category: ADVANCED_MACHINERY}, first: 1) {
+                 nodes { beneficiaries { capRule { legalBasis maxPercent maxAmountVnd } } } } }"#,
+            json!({}),
+        )
+        .await;
+    let rule = &caps["projects"]["nodes"][0]["beneficiaries"][0]["capRule"];
+    assert!(
+        rule["legalBasis"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Circular 28/2018/TT-BTC"),
+        "{caps:#}"
+    );
+    assert_eq!(rule["maxPercent"], 50);
+    assert_eq!(rule["maxAmountVnd"], 300_000_000);
     // Nam Trường Sơn cocoa and Damaca macadamia are recognised nationally.
     let national = app
         .ok(
