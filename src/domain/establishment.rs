@@ -274,9 +274,8 @@ pub async fn create(
 ) -> Result<establishment::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
     {
         return find_unscoped(db, id).await;
     }
@@ -310,14 +309,15 @@ pub async fn create(
         Ok::<_, AppError>(model)
     }
     .await;
-    match (result, &idempotency_key) {
-        // Two requests raced with one key: the loser returns the winner's record.
-        (Err(e), Some(key)) => match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
-            Ok(Some(id)) => find_unscoped(db, id).await,
-            _ => Err(e),
-        },
-        (r, _) => r,
-    }
+    idempotency::or_winner(
+        db,
+        actor.user_id,
+        idempotency_key.as_deref(),
+        CREATE_OP,
+        result,
+        |id| async move { find_unscoped(db, id).await.map(Some) },
+    )
+    .await
 }
 
 fn subject(m: &establishment::Model) -> audit::Subject<'_> {

@@ -15,7 +15,7 @@ use crate::{
         scope, validate,
     },
     enums::{FundingLevel, Role},
-    error::{AppError, Code, Msg, Result},
+    error::{AppError, Msg, Result},
 };
 
 /// Entity type name in the audit trail and global ids.
@@ -167,9 +167,8 @@ pub async fn create(
 ) -> Result<funding_source::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
     {
         return funding_source::Entity::find_by_id(id)
             .one(db)
@@ -265,18 +264,15 @@ pub async fn create(
         Ok::<_, AppError>(model)
     }
     .await;
-    match (result, &idempotency_key) {
-        (Err(e), Some(key)) if e.code == Code::Conflict || e.code == Code::Internal => {
-            match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
-                Ok(Some(id)) => funding_source::Entity::find_by_id(id)
-                    .one(db)
-                    .await?
-                    .ok_or(e),
-                _ => Err(e),
-            }
-        }
-        (r, _) => r,
-    }
+    idempotency::or_winner(
+        db,
+        actor.user_id,
+        idempotency_key.as_deref(),
+        CREATE_OP,
+        result,
+        |id| async move { Ok(funding_source::Entity::find_by_id(id).one(db).await?) },
+    )
+    .await
 }
 
 /// Updates a funding source; the amount never drops below what is allocated.

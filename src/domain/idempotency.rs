@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use crate::{
     db::entities::idempotency_key,
-    error::{AppError, Msg, Result},
+    error::{AppError, Code, Msg, Result},
 };
 
 /// Checks a key's length.
@@ -68,4 +68,44 @@ pub async fn remember(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Checks a key and returns the id of the record it created before, if any.
+pub async fn replay(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    key: Option<&str>,
+    operation: &str,
+) -> Result<Option<i64>> {
+    validate(key)?;
+    match key {
+        Some(k) => lookup(db, user_id, k, operation).await,
+        None => Ok(None),
+    }
+}
+
+/// After a create failed: when another request with the same key created the record
+/// meanwhile (its insert of the key won the race and rolled this one back), that record;
+/// otherwise the error.
+pub async fn or_winner<M, F, Fut>(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    key: Option<&str>,
+    operation: &str,
+    result: Result<M>,
+    load: F,
+) -> Result<M>
+where
+    F: FnOnce(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<M>>>,
+{
+    match (result, key) {
+        (Err(e), Some(k)) if matches!(e.code, Code::Conflict | Code::Internal) => {
+            match lookup(db, user_id, k, operation).await {
+                Ok(Some(id)) => load(id).await?.ok_or(e),
+                _ => Err(e),
+            }
+        }
+        (r, _) => r,
+    }
 }

@@ -63,3 +63,18 @@ pub async fn begin_write(
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
+
+/// Groups rows under their key, with an empty list for every key asked: a DataLoader batch
+/// answers for each of its keys.
+pub fn group_by<M>(
+    keys: &[i64],
+    rows: Vec<M>,
+    key: impl Fn(&M) -> i64,
+) -> std::collections::HashMap<i64, Vec<M>> {
+    let mut out: std::collections::HashMap<i64, Vec<M>> =
+        keys.iter().map(|k| (*k, Vec::new())).collect();
+    for r in rows {
+        out.entry(key(&r)).or_default().push(r);
+    }
+    out
+}

@@ -20,7 +20,7 @@ use crate::{
         scope, validate,
     },
     enums::{CertificateStatus, OcopApplicationType, OcopEvaluationStatus, OcopIssuingLevel, Role},
-    error::{AppError, Code, Msg, Result},
+    error::{AppError, Msg, Result},
 };
 
 /// Entity type name of evaluations.
@@ -228,9 +228,8 @@ pub async fn create(
 ) -> Result<ocop_evaluation::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
     {
         return ocop_evaluation::Entity::find_by_id(id)
             .one(db)
@@ -313,18 +312,15 @@ pub async fn create(
         Ok::<_, AppError>(model)
     }
     .await;
-    match (result, &idempotency_key) {
-        (Err(e), Some(key)) if matches!(e.code, Code::Conflict | Code::Internal) => {
-            match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
-                Ok(Some(id)) => ocop_evaluation::Entity::find_by_id(id)
-                    .one(db)
-                    .await?
-                    .ok_or(e),
-                _ => Err(e),
-            }
-        }
-        (r, _) => r,
-    }
+    idempotency::or_winner(
+        db,
+        actor.user_id,
+        idempotency_key.as_deref(),
+        CREATE_OP,
+        result,
+        |id| async move { Ok(ocop_evaluation::Entity::find_by_id(id).one(db).await?) },
+    )
+    .await
 }
 
 /// The commune's screening: forward to the provincial council or return the dossier.
@@ -932,14 +928,6 @@ pub async fn list_certificates(
     .await
 }
 
-fn group_by<M>(keys: &[i64], rows: Vec<M>, key: impl Fn(&M) -> i64) -> HashMap<i64, Vec<M>> {
-    let mut out: HashMap<i64, Vec<M>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        out.entry(key(&r)).or_default().push(r);
-    }
-    out
-}
-
 /// Scores of several evaluations.
 pub async fn scores_of(
     db: &impl ConnectionTrait,
@@ -950,7 +938,7 @@ pub async fn scores_of(
         .order_by_asc(ocop_score::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(ids, rows, |s| s.evaluation_id))
+    Ok(super::group_by(ids, rows, |s| s.evaluation_id))
 }
 
 /// Certificates by id.

@@ -122,9 +122,8 @@ pub async fn create(
 ) -> Result<product::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
     {
         return product::Entity::find_by_id(id)
             .one(db)
@@ -177,13 +176,15 @@ pub async fn create(
         Ok::<_, AppError>(model)
     }
     .await;
-    match (result, &idempotency_key) {
-        (Err(e), Some(key)) => match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
-            Ok(Some(id)) => product::Entity::find_by_id(id).one(db).await?.ok_or(e),
-            _ => Err(e),
-        },
-        (r, _) => r,
-    }
+    idempotency::or_winner(
+        db,
+        actor.user_id,
+        idempotency_key.as_deref(),
+        CREATE_OP,
+        result,
+        |id| async move { Ok(product::Entity::find_by_id(id).one(db).await?) },
+    )
+    .await
 }
 
 /// Updates a product.

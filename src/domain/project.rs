@@ -367,9 +367,8 @@ pub async fn create(
 ) -> Result<project::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
     {
         return project::Entity::find_by_id(id)
             .one(db)
@@ -503,15 +502,15 @@ pub async fn create(
         Ok::<_, AppError>(model)
     }
     .await;
-    match (result, &idempotency_key) {
-        (Err(e), Some(key)) if matches!(e.code, Code::Conflict | Code::Internal) => {
-            match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
-                Ok(Some(id)) => project::Entity::find_by_id(id).one(db).await?.ok_or(e),
-                _ => Err(e),
-            }
-        }
-        (r, _) => r,
-    }
+    idempotency::or_winner(
+        db,
+        actor.user_id,
+        idempotency_key.as_deref(),
+        CREATE_OP,
+        result,
+        |id| async move { Ok(project::Entity::find_by_id(id).one(db).await?) },
+    )
+    .await
 }
 
 /// Updates a project's description, dates, kind, category or general support.
@@ -891,9 +890,8 @@ pub async fn allocate(
 ) -> Result<allocation::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, ALLOCATE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), ALLOCATE_OP).await?
     {
         return allocation::Entity::find_by_id(id)
             .one(db)
@@ -1025,15 +1023,15 @@ pub async fn allocate(
         Ok::<_, AppError>(model)
     }
     .await;
-    match (result, &idempotency_key) {
-        (Err(e), Some(key)) if matches!(e.code, Code::Conflict | Code::Internal) => {
-            match idempotency::lookup(db, actor.user_id, key, ALLOCATE_OP).await {
-                Ok(Some(id)) => allocation::Entity::find_by_id(id).one(db).await?.ok_or(e),
-                _ => Err(e),
-            }
-        }
-        (r, _) => r,
-    }
+    idempotency::or_winner(
+        db,
+        actor.user_id,
+        idempotency_key.as_deref(),
+        ALLOCATE_OP,
+        result,
+        |id| async move { Ok(allocation::Entity::find_by_id(id).one(db).await?) },
+    )
+    .await
 }
 
 /// Releases what an allocation has not disbursed back to its source.
@@ -1138,9 +1136,8 @@ pub async fn disburse(
 ) -> Result<disbursement::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, DISBURSE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), DISBURSE_OP).await?
     {
         return disbursement::Entity::find_by_id(id)
             .one(db)
@@ -1506,16 +1503,6 @@ pub async fn list(
     .await
 }
 
-/// Groups rows under their key, with an empty list for every key asked (a batch answers for
-/// each of its keys).
-fn group_by<M>(keys: &[i64], rows: Vec<M>, key: impl Fn(&M) -> i64) -> HashMap<i64, Vec<M>> {
-    let mut out: HashMap<i64, Vec<M>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        out.entry(key(&r)).or_default().push(r);
-    }
-    out
-}
-
 /// Beneficiaries of several projects.
 pub async fn beneficiaries_of(
     db: &impl ConnectionTrait,
@@ -1526,7 +1513,7 @@ pub async fn beneficiaries_of(
         .order_by_asc(project_beneficiary::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(project_ids, rows, |r| r.project_id))
+    Ok(super::group_by(project_ids, rows, |r| r.project_id))
 }
 
 /// Allocations of several projects.
@@ -1539,7 +1526,7 @@ pub async fn allocations_of(
         .order_by_asc(allocation::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(project_ids, rows, |r| r.project_id))
+    Ok(super::group_by(project_ids, rows, |r| r.project_id))
 }
 
 /// Disbursements of several allocations.
@@ -1552,7 +1539,7 @@ pub async fn disbursements_of(
         .order_by_asc(disbursement::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(allocation_ids, rows, |r| r.allocation_id))
+    Ok(super::group_by(allocation_ids, rows, |r| r.allocation_id))
 }
 
 /// Histories of several projects.
@@ -1565,7 +1552,7 @@ pub async fn history_of(
         .order_by_asc(project_event::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(project_ids, rows, |r| r.project_id))
+    Ok(super::group_by(project_ids, rows, |r| r.project_id))
 }
 
 /// Projects of several establishments (as beneficiaries), within the caller's area.

@@ -197,9 +197,8 @@ pub async fn create_round(
 ) -> Result<selection_round::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    idempotency::validate(idempotency_key.as_deref())?;
-    if let Some(key) = &idempotency_key
-        && let Some(id) = idempotency::lookup(db, actor.user_id, key, CREATE_OP).await?
+    if let Some(id) =
+        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
     {
         return selection_round::Entity::find_by_id(id)
             .one(db)
@@ -327,18 +326,15 @@ pub async fn create_round(
         Ok::<_, AppError>(model)
     }
     .await;
-    match (result, &idempotency_key) {
-        (Err(e), Some(key)) if matches!(e.code, Code::Conflict | Code::Internal) => {
-            match idempotency::lookup(db, actor.user_id, key, CREATE_OP).await {
-                Ok(Some(id)) => selection_round::Entity::find_by_id(id)
-                    .one(db)
-                    .await?
-                    .ok_or(e),
-                _ => Err(e),
-            }
-        }
-        (r, _) => r,
-    }
+    idempotency::or_winner(
+        db,
+        actor.user_id,
+        idempotency_key.as_deref(),
+        CREATE_OP,
+        result,
+        |id| async move { Ok(selection_round::Entity::find_by_id(id).one(db).await?) },
+    )
+    .await
 }
 
 async fn load_round(
@@ -857,14 +853,6 @@ pub async fn list_rounds(
     .await
 }
 
-fn group_by<M>(keys: &[i64], rows: Vec<M>, key: impl Fn(&M) -> i64) -> HashMap<i64, Vec<M>> {
-    let mut out: HashMap<i64, Vec<M>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        out.entry(key(&r)).or_default().push(r);
-    }
-    out
-}
-
 /// Nominations of several rounds, in id order.
 pub async fn nominations_of(
     db: &impl ConnectionTrait,
@@ -875,7 +863,7 @@ pub async fn nominations_of(
         .order_by_asc(nomination::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(round_ids, rows, |n| n.round_id))
+    Ok(super::group_by(round_ids, rows, |n| n.round_id))
 }
 
 /// Recognitions (recognised nominations) of several products.
@@ -889,7 +877,7 @@ pub async fn recognitions_of(
         .order_by_asc(nomination::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(product_ids, rows, |n| n.product_id))
+    Ok(super::group_by(product_ids, rows, |n| n.product_id))
 }
 
 /// Scorecards of several nominations.
@@ -902,7 +890,7 @@ pub async fn scorecards_of(
         .order_by_asc(scorecard::Column::Id)
         .all(db)
         .await?;
-    Ok(group_by(nomination_ids, rows, |s| s.nomination_id))
+    Ok(super::group_by(nomination_ids, rows, |s| s.nomination_id))
 }
 
 /// Loads the shipped criteria versions into an empty table.
