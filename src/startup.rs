@@ -40,6 +40,7 @@ pub async fn prepare(config: Config) -> Result<AppState> {
     db::migrate(&db).await?;
     reference::seed(&db).await?;
     crate::domain::project::seed_cap_rules(&db).await?;
+    crate::domain::project::seed_disbursement_rules(&db).await?;
     crate::domain::selection::seed_criteria(&db).await?;
     crate::domain::ocop::seed_rules(&db).await?;
     let reference = Reference::load(&db).await?;

@@ -12,6 +12,7 @@ mod m20261126_000004_create_audit_idempotency;
 mod m20261126_000005_create_funding_project;
 mod m20261126_000006_create_selection;
 mod m20261126_000007_create_ocop;
+mod m20261126_000008_create_disbursement_rule;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_funding_project::Migration),
             Box::new(m20261126_000006_create_selection::Migration),
             Box::new(m20261126_000007_create_ocop::Migration),
+            Box::new(m20261126_000008_create_disbursement_rule::Migration),
         ]
     }
 }

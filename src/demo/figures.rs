@@ -170,7 +170,8 @@ async fn run(state: &AppState, r: Run<'_>) -> Result<()> {
         None,
     )
     .await?;
-    let advance = a.amount_vnd * proj::ADVANCE_PERCENT / 100;
+    let advance_percent = i64::from(proj::advance_rule(db).await?.advance_percent);
+    let advance = a.amount_vnd * advance_percent / 100;
     let paid_on = date(r.year, 9, 30)?;
     if advance > 0 {
         proj::disburse(

@@ -553,7 +553,8 @@ async fn load_projects(state: &AppState, by_key: &HashMap<String, i64>) -> Resul
                         db,
                         &approver,
                         a.id,
-                        a.amount_vnd * proj::ADVANCE_PERCENT / 100,
+                        a.amount_vnd * i64::from(proj::advance_rule(db).await?.advance_percent)
+                            / 100,
                         chrono::NaiveDate::from_ymd_opt(d.year, 9, 30).unwrap_or_default(),
                         Some("Tạm ứng".into()),
                         None,

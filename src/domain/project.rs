@@ -14,8 +14,8 @@ use sea_orm::{
 use crate::{
     auth::actor::Actor,
     db::entities::{
-        allocation, disbursement, establishment, funding_source, project, project_beneficiary,
-        project_event, support_cap_rule,
+        allocation, disbursement, disbursement_rule, establishment, funding_source, project,
+        project_beneficiary, project_event, support_cap_rule,
     },
     domain::{
         Ctx, audit, begin_write,
@@ -43,9 +43,18 @@ const CREATE_OP: &str = "createProject";
 const ALLOCATE_OP: &str = "allocateFunding";
 const DISBURSE_OP: &str = "recordDisbursement";
 
-/// Share of an allocation that may be advanced before acceptance (Circular 28/2018/TT-BTC,
-/// amended by 64/2024/TT-BTC: advances up to 70 % of the approved funding).
-pub const ADVANCE_PERCENT: i64 = 70;
+/// The advance rule in force: the share of an allocation that may be disbursed before
+/// acceptance, with its legal basis (data in `data/rules/disbursement.csv`).
+pub async fn advance_rule(db: &impl ConnectionTrait) -> Result<disbursement_rule::Model> {
+    use disbursement_rule::Column as C;
+    disbursement_rule::Entity::find()
+        .filter(C::EffectiveFrom.lte(chrono::Utc::now().date_naive()))
+        .order_by_desc(C::EffectiveFrom)
+        .order_by_desc(C::Id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("no disbursement rule in force"))
+}
 
 impl Keyed for project::Model {
     fn key_id(&self) -> i64 {
@@ -1124,7 +1133,8 @@ pub async fn release(
 }
 
 /// Records a disbursement against an allocation: Σ disbursed ≤ allocated; before acceptance
-/// advances stay within 70 % of the allocation.
+/// advances stay within the advance rule's share of the allocation (70 % under Circular
+/// 28/2018/TT-BTC as amended).
 pub async fn disburse(
     db: &DatabaseConnection,
     ctx: &Ctx,
@@ -1183,8 +1193,10 @@ pub async fn disburse(
         )));
     }
     let before_acceptance = s != ProjectStatus::Accepted;
+    let rule = advance_rule(&txn).await?;
+    let advance_percent = i64::from(rule.advance_percent);
     let ceiling = if before_acceptance {
-        a.amount_vnd * ADVANCE_PERCENT / 100
+        a.amount_vnd * advance_percent / 100
     } else {
         a.amount_vnd
     };
@@ -1214,10 +1226,12 @@ pub async fn disburse(
                 "amountVnd",
                 Msg::new(
                     format!(
-                        "Before acceptance, advances may not exceed {ADVANCE_PERCENT}% of the allocation ({ceiling} đồng; {current} already disbursed)."
+                        "Before acceptance, advances may not exceed {advance_percent}% of the allocation ({ceiling} đồng; {current} already disbursed): {}.",
+                        rule.legal_basis
                     ),
                     format!(
-                        "Trước nghiệm thu, tạm ứng không vượt {ADVANCE_PERCENT}% phân bổ ({ceiling} đồng; đã giải ngân {current})."
+                        "Trước nghiệm thu, tạm ứng không vượt {advance_percent}% phân bổ ({ceiling} đồng; đã giải ngân {current}): {}.",
+                        rule.legal_basis
                     ),
                 ),
             ));
@@ -1589,6 +1603,35 @@ pub async fn projects_of_establishments(
         v.sort_by_key(|p| p.id);
     }
     Ok(out)
+}
+
+/// Loads the shipped advance rule into an empty table.
+pub async fn seed_disbursement_rules(db: &impl ConnectionTrait) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        legal_basis: String,
+        effective_from: NaiveDate,
+        advance_percent: i32,
+    }
+    if disbursement_rule::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let rows: Vec<Row> =
+        csv::Reader::from_reader(include_str!("../../data/rules/disbursement.csv").as_bytes())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .map_err(AppError::internal)?;
+    for r in rows {
+        disbursement_rule::ActiveModel {
+            legal_basis: Set(r.legal_basis),
+            effective_from: Set(r.effective_from),
+            advance_percent: Set(r.advance_percent),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Loads the shipped support-cap rules into an empty table.

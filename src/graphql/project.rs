@@ -946,7 +946,8 @@ impl ProjectMutation {
         ))
     }
 
-    /// Records a disbursement (advances ≤ 70 % before acceptance).
+    /// Records a disbursement (before acceptance, advances stay within the advance rule: 70 %
+    /// of the allocation under Circular 28/2018/TT-BTC as amended).
     async fn record_disbursement(
         &self,
         ctx: &Context<'_>,

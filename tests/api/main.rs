@@ -12,6 +12,7 @@ mod product;
 mod project;
 mod region;
 mod report;
+mod rules;
 mod schema;
 mod selection;
 mod user;

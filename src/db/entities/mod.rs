@@ -5,6 +5,7 @@ pub mod app_user;
 pub mod audit_event;
 pub mod commune;
 pub mod disbursement;
+pub mod disbursement_rule;
 pub mod establishment;
 pub mod funding_source;
 pub mod idempotency_key;
