@@ -8,6 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use khuyencong::enums::Role;
 use serde_json::{Value, json};
 
+use crate::helpers::common::row_id;
 use crate::helpers::{
     JWT_SECRET, PASSWORD, TestApp, TestUser, assert_code, place, spawn_app, spawn_app_with,
 };
@@ -31,14 +32,6 @@ fn payload(token: &str) -> Value {
         .expect("a JWT has a payload segment");
     let bytes = URL_SAFE_NO_PAD.decode(segment).expect("base64url payload");
     serde_json::from_slice(&bytes).expect("JSON payload")
-}
-
-/// The row id behind an opaque global id (`base64url("User:42")`).
-fn row_id(global_id: &str) -> i64 {
-    let raw = URL_SAFE_NO_PAD.decode(global_id).expect("base64url id");
-    let raw = String::from_utf8(raw).expect("utf-8 id");
-    let (_, n) = raw.split_once(':').expect("Type:id");
-    n.parse().expect("numeric id")
 }
 
 /// Valid claims for a national, writable user `user_id`, expiring `exp_in` from now.

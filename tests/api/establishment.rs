@@ -4,14 +4,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_graphql::ID;
 use chrono::Datelike;
-use khuyencong::{
-    db::entities::audit_event, domain::establishment::ENTITY, enums::Role, graphql::ids,
-};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use khuyencong::{domain::establishment::ENTITY, enums::Role, graphql::ids};
 use serde_json::{Value, json};
 
+use crate::helpers::common::{audit_count, audit_rows, id_of, row_id};
 use crate::helpers::{
     TestApp, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -110,36 +107,10 @@ fn ids_of(conn: &Value) -> Vec<String> {
         .collect()
 }
 
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
-
-/// The database id behind a global id.
-fn row_id(global: &str) -> i64 {
-    ids::parse(&ID(global.to_owned())).expect("a global id").1
-}
-
 async fn total(app: &TestApp, token: &str, filter: Value) -> i64 {
     list(app, token, filter, Some(0)).await["totalCount"]
         .as_i64()
         .expect("totalCount")
-}
-
-async fn audit_count(app: &TestApp) -> u64 {
-    audit_event::Entity::find()
-        .count(&app.state.db)
-        .await
-        .expect("count")
-}
-
-async fn audit_rows(app: &TestApp, entity_id: i64) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::EntityType.eq(ENTITY))
-        .filter(audit_event::Column::EntityId.eq(entity_id))
-        .order_by_asc(audit_event::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit rows")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -387,7 +358,7 @@ async fn moving_an_establishment_outside_the_area_is_forbidden_and_changes_nothi
     assert_eq!(now["name"], e["name"]);
     assert_eq!(now["version"], 1);
     assert_eq!(
-        audit_rows(&app, row_id(&id)).await.len(),
+        audit_rows(&app, ENTITY, row_id(&id)).await.len(),
         1,
         "only the create"
     );
@@ -908,6 +879,7 @@ async fn the_same_idempotency_key_from_the_same_user_creates_one_establishment()
     assert_eq!(
         audit_rows(
             &app,
+            ENTITY,
             row_id(first["createEstablishment"]["id"].as_str().expect("id"))
         )
         .await
@@ -1281,7 +1253,7 @@ async fn create_update_and_status_changes_are_audited_with_before_and_after() {
     let body = set_status(&app, &user.token, &id, 2, "SUSPENDED", Some("Tạm nghỉ")).await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
-    let rows = audit_rows(&app, row_id(&id)).await;
+    let rows = audit_rows(&app, ENTITY, row_id(&id)).await;
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["create", "update", "setStatus"]);
     let actor = row_id(&user.id);
@@ -1347,7 +1319,7 @@ async fn a_failed_mutation_writes_no_audit_event() {
         "taxCode",
     );
     assert_eq!(audit_count(&app).await, before);
-    assert_eq!(audit_rows(&app, row_id(&id)).await.len(), 1);
+    assert_eq!(audit_rows(&app, ENTITY, row_id(&id)).await.len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,12 +5,11 @@
 //! the renewal filter, revocation by the right level); `products(minOcopStars)`; the anonymous
 //! public catalogue without personal data; the audit trail and batched loading.
 
-use async_graphql::ID;
 use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
-use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use khuyencong::enums::Role;
 use serde_json::{Value, json};
 
+use crate::helpers::common::{assert_ok, audit_count, audit_rows, id_of, row_id};
 use crate::helpers::{
     TestApp, TestUser, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -36,23 +35,9 @@ fn eval_fields() -> String {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
-
-/// The database id behind a global id.
-fn row_id(global: &str) -> i64 {
-    ids::parse(&ID(global.to_owned())).expect("a global id").1
-}
-
-#[track_caller]
-fn assert_ok(body: &Value) {
-    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-}
-
 #[track_caller]
 fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
-    assert_ok(body);
+    assert_ok(body, "request");
     &body["data"][field]
 }
 
@@ -421,24 +406,6 @@ async fn current(app: &TestApp, token: &str, product: &str) -> Value {
     )
     .await["product"]["currentOcopCertificate"]
         .clone()
-}
-
-/// Audit rows of one entity, oldest first.
-async fn audit_rows(app: &TestApp, entity_type: &str, entity_id: i64) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::EntityType.eq(entity_type))
-        .filter(audit_event::Column::EntityId.eq(entity_id))
-        .order_by_asc(audit_event::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit rows")
-}
-
-async fn audit_count(app: &TestApp) -> u64 {
-    audit_event::Entity::find()
-        .count(&app.state.db)
-        .await
-        .expect("count")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -935,7 +902,7 @@ async fn a_mandatory_failure_means_no_certificate_whatever_the_total() {
             &["Sản phẩm có nguồn gốc địa phương"],
         )
         .await;
-        assert_ok(&body);
+        assert_ok(&body, "request");
         scored(&app, &c.council[2], &id, total).await;
         let e = decided(&app, &c.province, &id, &today().to_string()).await;
         assert_eq!(e["status"], "NOT_CERTIFIED", "{e:#}");
@@ -1052,6 +1019,7 @@ async fn after_the_centre_declines_five_stars_the_province_certifies_four() {
             &["Chỉ tiêu an toàn thực phẩm"],
         )
         .await,
+        "central score with a failed mandatory criterion",
     );
 
     for (product, id) in [(&low, &low_id), (&failed, &failed_id)] {
@@ -1279,7 +1247,10 @@ async fn certificates_expire_and_those_due_for_renewal_are_listed() {
     let (_, later) = certified(&app, &c, "Hạt điều", 4, &later_issued.to_string()).await;
     let (_, fresh) = certified(&app, &c, "Tiêu", 3, &t.to_string()).await;
     let (_, revoked) = certified(&app, &c, "Ca cao", 3, &soon_issued.to_string()).await;
-    assert_ok(&revoke(&app, &c.province.token, &revoked, "Vi phạm chất lượng").await);
+    assert_ok(
+        &revoke(&app, &c.province.token, &revoked, "Vi phạm chất lượng").await,
+        "request",
+    );
 
     let cert = certificate(&app, &c.national.token, &expired).await;
     assert_eq!(cert["validUntil"], "2026-01-10");
@@ -1495,7 +1466,10 @@ async fn min_ocop_stars_lists_only_products_with_a_valid_certificate_of_that_man
     let (four, _) = certified(&app, &c, "Bốn sao", 4, on).await;
     let (five, _) = five_star(&app, &c, "Năm sao", on).await;
     let (revoked, cert) = certified(&app, &c, "Bị thu hồi", 4, on).await;
-    assert_ok(&revoke(&app, &c.province.token, &cert, "Vi phạm").await);
+    assert_ok(
+        &revoke(&app, &c.province.token, &cert, "Vi phạm").await,
+        "request",
+    );
     let (expired, _) = certified(&app, &c, "Hết hạn", 4, "2023-01-10").await;
     let uncertified = c.product(&app, "Chưa đánh giá").await;
     // A 4★ certificate superseded by a 3★ one.
@@ -1614,7 +1588,7 @@ async fn recognise(app: &TestApp, organiser: &TestUser, judges: &[TestUser], pro
                     "other": 0 } }),
             )
             .await;
-        assert_ok(&body);
+        assert_ok(&body, "request");
     }
     let body = app
         .gql(
@@ -1632,7 +1606,10 @@ async fn the_public_catalogue_is_anonymous_and_lists_only_certified_or_recognise
     let c = cast(&app, BMT).await;
     let (certified_p, cert) = certified(&app, &c, "Cà phê Buôn Ma Thuột", 4, "2026-01-05").await;
     let (revoked_p, revoked_cert) = certified(&app, &c, "Mật ong rừng", 3, "2026-01-05").await;
-    assert_ok(&revoke(&app, &c.province.token, &revoked_cert, "Vi phạm").await);
+    assert_ok(
+        &revoke(&app, &c.province.token, &revoked_cert, "Vi phạm").await,
+        "request",
+    );
     let (expired_p, _) = certified(&app, &c, "Hạt điều", 4, "2023-01-10").await;
     let (central_p, _) = at_the_centre(&app, &c, "Tiêu đen").await;
     let uncertified = c.product(&app, "Ca cao").await;
@@ -1855,7 +1832,7 @@ async fn every_ocop_step_is_audited_and_refusals_are_not() {
     assert_eq!(e["status"], "CERTIFIED");
     let cert = id_of(&e["certificate"]);
     let body = revoke(&app, &c.national.token, &cert, "Vi phạm").await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
 
     let rows = audit_rows(&app, "OcopEvaluation", row_id(&id)).await;
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();

@@ -2,11 +2,11 @@
 //! moves with it), validation, optimistic concurrency, idempotency keys, search, paging and
 //! the audit trail.
 
-use async_graphql::ID;
 use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
+use crate::helpers::common::{audit_count, id_of, row_id};
 use crate::helpers::{
     TestApp, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -86,14 +86,6 @@ fn ids_of(conn: &Value) -> Vec<String> {
         .collect()
 }
 
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
-
-fn row_id(global: &str) -> i64 {
-    ids::parse(&ID(global.to_owned())).expect("a global id").1
-}
-
 /// An establishment in `commune` created by `token`; its id.
 async fn est(app: &TestApp, token: &str, commune: &str) -> String {
     id_of(&app.establishment(token, commune, json!({})).await)
@@ -102,13 +94,6 @@ async fn est(app: &TestApp, token: &str, commune: &str) -> String {
 /// A product of `establishment`; its id.
 async fn prod(app: &TestApp, token: &str, establishment: &str, name: &str) -> String {
     id_of(&app.product(token, establishment, name).await)
-}
-
-async fn audit_count(app: &TestApp) -> u64 {
-    audit_event::Entity::find()
-        .count(&app.state.db)
-        .await
-        .expect("count")
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,17 +5,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_graphql::ID;
 use futures::future::join_all;
 use khuyencong::{
     db::entities::{allocation, audit_event},
     enums::Role,
-    graphql::ids,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use self::Exp::{Forbidden as F, NotFound as NF, Yes as Y};
+use crate::helpers::common::{assert_ok, audit_rows, id_of, row_id};
 use crate::helpers::{
     TestApp, TestUser, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -183,18 +182,6 @@ fn next_name(prefix: &str) -> String {
     format!("{prefix} {}", NAMES.fetch_add(1, Ordering::SeqCst))
 }
 
-fn id_of(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {v:#}"))
-        .to_owned()
-}
-
-/// The database id behind a global id.
-fn row_id(global: &str) -> i64 {
-    ids::parse(&ID(global.to_owned())).expect("a global id").1
-}
-
 fn vnd(v: &Value) -> i64 {
     v.as_i64()
         .unwrap_or_else(|| panic!("not a Vnd integer: {v}"))
@@ -206,14 +193,6 @@ fn code_of(body: &Value) -> Option<&str> {
 
 fn message(body: &Value) -> &str {
     body["errors"][0]["message"].as_str().unwrap_or("")
-}
-
-#[track_caller]
-fn assert_ok(body: &Value, what: &str) {
-    assert!(
-        body.get("errors").is_none(),
-        "{what}: expected success, got {body:#}"
-    );
 }
 
 #[track_caller]
@@ -466,16 +445,6 @@ async fn set_status(app: &TestApp, token: &str, establishment: &Value, status: &
     )
     .await["setEstablishmentStatus"]
         .clone()
-}
-
-async fn audit_rows(app: &TestApp, entity_type: &str, entity_id: i64) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::EntityType.eq(entity_type))
-        .filter(audit_event::Column::EntityId.eq(entity_id))
-        .order_by_asc(audit_event::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit rows")
 }
 
 /// Posts one GraphQL request from a spawned task.

@@ -15,6 +15,7 @@ use khuyencong::{db::entities::establishment, enums::Role, graphql::ids};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Map, Value, json};
 
+use crate::helpers::common::{assert_ok, id_of};
 use crate::helpers::{
     TestApp, TestUser, assert_code,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -41,21 +42,6 @@ const ENTITIES: [&str; 6] = [
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-fn id_of(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {v:#}"))
-        .to_owned()
-}
-
-#[track_caller]
-fn assert_ok(body: &Value, what: &str) {
-    assert!(
-        body.get("errors").is_none(),
-        "{what}: expected success, got {body:#}"
-    );
-}
 
 /// Calls a mutation that must succeed and returns `data.<field>`.
 async fn must(app: &TestApp, token: &str, query: &str, vars: Value, field: &str) -> Value {

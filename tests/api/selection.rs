@@ -4,12 +4,11 @@
 //! the threshold, the scorecard quorum, replacement of a scorecard, a frozen closed round,
 //! certificate validity, visibility of rounds, the audit trail and batched loading.
 
-use async_graphql::ID;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use khuyencong::enums::Role;
 use serde_json::{Value, json};
 
+use crate::helpers::common::{assert_ok, audit_count, audit_rows, id_of, row_id};
 use crate::helpers::{
     TestApp, TestUser, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -61,20 +60,6 @@ enum Area<'a> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
-
-/// The database id behind a global id.
-fn row_id(global: &str) -> i64 {
-    ids::parse(&ID(global.to_owned())).expect("a global id").1
-}
-
-#[track_caller]
-fn assert_ok(body: &Value) {
-    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-}
-
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
@@ -120,7 +105,7 @@ async fn create_round(app: &TestApp, token: &str, level: &str, year: i32, extra:
 /// Creates a round that must succeed; returns it.
 async fn new_round(app: &TestApp, token: &str, level: &str, year: i32, extra: Value) -> Value {
     let body = create_round(app, token, level, year, extra).await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     body["data"]["createSelectionRound"].clone()
 }
 
@@ -144,7 +129,7 @@ async fn nominate(app: &TestApp, token: &str, round: &str, product: &str) -> Val
 /// Nominates a product (must succeed); returns the nomination id.
 async fn nominated(app: &TestApp, token: &str, round: &str, product: &str) -> String {
     let body = nominate(app, token, round, product).await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     id_of(&body["data"]["nominateProduct"])
 }
 
@@ -171,7 +156,10 @@ async fn score(app: &TestApp, token: &str, nomination: &str, input: Value) -> Va
 
 /// A scorecard of `total` (must succeed).
 async fn scored(app: &TestApp, judge: &TestUser, nomination: &str, total: i32) {
-    assert_ok(&score(app, &judge.token, nomination, scores(total)).await);
+    assert_ok(
+        &score(app, &judge.token, nomination, scores(total)).await,
+        "request",
+    );
 }
 
 /// One scorecard per judge with the given totals.
@@ -217,7 +205,7 @@ async fn version_of(app: &TestApp, token: &str, id: &str) -> i64 {
 async fn advanced(app: &TestApp, token: &str, id: &str, on: Option<&str>) -> Value {
     let v = version_of(app, token, id).await;
     let body = advance(app, token, id, v, on).await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     body["data"]["advanceSelectionRound"].clone()
 }
 
@@ -321,24 +309,6 @@ async fn regional_round(app: &TestApp, organiser: &TestUser) -> String {
         )
         .await,
     )
-}
-
-/// Audit rows of one entity, oldest first.
-async fn audit_rows(app: &TestApp, entity_type: &str, entity_id: i64) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::EntityType.eq(entity_type))
-        .filter(audit_event::Column::EntityId.eq(entity_id))
-        .order_by_asc(audit_event::Column::Id)
-        .all(&app.state.db)
-        .await
-        .expect("audit rows")
-}
-
-async fn audit_count(app: &TestApp) -> u64 {
-    audit_event::Entity::find()
-        .count(&app.state.db)
-        .await
-        .expect("count")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,7 +531,10 @@ async fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
     let organiser = app.province(DAK_LAK).await;
     let id = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
 
-    assert_ok(&advance(&app, &organiser.token, &id, 1, None).await);
+    assert_ok(
+        &advance(&app, &organiser.token, &id, 1, None).await,
+        "request",
+    );
     let body = advance(&app, &organiser.token, &id, 1, None).await;
     assert_code(&body, "CONFLICT");
     let r = get_round(&app, &organiser.token, &id).await;
@@ -583,7 +556,7 @@ async fn nominations_to_a_commune_round_come_from_the_products_commune_or_provin
 
     // A commune user of the product's commune, a province user of its province.
     let body = nominate(&app, &app.commune(BMT).await.token, &round, &a).await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     let n = &body["data"]["nominateProduct"];
     assert_eq!(n["result"], "PENDING");
     assert_eq!(n["group"], "PROCESSED_AGRO_FORESTRY_FISHERY_FOOD");
@@ -959,7 +932,7 @@ async fn judges_of_a_commune_round_are_users_of_that_commune() {
 
     let judge = app.commune(BMT).await;
     let body = score(&app, &judge.token, &n, scores(80)).await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     let card = &body["data"]["submitScorecard"];
     assert_eq!(card["total"], 80);
     assert_eq!(card["judge"]["username"], judge.username.as_str());
@@ -1071,7 +1044,7 @@ async fn scores_outside_their_ranges_are_bad_user_input_naming_the_criterion() {
 
     // The bounds themselves are allowed.
     let body = score(&app, &judge.token, &n, card(40, 40, 10, 10)).await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     assert_eq!(body["data"]["submitScorecard"]["total"], 100);
     let body = score(
         &app,
@@ -1080,7 +1053,7 @@ async fn scores_outside_their_ranges_are_bad_user_input_naming_the_criterion() {
         card(0, 0, 0, 0),
     )
     .await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     assert_eq!(body["data"]["submitScorecard"]["total"], 0);
 }
 
@@ -1118,7 +1091,7 @@ async fn a_judge_who_submits_again_replaces_the_scorecard() {
         "other": 6,
     });
     let body = score(&app, &js[0].token, &n, replacement).await;
-    assert_ok(&body);
+    assert_ok(&body, "request");
     assert_eq!(body["data"]["submitScorecard"]["total"], 90);
 
     let r = get_round(&app, &organiser.token, &round).await;

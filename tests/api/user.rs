@@ -1,15 +1,15 @@
 //! Users and their administration (SPEC §1): who may create and update which users, what each
 //! role sees, input checks, sign-in of created and deactivated users, and the audit trail.
 
-use async_graphql::ID;
 use khuyencong::{
     db::entities::{app_user, audit_event},
     enums::Role,
     graphql::ids,
 };
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
+use crate::helpers::common::{audit_count, row_id};
 use crate::helpers::{
     PASSWORD, TestApp, TestUser, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -94,11 +94,6 @@ fn sorted(names: &[&TestUser]) -> Vec<String> {
     v
 }
 
-/// The database id behind a user's global id.
-fn row_id(global: &str) -> i64 {
-    ids::decode("User", &ID(global.into())).expect("a user id")
-}
-
 /// Signs in with a password; returns the whole body.
 async fn login_with(app: &TestApp, username: &str, password: &str) -> Value {
     app.gql(None, LOGIN, json!({ "u": username, "p": password }))
@@ -106,27 +101,16 @@ async fn login_with(app: &TestApp, username: &str, password: &str) -> Value {
 }
 
 /// The audit events of one user and action, oldest first.
-async fn audit_rows(app: &TestApp, user_id: i64, action: &str) -> Vec<audit_event::Model> {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::EntityType.eq("User"))
-        .filter(audit_event::Column::EntityId.eq(user_id))
-        .filter(audit_event::Column::Action.eq(action))
-        .order_by_asc(audit_event::Column::Id)
-        .all(&app.state.db)
+async fn user_audit(app: &TestApp, user_id: i64, action: &str) -> Vec<audit_event::Model> {
+    crate::helpers::common::audit_rows(app, "User", user_id)
         .await
-        .expect("audit rows")
+        .into_iter()
+        .filter(|r| r.action == action)
+        .collect()
 }
 
 async fn user_count(app: &TestApp) -> u64 {
     app_user::Entity::find()
-        .count(&app.state.db)
-        .await
-        .expect("count")
-}
-
-async fn audit_count(app: &TestApp) -> u64 {
-    audit_event::Entity::find()
-        .filter(audit_event::Column::Action.ne("login"))
         .count(&app.state.db)
         .await
         .expect("count")
@@ -1024,7 +1008,7 @@ async fn creating_a_user_writes_an_audit_event_without_the_password() {
     let c = created(&app, &admin, input("kiem.toan", "COMMUNE", None, Some(BMT))).await;
     let id = row_id(c["id"].as_str().expect("id"));
 
-    let rows = audit_rows(&app, id, "create").await;
+    let rows = user_audit(&app, id, "create").await;
     assert_eq!(rows.len(), 1, "{rows:#?}");
     let row = &rows[0];
     assert_eq!(row.actor_id, Some(row_id(&admin.id)));
@@ -1054,7 +1038,7 @@ async fn updating_a_user_writes_an_audit_event_without_the_password() {
     )
     .await;
 
-    let rows = audit_rows(&app, row_id(&target.id), "update").await;
+    let rows = user_audit(&app, row_id(&target.id), "update").await;
     assert_eq!(rows.len(), 1, "{rows:#?}");
     let row = &rows[0];
     assert_eq!(row.actor_id, Some(row_id(&admin.id)));
@@ -1076,7 +1060,7 @@ async fn updating_a_user_writes_an_audit_event_without_the_password() {
     // A user changing its own password is audited the same way.
     let own = "mat-khau-cua-rieng-toi";
     updated(&app, &admin, &admin.id, json!({ "password": own })).await;
-    let rows = audit_rows(&app, row_id(&admin.id), "update").await;
+    let rows = user_audit(&app, row_id(&admin.id), "update").await;
     assert_eq!(rows.len(), 1);
     assert!(!rows[0].changes.contains(own), "{}", rows[0].changes);
     assert!(!rows[0].changes.to_lowercase().contains("argon2"));

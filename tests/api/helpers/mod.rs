@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod common;
+
 use std::{
     sync::{
         OnceLock,
