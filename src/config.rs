@@ -39,6 +39,65 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// `KC_LOG_FORMAT=json` for JSON logs (default: compact text).
     pub log_json: bool,
+    /// `KC_CORS_ORIGINS`: the browser origins allowed to call the API from another site,
+    /// comma-separated (`https://portal.daklak.gov.vn,http://localhost:3000`), or `*` for any
+    /// site, anonymously only (the public catalogue). Default: none (same origin only).
+    pub cors_origins: CorsOrigins,
+    /// `KC_GRAPHIQL`: serve the GraphiQL IDE at `GET /graphql` (default true; `false` in
+    /// production if no one needs it).
+    pub graphiql: bool,
+    /// `KC_INTROSPECTION`: answer schema introspection (default true).
+    pub introspection: bool,
+    /// `KC_METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+}
+
+/// The origins CORS allows (`KC_CORS_ORIGINS`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Same origin only: no CORS headers at all.
+    #[default]
+    None,
+    /// Any origin, without the `Authorization` header (anonymous reads only).
+    Any,
+    /// These origins (`scheme://host[:port]`), with `Authorization`.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// Parses `*` or a comma-separated list of `http(s)://host[:port]` origins.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value == "*" {
+            return Ok(Self::Any);
+        }
+        let mut list = Vec::new();
+        for origin in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            if origin == "*" {
+                return Err("`*` cannot be combined with other origins".into());
+            }
+            let origin = origin.trim_end_matches('/');
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .ok_or_else(|| {
+                    format!(
+                        "{origin:?} is not an origin (http://host[:port] or https://host[:port])"
+                    )
+                })?;
+            if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '*']) {
+                return Err(format!(
+                    "{origin:?} is not an origin (scheme and host only, no path)"
+                ));
+            }
+            list.push(origin.to_ascii_lowercase());
+        }
+        Ok(if list.is_empty() {
+            Self::None
+        } else {
+            Self::List(list)
+        })
+    }
 }
 
 impl fmt::Debug for Config {
@@ -57,6 +116,13 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("db_max_connections", &self.db_max_connections)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("cors_origins", &self.cors_origins)
+            .field("graphiql", &self.graphiql)
+            .field("introspection", &self.introspection)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }
@@ -98,6 +164,21 @@ where
     }
 }
 
+/// A switch: `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) => match v.as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(ConfigError {
+                name,
+                reason: format!("must be true or false, not {v:?}"),
+            }),
+        },
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -115,6 +196,10 @@ impl Default for Config {
             db_max_connections: 10,
             trust_forwarded_for: false,
             log_json: false,
+            cors_origins: CorsOrigins::None,
+            graphiql: true,
+            introspection: true,
+            metrics_token: None,
         }
     }
 }
@@ -141,8 +226,28 @@ impl Config {
             requests_per_second: parsed("KC_REQUESTS_PER_SECOND", d.requests_per_second)?,
             request_timeout: Duration::from_secs(parsed("KC_REQUEST_TIMEOUT_SECS", 30u64)?),
             db_max_connections: parsed("KC_DB_MAX_CONNECTIONS", d.db_max_connections)?,
-            trust_forwarded_for: parsed("KC_TRUST_FORWARDED_FOR", false)?,
-            log_json: var("KC_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+            trust_forwarded_for: flag("KC_TRUST_FORWARDED_FOR", false)?,
+            log_json: match var("KC_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
+                None => false,
+                Some(v) if v == "json" => true,
+                Some(v) if v == "text" => false,
+                Some(v) => {
+                    return Err(ConfigError {
+                        name: "KC_LOG_FORMAT",
+                        reason: format!("must be text or json, not {v:?}"),
+                    });
+                }
+            },
+            cors_origins: match var("KC_CORS_ORIGINS") {
+                None => CorsOrigins::None,
+                Some(v) => CorsOrigins::parse(&v).map_err(|reason| ConfigError {
+                    name: "KC_CORS_ORIGINS",
+                    reason,
+                })?,
+            },
+            graphiql: flag("KC_GRAPHIQL", true)?,
+            introspection: flag("KC_INTROSPECTION", true)?,
+            metrics_token: var("KC_METRICS_TOKEN"),
         })
     }
 

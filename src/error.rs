@@ -85,6 +85,12 @@ pub enum Code {
     QueryTooComplex,
     /// Anything unexpected; details are only in the log.
     Internal,
+    /// The database (or another service the request needs) cannot be reached just now;
+    /// the same request can be sent again after `retry_after_secs` (HTTP 503 + `Retry-After`).
+    Unavailable {
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
 }
 
 impl Code {
@@ -102,6 +108,7 @@ impl Code {
             Code::RateLimited => "RATE_LIMITED",
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Code::Internal => "INTERNAL",
+            Code::Unavailable { .. } => "UNAVAILABLE",
         }
     }
 }
@@ -117,7 +124,13 @@ pub struct AppError {
     pub field: Option<String>,
     /// The internal cause, logged and never shown.
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// For `RATE_LIMITED`: seconds until the limiter lets the caller in again.
+    pub retry_after_secs: Option<u64>,
 }
+
+/// How long a client should wait after `UNAVAILABLE` from a database it cannot reach: about
+/// the time a PostgreSQL restart or a fail-over takes.
+pub const DB_RETRY_AFTER_SECS: u64 = 2;
 
 /// The result type of the application.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
@@ -130,6 +143,7 @@ impl AppError {
             msg,
             field: None,
             source: None,
+            retry_after_secs: None,
         }
     }
 
@@ -209,6 +223,45 @@ impl AppError {
         )
     }
 
+    /// `RATE_LIMITED`, to be tried again after `retry_after_secs` (sent as `Retry-After` and
+    /// `extensions.retryAfterSeconds`).
+    pub fn rate_limited_for(retry_after_secs: u64) -> Self {
+        Self {
+            retry_after_secs: Some(retry_after_secs.max(1)),
+            ..Self::rate_limited()
+        }
+    }
+
+    /// `UNAVAILABLE`: a service the request needs cannot be reached; try again later.
+    pub fn unavailable(
+        retry_after_secs: u64,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let retry_after_secs = retry_after_secs.max(1);
+        Self {
+            source: Some(source.into()),
+            ..Self::new(
+                Code::Unavailable { retry_after_secs },
+                Msg::new(
+                    format!(
+                        "The service is briefly unavailable (the database cannot be reached); try again in {retry_after_secs} s."
+                    ),
+                    format!(
+                        "Dịch vụ tạm thời gián đoạn (không kết nối được cơ sở dữ liệu); vui lòng thử lại sau {retry_after_secs} giây."
+                    ),
+                ),
+            )
+        }
+    }
+
+    /// Seconds the client should wait before sending the request again, when it may.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self.code {
+            Code::Unavailable { retry_after_secs } => Some(retry_after_secs),
+            _ => self.retry_after_secs,
+        }
+    }
+
     /// `INTERNAL` with its cause kept for the log.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self {
@@ -248,7 +301,39 @@ impl From<DbErr> for AppError {
                 ))
             };
         }
+        if is_connection_failure(&err) {
+            return Self::unavailable(DB_RETRY_AFTER_SECS, err);
+        }
         Self::internal(err)
+    }
+}
+
+/// Whether a database error means the database could not be reached (a restart, a cut
+/// connection, a full pool) rather than a fault of the statement: the client may retry.
+pub fn is_connection_failure(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(_) => return true,
+        DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(e) = runtime else {
+        return false;
+    };
+    match &**e {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::Protocol(_) => true,
+        // SQLSTATE class 08 (connection exception) and 57P01–57P03 (the server is shutting
+        // down, crashed or starting up).
+        Sqlx::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 

@@ -71,7 +71,9 @@ pub fn router(state: AppState) -> Router {
         schema,
         introspection,
     };
-    Router::new()
+    let edge = axum::middleware::from_fn_with_state(http_state.app.clone(), http::edge::edge);
+    let cors = http::security::cors(&http_state.app.config.cors_origins);
+    let router = Router::new()
         .route(
             "/graphql",
             get(http::graphiql::page).post(http::graphql::graphql),
@@ -83,6 +85,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(http::metrics::metrics))
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .with_state(http_state)
+        // The HTTP edge (token, address, rate limits, request log) for every endpoint but
+        // the probes and static files; see `http::edge`.
+        .layer(edge)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -92,7 +97,14 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    // CORS outside the edge: a preflight is answered before authentication, and refusals
+    // of the edge (401, 429) still carry the CORS headers a browser needs to read them.
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.layer(axum::middleware::map_response(http::security::headers))
 }
 
 /// A bound, ready-to-run server.

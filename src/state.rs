@@ -7,7 +7,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{
+    DefaultKeyedRateLimiter, Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -77,8 +80,19 @@ fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
 }
 
+/// Whole seconds, rounded up (a `Retry-After` of 0 would invite an immediate retry).
+fn secs_ceil(d: Duration) -> u64 {
+    let whole = d.as_secs();
+    if d.subsec_nanos() > 0 {
+        whole + 1
+    } else {
+        whole
+    }
+    .max(1)
+}
+
 /// How long a username or address stays locked after too many failed sign-ins.
-const LOCKOUT: Duration = Duration::from_secs(60);
+pub const LOCKOUT: Duration = Duration::from_secs(60);
 
 impl Limiters {
     /// Limiters from the configuration.
@@ -110,13 +124,15 @@ impl Limiters {
             Ok(l) => l,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if Self::keys(username, ip)
+        let until = Self::keys(username, ip)
             .iter()
-            .any(|k| locked.get(k).is_some_and(|until| *until > now))
-        {
-            return Err(AppError::rate_limited());
+            .filter_map(|k| locked.get(k).copied())
+            .filter(|until| *until > now)
+            .max();
+        match until {
+            Some(until) => Err(AppError::rate_limited_for(secs_ceil(until - now))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Counts a failed sign-in; returns whether the username or address is now locked out.
@@ -145,13 +161,19 @@ impl Limiters {
     }
 
     /// One request from an address, and from a user when signed in.
+    /// When refused, the error carries the seconds until the limiter lets the caller in.
     pub fn check_request(&self, ip: &str, user: Option<i64>) -> Result<()> {
-        let by_ip = self.by_ip.check_key(&format!("ip:{ip}")).is_ok();
-        let by_user = user.is_none_or(|u| self.by_user.check_key(&format!("user:{u}")).is_ok());
-        if by_ip && by_user {
-            Ok(())
-        } else {
-            Err(AppError::rate_limited())
+        let now = DefaultClock::default().now();
+        let by_ip = self.by_ip.check_key(&format!("ip:{ip}")).err();
+        let by_user = user.and_then(|u| self.by_user.check_key(&format!("user:{u}")).err());
+        let wait = [by_ip, by_user]
+            .into_iter()
+            .flatten()
+            .map(|not_until| not_until.wait_time_from(now))
+            .max();
+        match wait {
+            None => Ok(()),
+            Some(wait) => Err(AppError::rate_limited_for(secs_ceil(wait))),
         }
     }
 

@@ -160,6 +160,11 @@ async fn revoke_family(db: &impl ConnectionTrait, family_id: &str) -> Result<()>
     Ok(())
 }
 
+/// `UNAUTHENTICATED` for a refresh token that cannot be exchanged, saying why.
+fn refresh_refused(en: &str, vi: &str) -> AppError {
+    AppError::new(crate::error::Code::Unauthenticated, Msg::new(en, vi))
+}
+
 /// Exchanges a refresh token for a new pair; the old one dies.
 pub async fn refresh(
     db: &DatabaseConnection,
@@ -173,10 +178,16 @@ pub async fn refresh(
         .one(&txn)
         .await?
     else {
-        return Err(AppError::unauthenticated());
+        return Err(refresh_refused(
+            "This refresh token is unknown; sign in again.",
+            "Mã làm mới này không tồn tại; vui lòng đăng nhập lại.",
+        ));
     };
     if row.revoked_at.is_some() {
-        return Err(AppError::unauthenticated());
+        return Err(refresh_refused(
+            "This sign-in has ended (signed out, or one of its refresh tokens was reused); sign in again.",
+            "Phiên đăng nhập này đã kết thúc (đã đăng xuất hoặc mã làm mới đã bị dùng lại); vui lòng đăng nhập lại.",
+        ));
     }
     if row.used_at.is_some() {
         tracing::warn!(
@@ -185,10 +196,16 @@ pub async fn refresh(
         );
         revoke_family(&txn, &row.family_id).await?;
         txn.commit().await?;
-        return Err(AppError::unauthenticated());
+        return Err(refresh_refused(
+            "This refresh token was already used; for safety the whole sign-in has been ended. Sign in again.",
+            "Mã làm mới này đã được dùng; để an toàn, cả phiên đăng nhập đã bị kết thúc. Vui lòng đăng nhập lại.",
+        ));
     }
     if row.expires_at < Utc::now() {
-        return Err(AppError::unauthenticated());
+        return Err(refresh_refused(
+            "This refresh token has expired; sign in again.",
+            "Mã làm mới này đã hết hạn; vui lòng đăng nhập lại.",
+        ));
     }
     // Mark used only if still unused: of two racing refreshes, exactly one wins.
     let marked = refresh_token::Entity::update_many()
@@ -198,13 +215,21 @@ pub async fn refresh(
         .exec(&txn)
         .await?;
     if marked.rows_affected != 1 {
-        return Err(AppError::unauthenticated());
+        return Err(refresh_refused(
+            "This refresh token was already used; sign in again.",
+            "Mã làm mới này đã được dùng; vui lòng đăng nhập lại.",
+        ));
     }
     let user = app_user::Entity::find_by_id(row.user_id)
         .one(&txn)
         .await?
         .filter(|u| u.active)
-        .ok_or_else(AppError::unauthenticated)?;
+        .ok_or_else(|| {
+            refresh_refused(
+                "The account of this sign-in is deactivated.",
+                "Tài khoản của phiên đăng nhập này đã bị khóa.",
+            )
+        })?;
     let session = issue(&txn, keys, refresh_ttl, user, row.family_id).await?;
     txn.commit().await?;
     Ok(session)

@@ -16,8 +16,14 @@ impl From<AppError> for async_graphql::Error {
                 None => tracing::error!("internal error without a cause"),
             }
         }
+        if let (Code::Unavailable { .. }, Some(src)) = (e.code, &e.source) {
+            tracing::warn!(error = %src, "service unavailable");
+        }
         let mut ext = ErrorExtensionValues::default();
         ext.set("code", e.code.as_str());
+        if let Some(secs) = e.retry_after() {
+            ext.set("retryAfterSeconds", secs);
+        }
         if let Some(f) = &e.field {
             ext.set("field", f.as_str());
         }
@@ -58,11 +64,12 @@ pub fn localize(mut resp: Response, lang: Lang) -> Response {
                     code,
                     "Truy vấn quá phức tạp hoặc lồng quá sâu; hãy chia nhỏ truy vấn.",
                 ),
-                None => set_code(
-                    e,
-                    Code::BadUserInput,
-                    "Truy vấn GraphQL không hợp lệ (xem thông báo tiếng Anh để biết chi tiết).",
-                ),
+                // The parser's and validator's texts exist only in English: the Vietnamese
+                // message carries the English detail rather than pointing to it.
+                None => {
+                    let vi = format!("Truy vấn GraphQL không hợp lệ: {}", e.message);
+                    set_code(e, Code::BadUserInput, &vi)
+                }
             }
         }
         if let Some(ext) = &mut e.extensions {
@@ -87,9 +94,29 @@ pub fn codes(resp: &Response) -> Vec<String> {
         .collect()
 }
 
-/// A response that carries one error and no data (errors before execution).
+/// A response that carries one error and no data (errors before execution). The error is
+/// not tied to a place in the query, so it has no `locations`.
 pub fn error_response(err: AppError, lang: Lang) -> Response {
     let gql: async_graphql::Error = err.into();
-    let server = gql.into_server_error(async_graphql::Pos::default());
+    let mut server = ServerError::new(gql.message, None);
+    server.extensions = gql.extensions;
     localize(Response::from_errors(vec![server]), lang)
+}
+
+/// The largest `extensions.retryAfterSeconds` of a response's errors, with whether one of
+/// them is `UNAVAILABLE` (503) rather than `RATE_LIMITED` (429).
+pub fn retry_after(resp: &Response) -> Option<(u64, bool)> {
+    resp.errors
+        .iter()
+        .filter_map(|e| {
+            let ext = e.extensions.as_ref()?;
+            let secs = match ext.get("retryAfterSeconds")? {
+                Value::Number(n) => n.as_u64()?,
+                _ => return None,
+            };
+            let unavailable =
+                matches!(ext.get("code"), Some(Value::String(c)) if c == "UNAVAILABLE");
+            Some((secs, unavailable))
+        })
+        .max_by_key(|(secs, unavailable)| (*unavailable, *secs))
 }

@@ -37,7 +37,7 @@ pub fn schema_builder() -> SchemaBuilder<root::Query, root::Mutation, EmptySubsc
 
 /// The schema as served: with the application state and the limits of the configuration.
 pub fn build_schema(state: AppState, config: &Config) -> AppSchema {
-    schema_builder()
+    with_introspection(schema_builder(), config.introspection)
         .data(state)
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
@@ -46,10 +46,23 @@ pub fn build_schema(state: AppState, config: &Config) -> AppSchema {
         .finish()
 }
 
+/// `KC_INTROSPECTION=false` switches schema introspection off (`__typename` still works).
+fn with_introspection<Q, M, S>(
+    builder: SchemaBuilder<Q, M, S>,
+    enabled: bool,
+) -> SchemaBuilder<Q, M, S> {
+    if enabled {
+        builder
+    } else {
+        builder.disable_introspection()
+    }
+}
+
 /// The schema for introspection-only requests (GraphiQL's schema fetch nests `ofType` deeper
 /// than the depth limit): no depth or complexity limit, but introspection reads no data.
 pub fn build_introspection_schema(state: AppState) -> AppSchema {
-    schema_builder()
+    let enabled = state.config.introspection;
+    with_introspection(schema_builder(), enabled)
         .data(state)
         .limit_recursive_depth(64)
         .limit_directives(20)

@@ -234,8 +234,17 @@ impl UserMutation {
         {
             Ok(s) => Ok(s.into()),
             Err(e) if e.code == crate::error::Code::Unauthenticated => {
+                tracing::info!(
+                    username = %name,
+                    client_ip = %req.client_ip,
+                    request_id = req.ctx.request_id.as_deref().unwrap_or(""),
+                    "sign-in failed"
+                );
                 if state.limiters.login_failed(&name, &req.client_ip) {
-                    return Err(crate::error::AppError::rate_limited().into());
+                    return Err(crate::error::AppError::rate_limited_for(
+                        crate::state::LOCKOUT.as_secs(),
+                    )
+                    .into());
                 }
                 Err(e.into())
             }

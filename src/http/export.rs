@@ -5,97 +5,63 @@ use std::collections::HashMap;
 
 use axum::{
     body::Body,
-    extract::{ConnectInfo, Path, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{Path, Query, State},
+    http::header,
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
 
 use crate::{
+    auth::actor::Actor,
     domain::{
         Ctx,
         export::{self, Entity, ExportFilter},
         page::Cursor,
     },
-    error::{AppError, Lang},
-    http::HttpState,
+    error::AppError,
+    http::{
+        HttpState,
+        edge::{Caller, ErrorResponse, OperationName},
+    },
 };
 
-fn error(status: StatusCode, e: AppError, lang: Lang) -> Response {
-    let body = serde_json::json!({
-        "errors": [{
-            "message": e.msg.in_lang(lang),
-            "extensions": { "code": e.code.as_str(), "field": e.field },
-        }]
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
 enum Step {
-    Header,
-    Page(Option<Cursor>),
+    Header(export::Chunk),
+    Rows(export::Chunk),
+    Page(Cursor),
     Done,
 }
 
-/// Streams an export.
+fn rows_step(
+    entity: Entity,
+    csv: bool,
+    chunk: export::Chunk,
+) -> (crate::error::Result<Bytes>, Step) {
+    let bytes = if csv {
+        export::csv_rows(entity, &chunk.rows)
+    } else {
+        export::ndjson_rows(entity, &chunk.rows)
+    };
+    let next = match chunk.next {
+        Some(c) => Step::Page(c),
+        None => Step::Done,
+    };
+    (bytes.map(Bytes::from), next)
+}
+
+/// Streams an export to a signed-in caller (the edge authenticated and rate-limited it).
 pub async fn export(
     State(state): State<HttpState>,
     Path(file): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    caller: Caller,
+    actor: Actor,
+) -> Result<Response, ErrorResponse> {
     let app = state.app.clone();
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned());
-    let actor = match token.map(|t| app.keys.verify(&t)) {
-        Some(Ok(a)) => a,
-        _ => return error(StatusCode::UNAUTHORIZED, AppError::unauthenticated(), lang),
-    };
-    if let Err(e) = app
-        .limiters
-        .check_request(&peer.ip().to_string(), Some(actor.user_id))
-    {
-        return error(StatusCode::TOO_MANY_REQUESTS, e, lang);
-    }
-    let Some((name, format)) = file.rsplit_once('.') else {
-        return error(
-            StatusCode::NOT_FOUND,
-            AppError::not_found("export", "tệp xuất"),
-            lang,
-        );
-    };
-    let Some(entity) = Entity::parse(name) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            AppError::not_found("export", "tệp xuất"),
-            lang,
-        );
-    };
-    let csv = match export::parse_format(format) {
-        Ok(c) => c,
-        Err(_) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                AppError::not_found("export", "tệp xuất"),
-                lang,
-            );
-        }
-    };
+    let not_found = || caller.error(AppError::not_found("export", "tệp xuất"));
+    let (name, format) = file.rsplit_once('.').ok_or_else(not_found)?;
+    let entity = Entity::parse(name).ok_or_else(not_found)?;
+    let csv = export::parse_format(format).map_err(|_| not_found())?;
     let updated_since = match params
         .get("updatedSince")
         .map(|s| chrono::DateTime::parse_from_rfc3339(s))
@@ -103,17 +69,13 @@ pub async fn export(
         None => None,
         Some(Ok(t)) => Some(t.with_timezone(&chrono::Utc)),
         Some(Err(_)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                AppError::bad_input(
-                    "updatedSince",
-                    crate::error::Msg::new(
-                        "updatedSince is an RFC 3339 time (2025-07-01T00:00:00Z).",
-                        "updatedSince là thời điểm theo RFC 3339 (2025-07-01T00:00:00Z).",
-                    ),
+            return Err(caller.error(AppError::bad_input(
+                "updatedSince",
+                crate::error::Msg::new(
+                    "updatedSince is an RFC 3339 time (2025-07-01T00:00:00Z).",
+                    "updatedSince là thời điểm theo RFC 3339 (2025-07-01T00:00:00Z).",
                 ),
-                lang,
-            );
+            )));
         }
     };
     let filter = ExportFilter {
@@ -123,44 +85,36 @@ pub async fn export(
     };
     let ctx = Ctx {
         actor: Some(actor),
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        reference: app.reference(),
+        ..caller.ctx(&app)
     };
     let db = app.db.clone();
-    let stream = futures::stream::unfold(Step::Header, move |step| {
+    // The first page is read before the answer starts, so a database that cannot be reached
+    // (or any other failure) is a proper error response, not a cut stream.
+    let first = export::fetch(&db, &ctx, entity, &filter, None)
+        .await
+        .map_err(|e| caller.error(e))?;
+    let stream = futures::stream::unfold(Step::Header(first), move |step| {
         let (db, ctx, filter) = (db.clone(), ctx.clone(), filter.clone());
         async move {
             match step {
                 Step::Done => None,
-                Step::Header => {
+                Step::Header(first) => {
                     let bytes = if csv {
                         export::csv_header(entity)
                     } else {
                         Ok(Vec::new())
                     };
-                    Some((bytes.map(Bytes::from), Step::Page(None)))
+                    Some((bytes.map(Bytes::from), Step::Rows(first)))
                 }
+                Step::Rows(chunk) => Some(rows_step(entity, csv, chunk)),
                 Step::Page(after) => {
-                    let chunk = match export::fetch(&db, &ctx, entity, &filter, after).await {
-                        Ok(c) => c,
+                    match export::fetch(&db, &ctx, entity, &filter, Some(after)).await {
+                        Ok(chunk) => Some(rows_step(entity, csv, chunk)),
                         Err(e) => {
                             tracing::error!(error = %e, "export failed mid-stream");
-                            return Some((Err(e), Step::Done));
+                            Some((Err(e), Step::Done))
                         }
-                    };
-                    let bytes = if csv {
-                        export::csv_rows(entity, &chunk.rows)
-                    } else {
-                        export::ndjson_rows(entity, &chunk.rows)
-                    };
-                    let next = match chunk.next {
-                        Some(c) => Step::Page(Some(c)),
-                        None => Step::Done,
-                    };
-                    Some((bytes.map(Bytes::from), next))
+                    }
                 }
             }
         }
@@ -170,7 +124,7 @@ pub async fn export(
     } else {
         "application/x-ndjson; charset=utf-8"
     };
-    (
+    let mut resp = (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (
@@ -180,5 +134,8 @@ pub async fn export(
         ],
         Body::from_stream(stream),
     )
-        .into_response()
+        .into_response();
+    resp.extensions_mut()
+        .insert(OperationName(format!("export:{name}")));
+    Ok(resp)
 }

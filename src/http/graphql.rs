@@ -1,56 +1,28 @@
-//! `POST /graphql`: the bearer token becomes an [`Actor`] here, once. No token is anonymous;
-//! a bad, expired or tampered token is `UNAUTHENTICATED`, never silently anonymous.
+//! `POST /graphql`: executes a request for the [`Caller`] the HTTP edge described (no token
+//! is anonymous; a bad, expired or tampered token was refused there with `401
+//! UNAUTHENTICATED`, never silently anonymous).
 
-use std::{net::SocketAddr, time::Instant};
+use std::time::Instant;
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::{
-    extract::{ConnectInfo, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
 use crate::{
-    auth::actor::Actor,
-    domain::Ctx,
-    error::{AppError, Lang},
+    error::AppError,
     graphql::{
         context::RequestData,
-        error::{codes, error_response, localize},
+        error::{codes, localize, retry_after},
         loaders::Loaders,
     },
-    http::HttpState,
+    http::{
+        HttpState,
+        edge::{Caller, OperationName},
+    },
 };
-
-fn bearer(headers: &HeaderMap) -> Option<Result<&str, AppError>> {
-    let value = headers.get(header::AUTHORIZATION)?;
-    let parsed = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then_some(token.trim())
-        })
-        .filter(|t| !t.is_empty())
-        .ok_or_else(AppError::unauthenticated);
-    Some(parsed)
-}
-
-fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_forwarded: bool) -> String {
-    if trust_forwarded
-        && let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    {
-        return first.to_owned();
-    }
-    peer.ip().to_string()
-}
 
 /// A bounded label for metrics: the operation name if it is a plain identifier.
 fn operation_label(name: Option<&str>) -> String {
@@ -88,77 +60,26 @@ fn named_operation(query: &str) -> Option<&str> {
     (end > 0).then(|| &rest[..end])
 }
 
-fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Option<Actor>, AppError> {
-    match bearer(headers) {
-        None => Ok(None),
-        Some(Err(e)) => Err(e),
-        Some(Ok(token)) => state.app.keys.verify(token).map(Some),
-    }
-}
-
-/// Executes one GraphQL request.
+/// Executes one GraphQL request for the caller the edge described.
 pub async fn graphql(
     State(state): State<HttpState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: Caller,
     req: GraphQLRequest,
 ) -> Response {
     let started = Instant::now();
     let app = &state.app;
-    let lang = Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let ip = client_ip(&headers, peer, app.config.trust_forwarded_for);
     let req = req.into_inner();
     let op = operation_label(
         req.operation_name
             .as_deref()
             .or_else(|| named_operation(&req.query)),
     );
-
-    let finish = |resp: async_graphql::Response, status: StatusCode| {
-        let m = &app.metrics;
-        for code in codes(&resp) {
-            m.graphql_errors.with_label_values(&[code.as_str()]).inc();
-        }
-        m.http_requests
-            .with_label_values(&[op.as_str(), status.as_str()])
-            .inc();
-        m.http_latency
-            .with_label_values(&[op.as_str()])
-            .observe(started.elapsed().as_secs_f64());
-        let mut r = GraphQLResponse::from(resp).into_response();
-        *r.status_mut() = status;
-        r
-    };
-
-    let actor = match authenticate(&state, &headers) {
-        Ok(a) => a,
-        Err(e) => return finish(error_response(e, lang), StatusCode::OK),
-    };
-    if let Err(e) = app
-        .limiters
-        .check_request(&ip, actor.as_ref().map(|a| a.user_id))
-    {
-        return finish(error_response(e, lang), StatusCode::TOO_MANY_REQUESTS);
-    }
-
-    let ctx = Ctx {
-        actor,
-        request_id,
-        reference: app.reference(),
-    };
+    let ctx = caller.ctx(app);
     let loaders = Loaders::new(&app.db, &ctx);
     let req = req.data(RequestData {
         ctx,
-        lang,
-        client_ip: ip,
+        lang: caller.lang,
+        client_ip: caller.client_ip.clone(),
         loaders,
     });
     let schema = if crate::graphql::is_introspection_only(&req.query) {
@@ -166,8 +87,49 @@ pub async fn graphql(
     } else {
         &state.schema
     };
-    let resp = localize(schema.execute(req).await, lang);
-    finish(resp, StatusCode::OK)
+    let resp = localize(schema.execute(req).await, caller.lang);
+
+    // A refusal the client can wait out gets its HTTP status and `Retry-After`, so plain
+    // HTTP clients and proxies see it too: 503 for `UNAVAILABLE`, 429 for `RATE_LIMITED`.
+    let retry = retry_after(&resp);
+    let status = match retry {
+        Some((_, true)) => StatusCode::SERVICE_UNAVAILABLE,
+        Some((_, false)) => StatusCode::TOO_MANY_REQUESTS,
+        None => StatusCode::OK,
+    };
+    let m = &app.metrics;
+    for code in codes(&resp) {
+        m.graphql_errors.with_label_values(&[code.as_str()]).inc();
+    }
+    m.http_requests
+        .with_label_values(&[op.as_str(), status.as_str()])
+        .inc();
+    m.http_latency
+        .with_label_values(&[op.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(caller.content_type),
+    );
+    if let Some((secs, _)) = retry {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if resp.is_ok()
+        && let Some(cache) = resp.cache_control.value()
+        && let Ok(v) = HeaderValue::from_str(&cache)
+    {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    headers.extend(resp.http_headers.clone());
+    let body = match serde_json::to_vec(&resp) {
+        Ok(b) => b,
+        Err(e) => return caller.error(AppError::internal(e)).into_response(),
+    };
+    let mut r = (status, headers, body).into_response();
+    r.extensions_mut().insert(OperationName(op));
+    r
 }
 
 #[cfg(test)]

@@ -2,7 +2,11 @@
 //! pool state. Each application has its own registry, so tests running side by side in one
 //! process never mix their counts.
 
-use axum::{extract::State, http::header, response::IntoResponse};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -91,8 +95,38 @@ impl Default for Metrics {
     }
 }
 
-/// `GET /metrics` in the Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Whether the request may read `/metrics`: always without `KC_METRICS_TOKEN`, else only with
+/// `Authorization: Bearer <that token>` (compared in constant time).
+fn allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(expected) = &state.config.metrics_token else {
+        return true;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .unwrap_or("");
+    use sha2::{Digest, Sha256};
+    // Equal-length digests compared byte by byte, without an early exit.
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// `GET /metrics` in the Prometheus text format (`401` without the `KC_METRICS_TOKEN`).
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !allowed(&state, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "metrics need Authorization: Bearer <KC_METRICS_TOKEN>\n",
+        )
+            .into_response();
+    }
     let (size, idle) = crate::state::pool_state(&state.db);
     state.metrics.db_pool.with_label_values(&["idle"]).set(idle);
     state
@@ -109,4 +143,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, encoder.format_type().to_owned())],
         buf,
     )
+        .into_response()
 }

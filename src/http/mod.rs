@@ -1,10 +1,12 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
+pub mod edge;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod security;
 
 use axum::extract::FromRef;
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod demo;
+mod edge;
 mod establishment;
 mod health;
 mod ocop;

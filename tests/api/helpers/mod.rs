@@ -386,3 +386,6 @@ pub mod place {
     /// Quảng Trị.
     pub const QUANG_TRI: &str = "44";
 }
+
+/// The real binary as a child process.
+pub mod process;
