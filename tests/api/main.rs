@@ -8,6 +8,7 @@ mod demo;
 mod establishment;
 mod health;
 mod ocop;
+mod perf;
 mod product;
 mod project;
 mod region;
