@@ -205,3 +205,68 @@ async fn w2b_runs_the_same_statements_alone_and_among_50_concurrent_requests() {
     })
     .await;
 }
+
+const ROW: &str = "key projectCount nationalVnd localVnd otherVnd counterpartVnd disbursedVnd \
+    totalVnd";
+
+/// Statements and data of one `fundingSummary` selection.
+async fn summary(app: &TestApp, token: &str, selection: &str) -> (f64, Value) {
+    let before = app.metric("db_statements_total").await;
+    let data = app
+        .ok(
+            Some(token),
+            &format!("{{ fundingSummary {{ {selection} }} }}"),
+            json!({}),
+        )
+        .await;
+    let after = app.metric("db_statements_total").await;
+    (after - before, data["fundingSummary"].clone())
+}
+
+#[tokio::test]
+async fn funding_summary_computes_only_the_groupings_selected_in_one_statement_each() {
+    let app = spawn_app().await;
+    khuyencong::demo::load(&app.state).await.expect("demo");
+    let user = app.national().await;
+    let t = user.token.as_str();
+    let everything = format!(
+        "projectCount beneficiaryCount establishmentCount nationalVnd localVnd otherVnd \
+         publicVnd counterpartVnd totalVnd disbursedVnd leverageRatio jobsCreated trainees \
+         byYear {{ {ROW} }} byProvince {{ {ROW} }} byCategory {{ {ROW} }}"
+    );
+    let (n, all) = summary(&app, t, &everything).await;
+    assert_eq!(n, 4.0, "three groupings and the beneficiary counts");
+    assert!(
+        all["projectCount"].as_i64().expect("count") > 200,
+        "{all:#}"
+    );
+
+    let (n, by_province) = summary(&app, t, &format!("byProvince {{ {ROW} }}")).await;
+    assert_eq!(n, 1.0);
+    assert_eq!(by_province["byProvince"], all["byProvince"]);
+
+    // Totals with a grouping are summed from it: still one statement.
+    let (n, part) = summary(
+        &app,
+        t,
+        &format!("projectCount nationalVnd counterpartVnd byYear {{ {ROW} }}"),
+    )
+    .await;
+    assert_eq!(n, 1.0);
+    assert_eq!(part["byYear"], all["byYear"]);
+    for f in ["projectCount", "nationalVnd", "counterpartVnd"] {
+        assert_eq!(part[f], all[f], "{f}");
+    }
+
+    // Totals alone: one statement without grouping.
+    let (n, part) = summary(&app, t, "projectCount totalVnd leverageRatio trainees").await;
+    assert_eq!(n, 1.0);
+    for f in ["projectCount", "totalVnd", "leverageRatio", "trainees"] {
+        assert_eq!(part[f], all[f], "{f}");
+    }
+
+    let (n, part) = summary(&app, t, "beneficiaryCount establishmentCount").await;
+    assert_eq!(n, 1.0);
+    assert_eq!(part["beneficiaryCount"], all["beneficiaryCount"]);
+    assert_eq!(part["establishmentCount"], all["establishmentCount"]);
+}
