@@ -205,25 +205,32 @@ enum Dim {
     Year,
     Province,
     Category,
+    /// No grouping: one row of totals.
+    All,
 }
 
 impl Dim {
-    fn column(self) -> &'static str {
+    fn column(self) -> Option<&'static str> {
         match self {
-            Dim::Year => "p.fiscal_year",
-            Dim::Province => "p.province_code",
-            Dim::Category => "p.category",
+            Dim::Year => Some("p.fiscal_year"),
+            Dim::Province => Some("p.province_code"),
+            Dim::Category => Some("p.category"),
+            Dim::All => None,
         }
     }
 
     fn key(self, r: &QueryResult) -> Result<String> {
         match self {
             Dim::Year => Ok(get_i64(r, "k")?.to_string()),
+            Dim::All => Ok(String::new()),
             _ => r.try_get::<String>("", "k").map_err(AppError::internal),
         }
     }
 }
 
+/// One grouping in one statement: the money of each project's allocations is summed per
+/// project first (a join of projects with allocations would repeat a project's counts),
+/// then projects are grouped by the key.
 async fn by_dim(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -231,62 +238,83 @@ async fn by_dim(
     dim: Dim,
 ) -> Result<Vec<FundingRow>> {
     let backend = db.get_database_backend();
-    let key = dim.column();
+    let mut w = project_where(backend, actor, f);
     // Money by source level: what an allocation still commits (its amount less what was
     // released back: a stopped or settled project counts what it disbursed).
-    let mut w = project_where(backend, actor, f);
     let (nat, loc, oth) = (
         w.param(FundingLevel::National.as_str()),
         w.param(FundingLevel::Local.as_str()),
         w.param(FundingLevel::Other.as_str()),
     );
-    let sql = format!(
-        "SELECT {key} AS k, \
-           CAST(COALESCE(SUM(CASE WHEN fs.level = {nat} THEN a.amount_vnd - a.released_vnd ELSE 0 END), 0) AS BIGINT) AS national, \
-           CAST(COALESCE(SUM(CASE WHEN fs.level = {loc} THEN a.amount_vnd - a.released_vnd ELSE 0 END), 0) AS BIGINT) AS local, \
-           CAST(COALESCE(SUM(CASE WHEN fs.level = {oth} THEN a.amount_vnd - a.released_vnd ELSE 0 END), 0) AS BIGINT) AS other, \
-           CAST(COALESCE(SUM(a.disbursed_vnd), 0) AS BIGINT) AS disbursed \
-         FROM project p \
-         JOIN allocation a ON a.project_id = p.id \
-         JOIN funding_source fs ON fs.id = a.funding_source_id \
-         WHERE {} GROUP BY {key}",
-        w.clause()
-    );
-    let money = db.query_all_raw(w.statement(sql)).await?;
-    // Counts, counterpart and outcomes per project (a join with allocations would repeat them).
-    let mut w = project_where(backend, actor, f);
     let stopped = w.param(ProjectStatus::Stopped.as_str());
     let outcomes: Vec<String> = WITH_OUTCOMES.iter().map(|s| w.param(s.as_str())).collect();
     let outcomes = outcomes.join(", ");
+    let (select_key, group_by) = match dim.column() {
+        Some(key) => (format!("{key} AS k, "), format!(" GROUP BY {key}")),
+        None => (String::new(), String::new()),
+    };
     let sql = format!(
-        "SELECT {key} AS k, COUNT(*) AS projects, \
+        "SELECT {select_key}COUNT(*) AS projects, \
            CAST(COALESCE(SUM(CASE WHEN p.status = {stopped} THEN 0 ELSE p.counterpart_vnd END), 0) AS BIGINT) AS counterpart, \
            CAST(COALESCE(SUM(CASE WHEN p.status IN ({outcomes}) THEN COALESCE(p.jobs_created, 0) ELSE 0 END), 0) AS BIGINT) AS jobs, \
-           CAST(COALESCE(SUM(CASE WHEN p.status IN ({outcomes}) THEN COALESCE(p.trainees, 0) ELSE 0 END), 0) AS BIGINT) AS trainees \
-         FROM project p WHERE {} GROUP BY {key}",
+           CAST(COALESCE(SUM(CASE WHEN p.status IN ({outcomes}) THEN COALESCE(p.trainees, 0) ELSE 0 END), 0) AS BIGINT) AS trainees, \
+           CAST(COALESCE(SUM(m.national), 0) AS BIGINT) AS national, \
+           CAST(COALESCE(SUM(m.local), 0) AS BIGINT) AS local, \
+           CAST(COALESCE(SUM(m.other), 0) AS BIGINT) AS other, \
+           CAST(COALESCE(SUM(m.disbursed), 0) AS BIGINT) AS disbursed \
+         FROM project p \
+         LEFT JOIN (SELECT a.project_id AS project_id, \
+             SUM(CASE WHEN fs.level = {nat} THEN a.amount_vnd - a.released_vnd ELSE 0 END) AS national, \
+             SUM(CASE WHEN fs.level = {loc} THEN a.amount_vnd - a.released_vnd ELSE 0 END) AS local, \
+             SUM(CASE WHEN fs.level = {oth} THEN a.amount_vnd - a.released_vnd ELSE 0 END) AS other, \
+             SUM(a.disbursed_vnd) AS disbursed \
+           FROM allocation a JOIN funding_source fs ON fs.id = a.funding_source_id \
+           GROUP BY a.project_id) m ON m.project_id = p.id \
+         WHERE {}{group_by}",
         w.clause()
     );
-    let counts = db.query_all_raw(w.statement(sql)).await?;
-    let mut rows: BTreeMap<String, FundingRow> = BTreeMap::new();
-    for r in &counts {
+    let rows = db.query_all_raw(w.statement(sql)).await?;
+    let mut out: BTreeMap<String, FundingRow> = BTreeMap::new();
+    for r in &rows {
         let k = dim.key(r)?;
-        let row = rows.entry(k.clone()).or_default();
+        let row = out.entry(k.clone()).or_default();
         row.key = k;
         row.project_count = get_i64(r, "projects")?;
         row.counterpart_vnd = get_i64(r, "counterpart")?;
         row.jobs_created = get_i64(r, "jobs")?;
         row.trainees = get_i64(r, "trainees")?;
-    }
-    for r in &money {
-        let k = dim.key(r)?;
-        let row = rows.entry(k.clone()).or_default();
-        row.key = k;
         row.national_vnd = get_i64(r, "national")?;
         row.local_vnd = get_i64(r, "local")?;
         row.other_vnd = get_i64(r, "other")?;
         row.disbursed_vnd = get_i64(r, "disbursed")?;
     }
-    Ok(rows.into_values().collect())
+    Ok(out.into_values().collect())
+}
+
+/// Which parts of a funding summary to compute (the others stay empty).
+#[derive(Clone, Copy, Debug)]
+pub struct FundingParts {
+    /// The totals.
+    pub totals: bool,
+    /// Rows by year.
+    pub by_year: bool,
+    /// Rows by province.
+    pub by_province: bool,
+    /// Rows by category.
+    pub by_category: bool,
+    /// Beneficiary and establishment counts.
+    pub beneficiaries: bool,
+}
+
+impl FundingParts {
+    /// Every part.
+    pub const ALL: Self = Self {
+        totals: true,
+        by_year: true,
+        by_province: true,
+        by_category: true,
+        beneficiaries: true,
+    };
 }
 
 /// The funding summary of projects approved or later, in the caller's area.
@@ -295,33 +323,60 @@ pub async fn funding_summary(
     ctx: &Ctx,
     f: ReportFilter,
 ) -> Result<FundingSummary> {
+    funding_summary_of(db, ctx, f, FundingParts::ALL).await
+}
+
+/// The parts asked of the funding summary: one statement per grouping asked, the totals
+/// summed from a grouping already computed (or one statement without grouping), and the
+/// beneficiary counts only when asked.
+pub async fn funding_summary_of(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    f: ReportFilter,
+    parts: FundingParts,
+) -> Result<FundingSummary> {
     let actor = ctx.actor()?;
-    let by_year = by_dim(db, actor, &f, Dim::Year).await?;
-    let by_province = by_dim(db, actor, &f, Dim::Province).await?;
-    let by_category = by_dim(db, actor, &f, Dim::Category).await?;
-    let mut totals = FundingRow::default();
-    for r in &by_year {
-        totals.add(r);
+    let mut out = FundingSummary::default();
+    if parts.by_year {
+        out.by_year = by_dim(db, actor, &f, Dim::Year).await?;
     }
-    let mut w = project_where(db.get_database_backend(), actor, &f);
-    let sql = format!(
-        "SELECT COUNT(*) AS rows_, COUNT(DISTINCT b.establishment_id) AS establishments \
-         FROM project_beneficiary b JOIN project p ON p.id = b.project_id WHERE {}",
-        w.clause()
-    );
-    let _ = &mut w;
-    let r = db
-        .query_one_raw(w.statement(sql))
-        .await?
-        .ok_or_else(|| AppError::internal("no beneficiary count"))?;
-    Ok(FundingSummary {
-        totals,
-        beneficiary_count: get_i64(&r, "rows_")?,
-        establishment_count: get_i64(&r, "establishments")?,
-        by_year,
-        by_province,
-        by_category,
-    })
+    if parts.by_province {
+        out.by_province = by_dim(db, actor, &f, Dim::Province).await?;
+    }
+    if parts.by_category {
+        out.by_category = by_dim(db, actor, &f, Dim::Category).await?;
+    }
+    if parts.totals {
+        // Every project has one year, one province and one category: any grouping sums to
+        // the totals.
+        let computed = [parts.by_year, parts.by_province, parts.by_category]
+            .into_iter()
+            .zip([&out.by_year, &out.by_province, &out.by_category])
+            .find_map(|(asked, rows)| asked.then(|| rows.clone()));
+        let rows = match computed {
+            Some(rows) => rows,
+            None => by_dim(db, actor, &f, Dim::All).await?,
+        };
+        for r in &rows {
+            out.totals.add(r);
+        }
+        out.totals.key = String::new();
+    }
+    if parts.beneficiaries {
+        let w = project_where(db.get_database_backend(), actor, &f);
+        let sql = format!(
+            "SELECT COUNT(*) AS rows_, COUNT(DISTINCT b.establishment_id) AS establishments \
+             FROM project_beneficiary b JOIN project p ON p.id = b.project_id WHERE {}",
+            w.clause()
+        );
+        let r = db
+            .query_one_raw(w.statement(sql))
+            .await?
+            .ok_or_else(|| AppError::internal("no beneficiary count"))?;
+        out.beneficiary_count = get_i64(&r, "rows_")?;
+        out.establishment_count = get_i64(&r, "establishments")?;
+    }
+    Ok(out)
 }
 
 /// Nominated and recognised products of one level.

@@ -313,6 +313,8 @@ impl EstablishmentQuery {
             &args,
         )
         .await?;
+        let rows: Vec<&establishment::Model> = page.rows.iter().map(|(_, m)| m).collect();
+        crate::graphql::prefetch::establishments(ctx, &rows, true).await?;
         Ok(EstablishmentConnection::from_page(page))
     }
 
@@ -327,9 +329,11 @@ impl EstablishmentQuery {
         let Some(id) = ids::decode(domain::establishment::ENTITY, &id) else {
             return Ok(None);
         };
-        Ok(domain::establishment::get(ctx.db()?, dctx, id)
-            .await?
-            .map(Establishment))
+        let found = domain::establishment::get(ctx.db()?, dctx, id).await?;
+        if let Some(m) = &found {
+            crate::graphql::prefetch::establishments(ctx, &[m], false).await?;
+        }
+        Ok(found.map(Establishment))
     }
 }
 

@@ -2,7 +2,10 @@
 //! batch, so the statements of a query do not grow with the rows it returns. Loaders are
 //! made per request because they filter by the caller's area.
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, OnceLock},
+};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
@@ -17,83 +20,177 @@ use crate::{
     graphql::context::loader,
 };
 
-/// The DataLoaders of one request.
+/// The DataLoaders of one request. Each is made the first time a resolver uses it (a request
+/// pays only for the relations it asks), and each can be filled ahead by a parent resolver
+/// that knows every key its children will ask for ([`Batch::prefetch`]): those children then
+/// read from memory and do not depend on the loader's timer, so the statements of a request
+/// do not grow when concurrent requests delay the batch.
 pub struct Loaders {
     /// Establishments by id (within the caller's area).
-    pub establishment: DataLoader<EstablishmentLoader>,
+    pub establishment: Batch<EstablishmentLoader>,
     /// Products by establishment id (within the caller's area).
-    pub products_of: DataLoader<ProductsOfEstablishment>,
+    pub products_of: Batch<ProductsOfEstablishment>,
     /// Users by id, for "who did it" references.
-    pub user: DataLoader<UserLoader>,
+    pub user: Batch<UserLoader>,
     /// Establishments by id for references from a visible record (a project's beneficiary).
-    pub establishment_ref: DataLoader<EstablishmentRefLoader>,
+    pub establishment_ref: Batch<EstablishmentRefLoader>,
     /// Projects by id (within the caller's area).
-    pub project: DataLoader<ProjectLoader>,
+    pub project: Batch<ProjectLoader>,
     /// Funding sources by id (shown with the allocations of a visible project).
-    pub funding_source: DataLoader<FundingSourceLoader>,
+    pub funding_source: Batch<FundingSourceLoader>,
     /// Beneficiaries by project id.
-    pub beneficiaries: DataLoader<BeneficiariesLoader>,
+    pub beneficiaries: Batch<BeneficiariesLoader>,
     /// Allocations by project id.
-    pub allocations: DataLoader<AllocationsLoader>,
+    pub allocations: Batch<AllocationsLoader>,
     /// Disbursements by allocation id.
-    pub disbursements: DataLoader<DisbursementsLoader>,
+    pub disbursements: Batch<DisbursementsLoader>,
     /// Status history by project id.
-    pub history: DataLoader<HistoryLoader>,
+    pub history: Batch<HistoryLoader>,
     /// Projects by beneficiary establishment id (within the caller's area).
-    pub projects_of: DataLoader<ProjectsOfEstablishment>,
+    pub projects_of: Batch<ProjectsOfEstablishment>,
     /// Selection rounds by id (those the caller may see).
-    pub round: DataLoader<RoundLoader>,
+    pub round: Batch<RoundLoader>,
     /// Nominations by round id.
-    pub nominations: DataLoader<NominationsLoader>,
+    pub nominations: Batch<NominationsLoader>,
     /// Scorecards by nomination id.
-    pub scorecards: DataLoader<ScorecardsLoader>,
+    pub scorecards: Batch<ScorecardsLoader>,
     /// Recognitions by product id.
-    pub recognitions: DataLoader<RecognitionsLoader>,
+    pub recognitions: Batch<RecognitionsLoader>,
     /// Products by id for references from a visible record (a nomination).
-    pub product_ref: DataLoader<ProductRefLoader>,
+    pub product_ref: Batch<ProductRefLoader>,
     /// Rounds by id for references (a public recognition).
-    pub round_ref: DataLoader<RoundRefLoader>,
+    pub round_ref: Batch<RoundRefLoader>,
     /// OCOP scores by evaluation id.
-    pub ocop_scores: DataLoader<OcopScoresLoader>,
+    pub ocop_scores: Batch<OcopScoresLoader>,
     /// OCOP certificates by id.
-    pub ocop_certificate: DataLoader<OcopCertificateLoader>,
+    pub ocop_certificate: Batch<OcopCertificateLoader>,
     /// OCOP evaluations by id (references from a visible certificate).
-    pub ocop_evaluation: DataLoader<OcopEvaluationLoader>,
+    pub ocop_evaluation: Batch<OcopEvaluationLoader>,
     /// OCOP criteria versions by id.
-    pub ocop_criteria: DataLoader<OcopCriteriaLoader>,
+    pub ocop_criteria: Batch<OcopCriteriaLoader>,
     /// The valid OCOP certificate by product id.
-    pub current_certificate: DataLoader<CurrentCertificateLoader>,
+    pub current_certificate: Batch<CurrentCertificateLoader>,
     /// Support-cap rules by id.
-    pub cap_rule: DataLoader<CapRuleLoader>,
+    pub cap_rule: Batch<CapRuleLoader>,
 }
 
 impl Loaders {
-    /// Loaders for one request.
+    /// Loaders for one request (nothing is built until used).
     pub fn new(db: &DatabaseConnection, ctx: &Ctx) -> Self {
+        let shared = Arc::new((db.clone(), ctx.clone()));
         Self {
-            establishment: loader(EstablishmentLoader(db.clone(), ctx.clone())),
-            products_of: loader(ProductsOfEstablishment(db.clone(), ctx.clone())),
-            user: loader(UserLoader(db.clone())),
-            establishment_ref: loader(EstablishmentRefLoader(db.clone())),
-            project: loader(ProjectLoader(db.clone(), ctx.clone())),
-            funding_source: loader(FundingSourceLoader(db.clone())),
-            beneficiaries: loader(BeneficiariesLoader(db.clone())),
-            allocations: loader(AllocationsLoader(db.clone())),
-            disbursements: loader(DisbursementsLoader(db.clone())),
-            history: loader(HistoryLoader(db.clone())),
-            projects_of: loader(ProjectsOfEstablishment(db.clone(), ctx.clone())),
-            round: loader(RoundLoader(db.clone(), ctx.clone())),
-            nominations: loader(NominationsLoader(db.clone())),
-            scorecards: loader(ScorecardsLoader(db.clone())),
-            recognitions: loader(RecognitionsLoader(db.clone())),
-            product_ref: loader(ProductRefLoader(db.clone())),
-            round_ref: loader(RoundRefLoader(db.clone())),
-            ocop_scores: loader(OcopScoresLoader(db.clone())),
-            ocop_certificate: loader(OcopCertificateLoader(db.clone())),
-            ocop_evaluation: loader(OcopEvaluationLoader(db.clone())),
-            ocop_criteria: loader(OcopCriteriaLoader(db.clone())),
-            current_certificate: loader(CurrentCertificateLoader(db.clone())),
-            cap_rule: loader(CapRuleLoader(db.clone())),
+            establishment: Batch::new(&shared, |db, ctx| {
+                EstablishmentLoader(db.clone(), ctx.clone())
+            }),
+            products_of: Batch::new(&shared, |db, ctx| {
+                ProductsOfEstablishment(db.clone(), ctx.clone())
+            }),
+            user: Batch::new(&shared, |db, _| UserLoader(db.clone())),
+            establishment_ref: Batch::new(&shared, |db, _| EstablishmentRefLoader(db.clone())),
+            project: Batch::new(&shared, |db, ctx| ProjectLoader(db.clone(), ctx.clone())),
+            funding_source: Batch::new(&shared, |db, _| FundingSourceLoader(db.clone())),
+            beneficiaries: Batch::new(&shared, |db, _| BeneficiariesLoader(db.clone())),
+            allocations: Batch::new(&shared, |db, _| AllocationsLoader(db.clone())),
+            disbursements: Batch::new(&shared, |db, _| DisbursementsLoader(db.clone())),
+            history: Batch::new(&shared, |db, _| HistoryLoader(db.clone())),
+            projects_of: Batch::new(&shared, |db, ctx| {
+                ProjectsOfEstablishment(db.clone(), ctx.clone())
+            }),
+            round: Batch::new(&shared, |db, ctx| RoundLoader(db.clone(), ctx.clone())),
+            nominations: Batch::new(&shared, |db, _| NominationsLoader(db.clone())),
+            scorecards: Batch::new(&shared, |db, _| ScorecardsLoader(db.clone())),
+            recognitions: Batch::new(&shared, |db, _| RecognitionsLoader(db.clone())),
+            product_ref: Batch::new(&shared, |db, _| ProductRefLoader(db.clone())),
+            round_ref: Batch::new(&shared, |db, _| RoundRefLoader(db.clone())),
+            ocop_scores: Batch::new(&shared, |db, _| OcopScoresLoader(db.clone())),
+            ocop_certificate: Batch::new(&shared, |db, _| OcopCertificateLoader(db.clone())),
+            ocop_evaluation: Batch::new(&shared, |db, _| OcopEvaluationLoader(db.clone())),
+            ocop_criteria: Batch::new(&shared, |db, _| OcopCriteriaLoader(db.clone())),
+            current_certificate: Batch::new(&shared, |db, _| CurrentCertificateLoader(db.clone())),
+            cap_rule: Batch::new(&shared, |db, _| CapRuleLoader(db.clone())),
+        }
+    }
+}
+
+/// One lazily built DataLoader with the rows a parent resolver fetched ahead.
+pub struct Batch<L: Loader<i64>> {
+    shared: Arc<(DatabaseConnection, Ctx)>,
+    make: fn(&DatabaseConnection, &Ctx) -> L,
+    loader: OnceLock<DataLoader<L>>,
+    /// Keys fetched ahead: `None` when the key has no row.
+    ready: Mutex<HashMap<i64, Option<L::Value>>>,
+}
+
+impl<L: Loader<i64>> Batch<L> {
+    fn new(
+        shared: &Arc<(DatabaseConnection, Ctx)>,
+        make: fn(&DatabaseConnection, &Ctx) -> L,
+    ) -> Self {
+        Self {
+            shared: shared.clone(),
+            make,
+            loader: OnceLock::new(),
+            ready: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn loader(&self) -> &DataLoader<L> {
+        self.loader
+            .get_or_init(|| loader((self.make)(&self.shared.0, &self.shared.1)))
+    }
+
+    fn ready(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Option<L::Value>>> {
+        // A panic while holding the lock leaves a plain map behind: still usable.
+        self.ready.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value of one key: from what was fetched ahead, else through the DataLoader.
+    pub async fn load_one(&self, key: i64) -> Result<Option<L::Value>, L::Error> {
+        if let Some(v) = self.ready().get(&key) {
+            return Ok(v.clone());
+        }
+        self.loader().load_one(key).await
+    }
+
+    /// Fetches the keys not yet known in one batch now (one statement, no timer) and keeps
+    /// the values for the resolvers that ask next.
+    pub async fn prefetch(&self, keys: &[i64]) -> Result<(), L::Error> {
+        let missing: Vec<i64> = {
+            let ready = self.ready();
+            let mut seen = HashSet::new();
+            keys.iter()
+                .copied()
+                .filter(|k| !ready.contains_key(k) && seen.insert(*k))
+                .collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut found = self.loader().loader().load(&missing).await?;
+        let mut ready = self.ready();
+        for k in missing {
+            let v = found.remove(&k);
+            ready.insert(k, v);
+        }
+        Ok(())
+    }
+
+    /// The ids `each` reads from the values fetched ahead for `keys` (deduplicated).
+    pub fn ready_ids(&self, keys: &[i64], each: impl Fn(&L::Value) -> Vec<i64>) -> Vec<i64> {
+        let ready = self.ready();
+        let mut seen = HashSet::new();
+        keys.iter()
+            .filter_map(|k| ready.get(k).and_then(Option::as_ref))
+            .flat_map(&each)
+            .filter(|id| seen.insert(*id))
+            .collect()
+    }
+
+    /// Keeps values already in hand (rows the parent read) for the resolvers that ask next.
+    pub fn feed(&self, values: impl IntoIterator<Item = (i64, L::Value)>) {
+        let mut ready = self.ready();
+        for (k, v) in values {
+            ready.insert(k, Some(v));
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod loaders;
 pub mod node;
 pub mod ocop;
+pub mod prefetch;
 pub mod product;
 pub mod project;
 pub mod reference;

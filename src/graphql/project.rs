@@ -712,6 +712,8 @@ impl ProjectQuery {
             &args,
         )
         .await?;
+        let rows: Vec<&project::Model> = page.rows.iter().map(|(_, m)| m).collect();
+        crate::graphql::prefetch::projects(ctx, &rows, true).await?;
         Ok(ProjectConnection::from_page(page))
     }
 
@@ -722,9 +724,11 @@ impl ProjectQuery {
         let Some(id) = ids::decode(domain::project::ENTITY, &id) else {
             return Ok(None);
         };
-        Ok(domain::project::get(ctx.db()?, dctx, id)
-            .await?
-            .map(Project))
+        let found = domain::project::get(ctx.db()?, dctx, id).await?;
+        if let Some(m) = &found {
+            crate::graphql::prefetch::projects(ctx, &[m], false).await?;
+        }
+        Ok(found.map(Project))
     }
 }
 

@@ -323,8 +323,30 @@ impl ReportQuery {
         filter: Option<ReportFilter>,
     ) -> async_graphql::Result<FundingSummary> {
         let f = filter.unwrap_or_default();
+        // Only what the selection asks is computed (one statement per grouping).
+        let look = ctx.look_ahead();
+        let any = |names: &[&str]| names.iter().any(|n| look.field(n).exists());
+        let parts = report::FundingParts {
+            totals: any(&[
+                "projectCount",
+                "nationalVnd",
+                "localVnd",
+                "otherVnd",
+                "publicVnd",
+                "counterpartVnd",
+                "totalVnd",
+                "disbursedVnd",
+                "leverageRatio",
+                "jobsCreated",
+                "trainees",
+            ]),
+            by_year: any(&["byYear"]),
+            by_province: any(&["byProvince"]),
+            by_category: any(&["byCategory"]),
+            beneficiaries: any(&["beneficiaryCount", "establishmentCount"]),
+        };
         Ok(FundingSummary(
-            report::funding_summary(
+            report::funding_summary_of(
                 ctx.db()?,
                 ctx.dctx()?,
                 report::ReportFilter {
@@ -333,6 +355,7 @@ impl ReportQuery {
                     to_year: f.to_year,
                     program_level: f.program_level.map(Into::into),
                 },
+                parts,
             )
             .await?,
         ))

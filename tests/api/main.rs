@@ -9,6 +9,7 @@ mod edge;
 mod establishment;
 mod health;
 mod ocop;
+mod perf;
 mod product;
 mod project;
 mod region;
