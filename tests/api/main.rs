@@ -16,4 +16,5 @@ mod report;
 mod rules;
 mod schema;
 mod selection;
+mod startup;
 mod user;
