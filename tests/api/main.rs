@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod cors;
 mod demo;
 mod edge;
 mod establishment;
