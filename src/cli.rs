@@ -318,7 +318,7 @@ async fn export_to_file(
     };
     let entity = Entity::parse(entity_name).ok_or_else(|| {
         AppError::internal(format!(
-            "unknown entity {entity_name:?}; choose one of {}",
+            "unknown entity \"{entity_name}\"; choose one of {}",
             Entity::ALL
                 .iter()
                 .map(|(n, _)| *n)

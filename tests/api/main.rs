@@ -9,6 +9,7 @@ mod demo;
 mod edge;
 mod establishment;
 mod health;
+mod messages;
 mod ocop;
 mod product;
 mod project;
