@@ -10,6 +10,7 @@ use crate::{
     domain::user::{NewUser, insert},
     enums::Role,
     error::{AppError, Result},
+    preflight,
     startup::{Application, prepare},
     telemetry,
 };
@@ -106,20 +107,44 @@ impl From<CliRole> for Role {
     }
 }
 
-/// Runs the command line.
+/// Runs the command line: configuration first (exit 2 when wrong, before anything is
+/// touched), then the command (exit 1 when it fails), one plain line on standard error.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Schema = cli.command {
         print!("{}", crate::graphql::sdl());
         return ExitCode::SUCCESS;
     }
-    let config = match Config::from_env() {
+    let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("configuration error: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(2);
         }
     };
+    let needs = match &cli.command {
+        Command::Serve { .. } => preflight::Needs {
+            signs_tokens: true,
+            creates_database: true,
+        },
+        Command::Migrate => preflight::Needs {
+            signs_tokens: false,
+            creates_database: true,
+        },
+        _ => preflight::Needs {
+            signs_tokens: false,
+            creates_database: false,
+        },
+    };
+    if let Err(f) = preflight::check(&config, needs) {
+        eprintln!("{f}");
+        return ExitCode::from(f.exit_code());
+    }
+    if !needs.signs_tokens && config.jwt_secret.is_none() {
+        // These commands sign no token: a throwaway secret spares them KC_JWT_SECRET and
+        // writes no secret file.
+        config.jwt_secret = Some(crate::auth::jwt::throwaway_secret());
+    }
     telemetry::init(config.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,16 +152,21 @@ pub fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
+            eprintln!("error: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
+    if let Err(f) = runtime.block_on(preflight::reach(&config)) {
+        eprintln!("{f}");
+        return ExitCode::from(f.exit_code());
+    }
+    let shown = config.clone();
     match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %e, "failed");
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+            let f = preflight::describe(&e, &shown);
+            eprintln!("{f}");
+            ExitCode::from(f.exit_code())
         }
     }
 }
@@ -288,7 +318,7 @@ async fn export_to_file(
     };
     let entity = Entity::parse(entity_name).ok_or_else(|| {
         AppError::internal(format!(
-            "unknown entity {entity_name:?}; choose one of {}",
+            "unknown entity \"{entity_name}\"; choose one of {}",
             Entity::ALL
                 .iter()
                 .map(|(n, _)| *n)

@@ -124,7 +124,14 @@ impl Application {
 
     /// Binds an already prepared state (after loading demo data, say).
     pub async fn with_state(state: AppState, bind: SocketAddr) -> Result<Self> {
-        let listener = TcpListener::bind(bind).await.map_err(AppError::internal)?;
+        let listener = TcpListener::bind(bind).await.map_err(|e| {
+            let reason = match e.kind() {
+                std::io::ErrorKind::AddrInUse => "address in use".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                _ => e.to_string(),
+            };
+            AppError::internal(format!("cannot listen on {bind} (KC_BIND): {reason}"))
+        })?;
         Ok(Self {
             router: router(state.clone()),
             listener,

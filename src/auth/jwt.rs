@@ -160,6 +160,12 @@ pub fn secret_for(configured: Option<&str>, database_url: &str) -> Result<Vec<u8
     Ok(secret.into_bytes())
 }
 
+/// A random secret for a process that signs no token (the CLI's `migrate`, `users`,
+/// `export`).
+pub fn throwaway_secret() -> String {
+    random_secret()
+}
+
 fn random_secret() -> String {
     let mut bytes = [0u8; 48];
     rand::rng().fill_bytes(&mut bytes);

@@ -18,8 +18,9 @@ pub async fn connect(config: &Config, metrics: &Metrics) -> Result<DatabaseConne
     let mut opts = ConnectOptions::new(config.database_url.clone());
     opts.max_connections(config.db_max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        // A database that does not answer fails start-up in a few seconds, saying so.
+        .connect_timeout(crate::preflight::CONNECT_TIMEOUT)
+        .acquire_timeout(crate::preflight::CONNECT_TIMEOUT)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

@@ -198,8 +198,11 @@ impl EstablishmentData {
                 AppError::bad_input(
                     "communeCode",
                     Msg::new(
-                        format!("There is no commune with code {:?}.", self.commune_code),
-                        format!("Không có xã/phường mã {:?}.", self.commune_code),
+                        format!(
+                            "There is no commune with code \"{}\".",
+                            self.commune_code.trim()
+                        ),
+                        format!("Không có xã/phường mã \"{}\".", self.commune_code.trim()),
                     ),
                 )
             })?;

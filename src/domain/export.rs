@@ -526,8 +526,8 @@ pub fn parse_format(s: &str) -> Result<bool> {
         other => Err(AppError::bad_input(
             "format",
             Msg::new(
-                format!("Unknown export format {other:?}; use csv or ndjson."),
-                format!("Định dạng {other:?} không hỗ trợ; dùng csv hoặc ndjson."),
+                format!("Unknown export format \"{other}\"; use csv or ndjson."),
+                format!("Định dạng \"{other}\" không hỗ trợ; dùng csv hoặc ndjson."),
             ),
         )),
     }

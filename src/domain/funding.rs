@@ -219,8 +219,8 @@ pub async fn create(
         return Err(AppError::bad_input(
             "provinceCode",
             Msg::new(
-                format!("There is no province with code {p:?}."),
-                format!("Không có tỉnh mã {p:?}."),
+                format!("There is no province with code \"{p}\"."),
+                format!("Không có tỉnh mã \"{p}\"."),
             ),
         ));
     }

@@ -408,8 +408,11 @@ pub async fn create(
             AppError::bad_input(
                 "provinceCode",
                 Msg::new(
-                    format!("There is no province with code {:?}.", input.province_code),
-                    format!("Không có tỉnh mã {:?}.", input.province_code),
+                    format!(
+                        "There is no province with code \"{}\".",
+                        input.province_code.trim()
+                    ),
+                    format!("Không có tỉnh mã \"{}\".", input.province_code.trim()),
                 ),
             )
         })?;
@@ -420,8 +423,8 @@ pub async fn create(
                 AppError::bad_input(
                     "communeCode",
                     Msg::new(
-                        format!("There is no commune with code {c:?}."),
-                        format!("Không có xã/phường mã {c:?}."),
+                        format!("There is no commune with code \"{c}\"."),
+                        format!("Không có xã/phường mã \"{c}\"."),
                     ),
                 )
             })?;

@@ -132,8 +132,8 @@ fn resolve_area(
             let p = reference.province(code.trim()).ok_or_else(|| {
                 bad(
                     "provinceCode",
-                    format!("There is no province with code {code:?}."),
-                    format!("Không có tỉnh mã {code:?}."),
+                    format!("There is no province with code \"{code}\"."),
+                    format!("Không có tỉnh mã \"{code}\"."),
                 )
             })?;
             Ok(Area {
@@ -152,8 +152,8 @@ fn resolve_area(
             let c = reference.commune(code.trim()).ok_or_else(|| {
                 bad(
                     "communeCode",
-                    format!("There is no commune with code {code:?}."),
-                    format!("Không có xã/phường mã {code:?}."),
+                    format!("There is no commune with code \"{code}\"."),
+                    format!("Không có xã/phường mã \"{code}\"."),
                 )
             })?;
             if province_code
@@ -162,8 +162,16 @@ fn resolve_area(
             {
                 return Err(bad(
                     "provinceCode",
-                    format!("Commune {} is not in province {:?}.", c.code, province_code),
-                    format!("Xã {} không thuộc tỉnh {:?}.", c.code, province_code),
+                    format!(
+                        "Commune {} is not in province {}.",
+                        c.code,
+                        province_code.as_deref().unwrap_or_default()
+                    ),
+                    format!(
+                        "Xã {} không thuộc tỉnh {}.",
+                        c.code,
+                        province_code.as_deref().unwrap_or_default()
+                    ),
                 ));
             }
             Ok(Area {

@@ -4,10 +4,12 @@
 mod helpers;
 
 mod auth;
+mod cors;
 mod demo;
 mod edge;
 mod establishment;
 mod health;
+mod messages;
 mod ocop;
 mod perf;
 mod product;
@@ -17,4 +19,5 @@ mod report;
 mod rules;
 mod schema;
 mod selection;
+mod startup;
 mod user;
