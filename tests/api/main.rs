@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod demo;
 mod establishment;
+mod generate;
 mod health;
 mod ocop;
 mod perf;
