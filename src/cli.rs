@@ -60,6 +60,15 @@ enum Command {
         #[arg(long)]
         updated_since: Option<String>,
     },
+    /// Fill the (migrated) database with a deterministic synthetic country for benchmarks.
+    Generate {
+        /// xs (1,000 establishments), s (100,000), m (300,000) or l (1,000,000).
+        #[arg(long, default_value = "xs")]
+        scale: String,
+        /// Seed: the same seed writes the same rows.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +186,27 @@ async fn run(command: Command, config: Config) -> Result<()> {
         Command::Migrate => {
             prepare(config).await?;
             println!("Database migrated and reference data loaded.");
+            Ok(())
+        }
+        Command::Generate { scale, seed } => {
+            let scale = crate::generate::Scale::named(&scale).ok_or_else(|| {
+                AppError::internal(format!("unknown scale {scale}: use xs, s, m or l"))
+            })?;
+            let state = prepare(config).await?;
+            let started = std::time::Instant::now();
+            let w =
+                crate::generate::generate(&state.db, &state.reference(), scale, seed, true).await?;
+            println!(
+                "Generated in {:.1} s: {} establishments, {} products, {} funding sources, \
+                 {} projects, {} beneficiaries, {} allocations.",
+                started.elapsed().as_secs_f64(),
+                w.establishments,
+                w.products,
+                w.funding_sources,
+                w.projects,
+                w.beneficiaries,
+                w.allocations
+            );
             Ok(())
         }
         Command::Serve { demo: with_demo } => {

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod enums;
 pub mod error;
+pub mod generate;
 pub mod graphql;
 pub mod http;
 pub mod preflight;

@@ -8,6 +8,7 @@ mod cors;
 mod demo;
 mod edge;
 mod establishment;
+mod generate;
 mod health;
 mod messages;
 mod ocop;
