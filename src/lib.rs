@@ -14,6 +14,7 @@ pub mod enums;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod reference;
 pub mod startup;
 pub mod state;

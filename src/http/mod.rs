@@ -1,10 +1,12 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
+pub mod changes_export;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod ws;
 
 use axum::extract::FromRef;
 

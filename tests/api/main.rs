@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod changes;
 mod demo;
 mod establishment;
 mod health;
@@ -15,4 +16,5 @@ mod report;
 mod rules;
 mod schema;
 mod selection;
+mod subscription;
 mod user;
