@@ -18,24 +18,26 @@
 //!
 //! So every row also stores the id of the transaction that wrote it (`xid`, filled in by the
 //! column default `pg_current_xact_id()`, so no write path can forget it), the order is
-//! `(xid, seq)`, and a reader only sees rows with `xid < pg_snapshot_xmin(pg_current_snapshot())`
-//! evaluated in the same statement. The argument:
+//! `(xid, seq)`, and a reader only sees rows with `xid < H`, where `H` is the horizon of the
+//! reader's own snapshot, evaluated in the same statement: the smallest id among the
+//! transactions of this database still running when the snapshot was taken (like
+//! `pg_snapshot_xmin(pg_current_snapshot())`, but not held back by other databases of the
+//! server; see [`horizon!`]). The argument:
 //!
-//! 1. `xmin` of the reader's snapshot is the oldest transaction id still running. Every
-//!    transaction with a smaller id has ended: committed (its rows are all visible to this
-//!    snapshot) or rolled back (its rows never will be). The set of rows with `xid < xmin` is
-//!    therefore final: no row can ever join it.
-//! 2. Transaction ids are handed out in increasing order, so a transaction that is running
-//!    now or starts later has an id `>= xmin`.
-//! 3. A page ends at a cursor `(x, s)` with `x < xmin`. Any row that commits later has
-//!    `xid >= xmin > x` (2), so it sorts after the cursor and the next page returns it; any
+//! 1. Every transaction of this database with an id below `H` had ended when the snapshot
+//!    was taken: committed (its rows are all visible to this snapshot) or rolled back (its
+//!    rows never will be). The set of rows with `xid < H` is therefore final: no row can
+//!    ever join it.
+//! 2. Transaction ids are handed out in increasing order, so a transaction of this database
+//!    that is running now or starts later has an id `>= H`.
+//! 3. A page ends at a cursor `(x, s)` with `x < H`. Any row that commits later has
+//!    `xid >= H > x` (2), so it sorts after the cursor and the next page returns it; any
 //!    row before the cursor was already final when the page was read (1). Rows of one
 //!    transaction appear together, in their sequence order.
 //!
 //! The price is latency, not correctness: a long transaction holds back the rows of every
-//! transaction that started after it, and `xmin` is cluster-wide (a transaction in another
-//! database of the same server counts too). Subscribers re-read shortly while rows are held
-//! back (`held_back`).
+//! transaction that started after it. Subscribers re-read shortly while rows are held back
+//! (`held_back`).
 //!
 //! On SQLite writers are serialised (one write lock; [`super::begin_write`] takes it at
 //! `BEGIN IMMEDIATE`), so a row's sequence number is its commit order, `xid` is always 0, and
@@ -367,9 +369,32 @@ pub struct FeedPage {
     pub held_back: bool,
 }
 
+/// The horizon of the statement's snapshot: the smallest transaction id still running *in
+/// this database* when the snapshot was taken, or the snapshot's `xmax` when none is.
+///
+/// `pg_snapshot_xmin` alone is cluster-wide: an idle transaction in another database of the
+/// same server would stall the feed. So the in-progress list of the snapshot
+/// (`pg_snapshot_xip`) is used, leaving out the ids that `pg_stat_activity` shows as the
+/// current transaction of a session of *another* database (a transaction never writes to
+/// two databases). The omission is only ever of other databases' transactions: a
+/// transaction of this database that ended after the snapshot is no longer listed and so
+/// stays in the list (the horizon can only be too low, never too high); prepared
+/// transactions and background workers are not listed as another database's and count too.
+/// `backend_xid` is 32 bits wide, the snapshot's ids are epoch-extended: compared modulo 2³².
+macro_rules! horizon {
+    () => {
+        "(SELECT COALESCE(MIN(x::text::bigint), \
+           pg_snapshot_xmax(pg_current_snapshot())::text::bigint) \
+          FROM pg_snapshot_xip(pg_current_snapshot()) AS x \
+          WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a \
+            WHERE a.datname <> current_database() \
+              AND a.backend_xid::text::bigint = x::text::bigint % 4294967296))"
+    };
+}
+
 fn visible_below_horizon() -> Expr {
     // Same statement, same snapshot: see the module comment.
-    Expr::cust("xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    Expr::cust(concat!("xid < ", horizon!()))
 }
 
 /// Changes after `after`, oldest first, within the caller's area and the filter.
@@ -421,9 +446,7 @@ pub async fn list(
         && change_event::Entity::find()
             .select_only()
             .column(C::Seq)
-            .filter(Expr::cust(
-                "xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            ))
+            .filter(Expr::cust(concat!("xid >= ", horizon!())))
             .limit(1)
             .into_tuple::<i64>()
             .one(db)
