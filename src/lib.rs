@@ -15,6 +15,7 @@ pub mod error;
 pub mod generate;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod preflight;
 pub mod reference;
 pub mod startup;

@@ -57,6 +57,7 @@ pub async fn prepare(config: Config) -> Result<AppState> {
         keys: Arc::new(keys),
         reference: Arc::new(std::sync::RwLock::new(Arc::new(reference))),
         metrics,
+        live: crate::live::Live::new(),
     })
 }
 
@@ -79,7 +80,9 @@ pub fn router(state: AppState) -> Router {
             get(http::graphiql::page).post(http::graphql::graphql),
         )
         .route("/graphql/assets/{file}", get(http::graphiql::asset))
+        .route("/export/changes.ndjson", get(http::changes_export::export))
         .route("/export/{file}", get(http::export::export))
+        .route("/graphql/ws", get(http::ws::ws))
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::metrics))
@@ -159,6 +162,7 @@ impl Application {
                 limiters.shrink();
             }
         });
+        let watcher = tokio::spawn(self.state.live.clone().watch(self.state.db.clone()));
         let result = axum::serve(
             self.listener,
             self.router
@@ -167,6 +171,7 @@ impl Application {
         .with_graceful_shutdown(shutdown_signal())
         .await;
         sweeper.abort();
+        watcher.abort();
         self.state.db.clone().close().await.ok();
         result
     }

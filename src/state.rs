@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Rate limiters.
     pub limiters: Arc<Limiters>,
+    /// Wake-ups of live subscriptions and their connection limits.
+    pub live: crate::live::Live,
 }
 
 impl AppState {

@@ -13,6 +13,7 @@ mod m20261126_000005_create_funding_project;
 mod m20261126_000006_create_selection;
 mod m20261126_000007_create_ocop;
 mod m20261126_000008_create_disbursement_rule;
+mod m20261203_000020_create_change_event;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_selection::Migration),
             Box::new(m20261126_000007_create_ocop::Migration),
             Box::new(m20261126_000008_create_disbursement_rule::Migration),
+            Box::new(m20261203_000020_create_change_event::Migration),
         ]
     }
 }

@@ -67,6 +67,26 @@ pub async fn record(
     }
     .insert(db)
     .await?;
+    // The change feed is written here, in the same transaction, so every audited change of
+    // a mirrored record reaches it and nothing else has to remember to (issue #11).
+    if let Some(operation) = super::change::operation_of(action) {
+        let status_changed =
+            changes.get("status").is_some() || changes.get("certificate").is_some();
+        super::change::append(
+            db,
+            ctx,
+            super::change::Written {
+                entity_type: subject.entity_type,
+                entity_id: subject.entity_id,
+                operation,
+                action,
+                status_changed,
+                province_code: subject.province_code,
+                commune_code: subject.commune_code,
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod change;
 pub mod establishment;
 pub mod export;
 pub mod funding;

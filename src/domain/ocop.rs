@@ -15,7 +15,7 @@ use crate::{
     auth::actor::Actor,
     db::entities::{ocop_certificate, ocop_criteria, ocop_evaluation, ocop_prize, ocop_score},
     domain::{
-        Ctx, audit, begin_write, idempotency, now,
+        Ctx, audit, begin_write, change, idempotency, now,
         page::{self, Keyed, Page, PageArgs},
         scope, validate,
     },
@@ -540,6 +540,7 @@ pub struct Decision {
 
 async fn issue(
     txn: &DatabaseTransaction,
+    ctx: &Ctx,
     e: &ocop_evaluation::Model,
     criteria: &ocop_criteria::Model,
     stars: i32,
@@ -547,6 +548,12 @@ async fn issue(
     d: &Decision,
 ) -> Result<ocop_certificate::Model> {
     // A product has at most one valid certificate: the new one supersedes the old.
+    let superseded: Vec<ocop_certificate::Model> = ocop_certificate::Entity::find()
+        .filter(ocop_certificate::Column::ProductId.eq(e.product_id))
+        .filter(ocop_certificate::Column::Superseded.eq(false))
+        .filter(ocop_certificate::Column::RevokedAt.is_null())
+        .all(txn)
+        .await?;
     ocop_certificate::Entity::update_many()
         .col_expr(ocop_certificate::Column::Superseded, Expr::value(true))
         .col_expr(ocop_certificate::Column::UpdatedAt, Expr::value(now()))
@@ -555,12 +562,26 @@ async fn issue(
         .filter(ocop_certificate::Column::RevokedAt.is_null())
         .exec(txn)
         .await?;
+    // The certificates are changed besides the evaluation the decision is audited on: they
+    // reach the change feed here, in the same transaction.
+    let feed = |id: i64, operation: change::Operation, c: &ocop_certificate::Model| {
+        (
+            id,
+            operation,
+            c.province_code.clone(),
+            c.commune_code.clone(),
+        )
+    };
+    let mut feed_rows: Vec<_> = superseded
+        .iter()
+        .map(|c| feed(c.id, change::Operation::Update, c))
+        .collect();
     let valid_until = d
         .issued_on
         .checked_add_months(Months::new(criteria.validity_months.max(0) as u32))
         .ok_or_else(|| AppError::internal("certificate validity overflows"))?;
     let t = now();
-    Ok(ocop_certificate::ActiveModel {
+    let created = ocop_certificate::ActiveModel {
         product_id: Set(e.product_id),
         evaluation_id: Set(Some(e.id)),
         province_code: Set(e.province_code.clone()),
@@ -579,7 +600,29 @@ async fn issue(
         ..Default::default()
     }
     .insert(txn)
-    .await?)
+    .await?;
+    feed_rows.push(feed(created.id, change::Operation::Create, &created));
+    for (id, operation, province, commune) in feed_rows {
+        change::append(
+            txn,
+            ctx,
+            change::Written {
+                entity_type: CERTIFICATE,
+                entity_id: id,
+                operation,
+                action: if operation == change::Operation::Create {
+                    "issue"
+                } else {
+                    "supersede"
+                },
+                status_changed: true,
+                province_code: Some(&province),
+                commune_code: Some(&commune),
+            },
+        )
+        .await?;
+    }
+    Ok(created)
 }
 
 /// The decision on an evaluation: the province certifies 3★/4★ or forwards ≥ 90 to the
@@ -653,6 +696,7 @@ pub async fn certify(
                 };
                 let c = issue(
                     &txn,
+                    ctx,
                     &before,
                     &criteria,
                     stars,
@@ -669,6 +713,7 @@ pub async fn certify(
         (Role::Province, OcopEvaluationStatus::CentralNotRecognized) if province_user => {
             let c = issue(
                 &txn,
+                ctx,
                 &before,
                 &criteria,
                 4,
@@ -698,6 +743,7 @@ pub async fn certify(
             if !failed && sum >= i64::from(criteria.star5_from) * 100 * count {
                 let c = issue(
                     &txn,
+                    ctx,
                     &before,
                     &criteria,
                     5,

@@ -1,5 +1,6 @@
 //! The GraphQL layer: thin resolvers over `domain`, DataLoaders, limits, errors.
 
+pub mod change;
 pub mod connection;
 pub mod context;
 pub mod enums;
@@ -17,21 +18,22 @@ pub mod report;
 pub mod root;
 pub mod scalars;
 pub mod selection;
+pub mod subscription;
 pub mod user;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 
 use crate::{config::Config, state::AppState};
 
 /// The served schema.
-pub type AppSchema = Schema<root::Query, root::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<root::Query, root::Mutation, subscription::Subscription>;
 
 /// The schema without data or limits (for exporting the SDL).
-pub fn schema_builder() -> SchemaBuilder<root::Query, root::Mutation, EmptySubscription> {
+pub fn schema_builder() -> SchemaBuilder<root::Query, root::Mutation, subscription::Subscription> {
     Schema::build(
         root::Query::default(),
         root::Mutation::default(),
-        EmptySubscription,
+        subscription::Subscription,
     )
     .register_output_type::<node::Node>()
 }

@@ -3,6 +3,7 @@
 use async_graphql::MergedObject;
 
 use crate::graphql::{
+    change::ChangeQuery,
     establishment::{EstablishmentMutation, EstablishmentQuery},
     node::NodeQuery,
     ocop::{OcopMutation, OcopQuery},
@@ -26,6 +27,7 @@ pub struct Query(
     SelectionQuery,
     OcopQuery,
     ReportQuery,
+    ChangeQuery,
 );
 
 /// All mutations.

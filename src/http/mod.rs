@@ -1,5 +1,6 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
+pub mod changes_export;
 pub mod edge;
 pub mod export;
 pub mod graphiql;
@@ -7,6 +8,7 @@ pub mod graphql;
 pub mod health;
 pub mod metrics;
 pub mod security;
+pub mod ws;
 
 use axum::extract::FromRef;
 

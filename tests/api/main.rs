@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod changes;
 mod cors;
 mod demo;
 mod edge;
@@ -21,4 +22,5 @@ mod rules;
 mod schema;
 mod selection;
 mod startup;
+mod subscription;
 mod user;

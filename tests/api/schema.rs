@@ -129,7 +129,31 @@ fn contract_copy_is_the_shared_contract() {
 
 #[test]
 fn every_contract_name_is_served_with_a_compatible_type() {
-    let contract = defs(include_str!("../contract.graphql"));
+    check_contract(include_str!("../contract.graphql"));
+}
+
+#[test]
+fn every_change_feed_contract_name_is_served_with_a_compatible_type() {
+    check_contract(include_str!("../contract/changes.graphql"));
+}
+
+#[test]
+fn change_feed_contract_copy_is_the_shared_one() {
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/contract/changes.graphql"
+    );
+    if let Ok(shared) = std::fs::read_to_string(shared) {
+        assert_eq!(
+            include_str!("../contract/changes.graphql"),
+            shared,
+            "tests/contract/changes.graphql must equal shared/contract/changes.graphql"
+        );
+    }
+}
+
+fn check_contract(contract_sdl: &str) {
+    let contract = defs(contract_sdl);
     let served = defs(&khuyencong::graphql::sdl());
     let mut problems = Vec::new();
     for (name, c) in &contract {

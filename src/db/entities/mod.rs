@@ -3,6 +3,7 @@
 pub mod allocation;
 pub mod app_user;
 pub mod audit_event;
+pub mod change_event;
 pub mod commune;
 pub mod disbursement;
 pub mod disbursement_rule;

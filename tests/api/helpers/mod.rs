@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod common;
+pub mod ws;
 
 use std::{
     sync::{
@@ -184,6 +185,25 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = base_config(fresh_database().await);
     change(&mut config);
     let app = Application::build(config).await.expect("app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        state,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client"),
+    }
+}
+
+/// Starts another instance of the app on an existing database (two instances behind one
+/// load balancer share a database).
+pub async fn spawn_instance(database_url: String) -> TestApp {
+    let app = Application::build(base_config(database_url))
+        .await
+        .expect("app builds");
     let port = app.port();
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());

@@ -1,0 +1,506 @@
+//! The change feed: every committed create, update and delete of the records a data warehouse
+//! mirrors, once, in one total order that never changes, resumable from a cursor with no
+//! overlap (issue #11).
+//!
+//! # One write path
+//!
+//! Every data-changing mutation already writes its audit event in its own transaction through
+//! [`super::audit::record`]; that function calls [`append`], so a feed row commits or rolls
+//! back with the change it describes. Records a mutation changes besides its subject (a
+//! certificate issued or superseded by a decision on an evaluation) are appended by the
+//! mutation with [`append`] in the same transaction.
+//!
+//! # Why a cursor never skips a change
+//!
+//! A sequence alone is not enough on PostgreSQL: transaction A takes sequence 10, transaction
+//! B takes 11 and commits; a reader sees 11 and moves its cursor past it; A then commits 10
+//! *behind* the cursor, and the change is lost for that reader for ever.
+//!
+//! So every row also stores the id of the transaction that wrote it (`xid`, filled in by the
+//! column default `pg_current_xact_id()`, so no write path can forget it), the order is
+//! `(xid, seq)`, and a reader only sees rows with `xid < H`, where `H` is the horizon of the
+//! reader's own snapshot, evaluated in the same statement: the smallest id among the
+//! transactions of this database still running when the snapshot was taken (like
+//! `pg_snapshot_xmin(pg_current_snapshot())`, but not held back by other databases of the
+//! server; see [`horizon!`]). The argument:
+//!
+//! 1. Every transaction of this database with an id below `H` had ended when the snapshot
+//!    was taken: committed (its rows are all visible to this snapshot) or rolled back (its
+//!    rows never will be). The set of rows with `xid < H` is therefore final: no row can
+//!    ever join it.
+//! 2. Transaction ids are handed out in increasing order, so a transaction of this database
+//!    that is running now or starts later has an id `>= H`.
+//! 3. A page ends at a cursor `(x, s)` with `x < H`. Any row that commits later has
+//!    `xid >= H > x` (2), so it sorts after the cursor and the next page returns it; any
+//!    row before the cursor was already final when the page was read (1). Rows of one
+//!    transaction appear together, in their sequence order.
+//!
+//! The price is latency, not correctness: a long transaction holds back the rows of every
+//! transaction that started after it. Subscribers re-read shortly while rows are held back
+//! (`held_back`).
+//!
+//! On SQLite writers are serialised (one write lock; [`super::begin_write`] takes it at
+//! `BEGIN IMMEDIATE`), so a row's sequence number is its commit order, `xid` is always 0, and
+//! every committed row is visible at once.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+
+use crate::{
+    db::entities::{
+        app_user, change_event, establishment, funding_source, ocop_evaluation, product, project,
+        selection_round,
+    },
+    domain::{Ctx, scope},
+    error::{AppError, Msg, Result},
+};
+
+/// The PostgreSQL channel a committed change notifies (a wake-up only; the feed is the truth).
+pub const CHANNEL: &str = "khuyencong_changes";
+const NOTIFY_SQL: &str = "SELECT pg_notify('khuyencong_changes', '')";
+
+/// The largest page of the feed.
+pub const MAX_FIRST: usize = 1000;
+
+/// A kind of record whose changes the feed carries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ChangeEntity {
+    /// An establishment (cơ sở công nghiệp nông thôn).
+    Establishment,
+    /// A product.
+    Product,
+    /// A funding source (nguồn kinh phí).
+    FundingSource,
+    /// A project (đề án).
+    Project,
+    /// An allocation of a funding source to a project.
+    Allocation,
+    /// A disbursement (giải ngân).
+    Disbursement,
+    /// A selection round (kỳ bình chọn).
+    SelectionRound,
+    /// A nomination to a selection round.
+    Nomination,
+    /// An OCOP evaluation.
+    OcopEvaluation,
+    /// An OCOP certificate.
+    OcopCertificate,
+    /// A user account.
+    User,
+}
+
+impl ChangeEntity {
+    /// Every kind.
+    pub const ALL: [ChangeEntity; 11] = [
+        Self::Establishment,
+        Self::Product,
+        Self::FundingSource,
+        Self::Project,
+        Self::Allocation,
+        Self::Disbursement,
+        Self::SelectionRound,
+        Self::Nomination,
+        Self::OcopEvaluation,
+        Self::OcopCertificate,
+        Self::User,
+    ];
+
+    /// The entity type of the audit trail and of global ids (`Project`).
+    pub fn entity_type(self) -> &'static str {
+        use crate::domain::{establishment, funding, ocop, product, project, selection, user};
+        match self {
+            Self::Establishment => establishment::ENTITY,
+            Self::Product => product::ENTITY,
+            Self::FundingSource => funding::ENTITY,
+            Self::Project => project::ENTITY,
+            Self::Allocation => project::ALLOCATION,
+            Self::Disbursement => project::DISBURSEMENT,
+            Self::SelectionRound => selection::ROUND,
+            Self::Nomination => selection::NOMINATION,
+            Self::OcopEvaluation => ocop::EVALUATION,
+            Self::OcopCertificate => ocop::CERTIFICATE,
+            Self::User => user::ENTITY,
+        }
+    }
+
+    /// The kind of an entity type, if the feed carries it.
+    pub fn from_entity_type(t: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.entity_type() == t)
+    }
+
+    /// The feed's name of the kind (`OCOP_CERTIFICATE`), as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Establishment => "ESTABLISHMENT",
+            Self::Product => "PRODUCT",
+            Self::FundingSource => "FUNDING_SOURCE",
+            Self::Project => "PROJECT",
+            Self::Allocation => "ALLOCATION",
+            Self::Disbursement => "DISBURSEMENT",
+            Self::SelectionRound => "SELECTION_ROUND",
+            Self::Nomination => "NOMINATION",
+            Self::OcopEvaluation => "OCOP_EVALUATION",
+            Self::OcopCertificate => "OCOP_CERTIFICATE",
+            Self::User => "USER",
+        }
+    }
+
+    /// Reads the API's name of a kind.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// What happened to the record.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// It was created.
+    Create,
+    /// It changed (including its status).
+    Update,
+    /// It was deleted.
+    Delete,
+}
+
+impl Operation {
+    /// The stored and API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "CREATE",
+            Self::Update => "UPDATE",
+            Self::Delete => "DELETE",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn from_db(s: &str) -> Result<Self> {
+        match s {
+            "CREATE" => Ok(Self::Create),
+            "UPDATE" => Ok(Self::Update),
+            "DELETE" => Ok(Self::Delete),
+            other => Err(AppError::internal(format!(
+                "unknown change operation {other}"
+            ))),
+        }
+    }
+}
+
+/// The audit actions that create their subject; every other action of a carried entity is an
+/// update. `login` changes nothing a warehouse mirrors.
+const CREATING_ACTIONS: &[&str] = &["create", "allocate", "disburse", "nominate"];
+const NOT_A_CHANGE: &[&str] = &["login"];
+
+/// The operation an audit action stands for, or `None` when it changes no mirrored record.
+pub fn operation_of(action: &str) -> Option<Operation> {
+    if NOT_A_CHANGE.contains(&action) {
+        None
+    } else if CREATING_ACTIONS.contains(&action) {
+        Some(Operation::Create)
+    } else {
+        Some(Operation::Update)
+    }
+}
+
+/// A position in the feed: after the change with this transaction id and sequence number.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct FeedCursor {
+    /// The writing transaction (0 on SQLite).
+    pub xid: i64,
+    /// The sequence number.
+    pub seq: i64,
+}
+
+impl FeedCursor {
+    /// The cursor after a stored change.
+    pub fn of(row: &change_event::Model) -> Self {
+        Self {
+            xid: row.xid,
+            seq: row.seq,
+        }
+    }
+
+    /// The opaque form sent to clients.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("c:{}:{}", self.xid, self.seq))
+    }
+
+    /// Reads a cursor from a client (`BAD_USER_INPUT` on `field` when malformed).
+    pub fn decode(s: &str, field: &str) -> Result<Self> {
+        let bad = || {
+            AppError::bad_input(
+                field,
+                Msg::new(
+                    "The cursor is not one the change feed gave out.",
+                    "Con trỏ không phải do luồng thay đổi cấp.",
+                ),
+            )
+        };
+        let raw = URL_SAFE_NO_PAD.decode(s.trim()).map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let mut parts = raw.split(':');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("c"), Some(x), Some(n), None) => Ok(Self {
+                xid: x.parse().map_err(|_| bad())?,
+                seq: n.parse().map_err(|_| bad())?,
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// One change being written.
+pub struct Written<'a> {
+    /// The audit trail's entity type (`Project`).
+    pub entity_type: &'a str,
+    /// The record's id.
+    pub entity_id: i64,
+    /// What happened.
+    pub operation: Operation,
+    /// The audit action (`certify`, `update`…), for the typed subscriptions.
+    pub action: &'a str,
+    /// Whether the record's status changed.
+    pub status_changed: bool,
+    /// The record's province, for scoping.
+    pub province_code: Option<&'a str>,
+    /// The record's commune, for scoping.
+    pub commune_code: Option<&'a str>,
+}
+
+/// Appends one change to the feed, inside the caller's transaction. Entity types the feed
+/// does not carry (a province's region) are ignored.
+pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Result<()> {
+    let Some(kind) = ChangeEntity::from_entity_type(w.entity_type) else {
+        return Ok(());
+    };
+    let version = if w.operation == Operation::Delete {
+        None
+    } else {
+        version_of(db, kind, w.entity_id).await?
+    };
+    change_event::ActiveModel {
+        entity_type: Set(w.entity_type.to_owned()),
+        entity_id: Set(w.entity_id),
+        operation: Set(w.operation.as_str().to_owned()),
+        version: Set(version),
+        action: Set(w.action.to_owned()),
+        status_changed: Set(w.status_changed),
+        at: Set(super::now()),
+        actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+        province_code: Set(w.province_code.map(str::to_owned)),
+        commune_code: Set(w.commune_code.map(str::to_owned)),
+        // `xid` is the column default: the writing transaction on PostgreSQL, 0 on SQLite.
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        // Delivered only if and when the transaction commits; repeated notifications of one
+        // transaction are folded into one by PostgreSQL.
+        db.execute_unprepared(NOTIFY_SQL).await?;
+    }
+    Ok(())
+}
+
+/// The version of a record after a change, for the kinds that keep one.
+async fn version_of(db: &impl ConnectionTrait, kind: ChangeEntity, id: i64) -> Result<Option<i32>> {
+    Ok(match kind {
+        ChangeEntity::Establishment => establishment::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.version),
+        ChangeEntity::Product => product::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.version),
+        ChangeEntity::FundingSource => funding_source::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.version),
+        ChangeEntity::Project => project::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.version),
+        ChangeEntity::SelectionRound => selection_round::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.version),
+        ChangeEntity::OcopEvaluation => ocop_evaluation::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.version),
+        ChangeEntity::User => app_user::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|m| m.version),
+        // Allocations, disbursements, nominations and certificates keep no version.
+        ChangeEntity::Allocation
+        | ChangeEntity::Disbursement
+        | ChangeEntity::Nomination
+        | ChangeEntity::OcopCertificate => None,
+    })
+}
+
+/// Narrows the feed within the caller's area.
+#[derive(Clone, Debug, Default)]
+pub struct FeedFilter {
+    /// Only these kinds (all when `None`).
+    pub entities: Option<Vec<ChangeEntity>>,
+    /// Only this province.
+    pub province_code: Option<String>,
+    /// Only this commune.
+    pub commune_code: Option<String>,
+    /// Only these audit actions with a status change (the typed subscriptions).
+    pub status_changes_only: bool,
+}
+
+/// A page of the feed.
+pub struct FeedPage {
+    /// The changes, oldest first.
+    pub rows: Vec<change_event::Model>,
+    /// More changes follow now.
+    pub has_next: bool,
+    /// Where to resume: after the last row, or `after` when the page is empty.
+    pub next: Option<FeedCursor>,
+    /// Committed changes exist that are not exposed yet because an older transaction is still
+    /// running (PostgreSQL only): read again shortly.
+    pub held_back: bool,
+}
+
+/// The horizon of the statement's snapshot: the smallest transaction id still running *in
+/// this database* when the snapshot was taken, or the snapshot's `xmax` when none is.
+///
+/// `pg_snapshot_xmin` alone is cluster-wide: an idle transaction in another database of the
+/// same server would stall the feed. So the in-progress list of the snapshot
+/// (`pg_snapshot_xip`) is used, leaving out the ids that `pg_stat_activity` shows as the
+/// current transaction of a session of *another* database (a transaction never writes to
+/// two databases). The omission is only ever of other databases' transactions: a
+/// transaction of this database that ended after the snapshot is no longer listed and so
+/// stays in the list (the horizon can only be too low, never too high); prepared
+/// transactions and background workers are not listed as another database's and count too.
+/// `backend_xid` is 32 bits wide, the snapshot's ids are epoch-extended: compared modulo 2³².
+macro_rules! horizon {
+    () => {
+        "(SELECT COALESCE(MIN(x::text::bigint), \
+           pg_snapshot_xmax(pg_current_snapshot())::text::bigint) \
+          FROM pg_snapshot_xip(pg_current_snapshot()) AS x \
+          WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a \
+            WHERE a.datname <> current_database() \
+              AND a.backend_xid::text::bigint = x::text::bigint % 4294967296))"
+    };
+}
+
+fn visible_below_horizon() -> Expr {
+    // Same statement, same snapshot: see the module comment.
+    Expr::cust(concat!("xid < ", horizon!()))
+}
+
+/// Changes after `after`, oldest first, within the caller's area and the filter.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    filter: &FeedFilter,
+    after: Option<FeedCursor>,
+    first: usize,
+) -> Result<FeedPage> {
+    use change_event::Column as C;
+    let actor = ctx.actor()?;
+    let first = first.min(MAX_FIRST);
+    let mut cond = scope::area_condition(actor, C::ProvinceCode, C::CommuneCode);
+    if let Some(p) = &filter.province_code {
+        cond = cond.add(C::ProvinceCode.eq(p.clone()));
+    }
+    if let Some(c) = &filter.commune_code {
+        cond = cond.add(C::CommuneCode.eq(c.clone()));
+    }
+    if let Some(kinds) = &filter.entities {
+        cond = cond.add(C::EntityType.is_in(kinds.iter().map(|k| k.entity_type())));
+    }
+    if filter.status_changes_only {
+        cond = cond.add(C::StatusChanged.eq(true));
+    }
+    if let Some(a) = after {
+        cond = cond.add(
+            Condition::any()
+                .add(C::Xid.gt(a.xid))
+                .add(Condition::all().add(C::Xid.eq(a.xid)).add(C::Seq.gt(a.seq))),
+        );
+    }
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+    if postgres {
+        cond = cond.add(visible_below_horizon());
+    }
+    let mut rows = change_event::Entity::find()
+        .filter(cond)
+        .order_by_asc(C::Xid)
+        .order_by_asc(C::Seq)
+        .limit(first as u64 + 1)
+        .all(db)
+        .await?;
+    let has_next = rows.len() > first;
+    rows.truncate(first);
+    let held_back = postgres
+        && !has_next
+        && change_event::Entity::find()
+            .select_only()
+            .column(C::Seq)
+            .filter(Expr::cust(concat!("xid >= ", horizon!())))
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(db)
+            .await?
+            .is_some();
+    let next = rows.last().map(FeedCursor::of).or(after);
+    Ok(FeedPage {
+        rows,
+        has_next,
+        next,
+        held_back,
+    })
+}
+
+/// The position of the newest exposed change, of any area: a live subscription without
+/// `after` starts there, and every change committed later sorts after it (see the module
+/// comment).
+pub async fn head(db: &impl ConnectionTrait) -> Result<Option<FeedCursor>> {
+    use change_event::Column as C;
+    let mut q = change_event::Entity::find();
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        q = q.filter(visible_below_horizon());
+    }
+    Ok(q.order_by_desc(C::Xid)
+        .order_by_desc(C::Seq)
+        .one(db)
+        .await?
+        .as_ref()
+        .map(FeedCursor::of))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_order_by_transaction_first() {
+        let c = FeedCursor { xid: 812, seq: 77 };
+        assert_eq!(
+            FeedCursor::decode(&c.encode(), "after").expect("decodes"),
+            c
+        );
+        assert!(FeedCursor::decode("bm9wZQ", "after").is_err());
+        assert!(FeedCursor { xid: 1, seq: 900 } < FeedCursor { xid: 2, seq: 3 });
+    }
+
+    #[test]
+    fn kinds_map_both_ways() {
+        for k in ChangeEntity::ALL {
+            assert_eq!(ChangeEntity::from_entity_type(k.entity_type()), Some(k));
+            assert_eq!(ChangeEntity::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(operation_of("allocate"), Some(Operation::Create));
+        assert_eq!(operation_of("certify"), Some(Operation::Update));
+        assert_eq!(operation_of("login"), None);
+    }
+}
