@@ -297,7 +297,7 @@ pub async fn generate(
             && reference
                 .province(&c.province_code)
                 .is_some_and(|p| p.kind == ProvinceKind::CentralCity);
-        if status == "ACTIVE" && !(ward_of_city && !in_craft_village) {
+        if status == "ACTIVE" && (!ward_of_city || in_craft_village) {
             eligible
                 .entry(c.province_code.clone())
                 .or_default()
