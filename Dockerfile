@@ -37,5 +37,8 @@ WORKDIR /var/lib/khuyencong
 ENV KC_BIND=0.0.0.0:8080
 EXPOSE 8080
 
+HEALTHCHECK --interval=10s --timeout=6s --start-period=20s --retries=3 \
+    CMD ["khuyencong", "health"]
+
 ENTRYPOINT ["khuyencong"]
 CMD ["serve"]

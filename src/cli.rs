@@ -40,6 +40,9 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL) the server serves.
     Schema,
+    /// Ask the server at KC_BIND whether it is ready (`/readyz`); exit 0 if so, 1 if not.
+    /// For container health checks: the image has no curl.
+    Health,
     /// Export every row of an entity (the whole country) to a file, with a progress bar.
     Export {
         /// establishments, products, projects, fundingSources, ocopCertificates or nominations.
@@ -131,6 +134,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::Health = cli.command {
+        return match preflight::health(config.bind) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let needs = match &cli.command {
         Command::Serve { .. } => preflight::Needs {
             signs_tokens: true,
@@ -182,7 +194,7 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> Result<()> {
     match command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Health => Ok(()),
         Command::Migrate => {
             prepare(config).await?;
             println!("Database migrated and reference data loaded.");

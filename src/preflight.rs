@@ -211,3 +211,39 @@ pub fn describe(err: &AppError, config: &Config) -> Failure {
     };
     Failure::runtime(message)
 }
+
+/// `khuyencong health`: `GET /readyz` on the configured address (the loopback address when
+/// it listens on all of them), answered within a few seconds with status 200.
+pub fn health(bind: std::net::SocketAddr) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let mut addr = bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let fail =
+        |e: std::io::Error| format!("no answer from http://{addr}/readyz: {}", io_reason(&e));
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(fail)?;
+    stream
+        .set_read_timeout(Some(CONNECT_TIMEOUT))
+        .map_err(fail)?;
+    stream
+        .set_write_timeout(Some(CONNECT_TIMEOUT))
+        .map_err(fail)?;
+    // HTTP/1.0 with `Connection: close`: the answer ends when the server closes.
+    write!(
+        stream,
+        "GET /readyz HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(fail)?;
+    let mut head = String::new();
+    stream.take(4096).read_to_string(&mut head).map_err(fail)?;
+    let status = head.lines().next().unwrap_or("");
+    if status.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        Err(format!("http://{addr}/readyz answered {status:?}"))
+    }
+}

@@ -653,14 +653,43 @@ async fn dak_lak_selection(
         (2022, 15, 11, 2),
         (2024, 7, 3, 2),
     ];
+    // Each illustrative name with the selection and OCOP groups it really belongs to.
     let names = [
-        "Cà phê bột",
-        "Hạt điều rang",
-        "Hồ tiêu",
-        "Mật ong",
-        "Thổ cẩm",
-        "Rượu cần",
-        "Sầu riêng sấy",
+        (
+            "Cà phê bột",
+            SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+            OcopProductGroup::Food,
+        ),
+        (
+            "Hạt điều rang",
+            SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+            OcopProductGroup::Food,
+        ),
+        (
+            "Hồ tiêu",
+            SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+            OcopProductGroup::Food,
+        ),
+        (
+            "Mật ong",
+            SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+            OcopProductGroup::Food,
+        ),
+        (
+            "Thổ cẩm",
+            SelectionProductGroup::Handicraft,
+            OcopProductGroup::HandicraftTextile,
+        ),
+        (
+            "Rượu cần",
+            SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+            OcopProductGroup::Beverage,
+        ),
+        (
+            "Sầu riêng sấy",
+            SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+            OcopProductGroup::Food,
+        ),
     ];
     let mut product_n = 0;
     for (year, prov, reg, nat) in rounds {
@@ -672,19 +701,17 @@ async fn dak_lak_selection(
         while products.len() < prov {
             product_n += 1;
             let est = establishments[(products.len() + year as usize) % 13];
+            let (name, selection_group, ocop_group) = names[product_n % names.len()];
             let p = product::create(
                 &state.db,
                 &officer,
                 NewProduct {
                     establishment_id: est,
-                    name: format!(
-                        "{} Đắk Lắk (minh họa {product_n:02})",
-                        names[product_n % names.len()]
-                    ),
+                    name: format!("{name} Đắk Lắk (minh họa {product_n:02})"),
                     description: None,
                     brand: None,
-                    selection_group: Some(SelectionProductGroup::ProcessedAgroForestryFisheryFood),
-                    ocop_group: Some(OcopProductGroup::Food),
+                    selection_group: Some(selection_group),
+                    ocop_group: Some(ocop_group),
                 },
                 None,
             )

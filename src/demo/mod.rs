@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 
 use crate::{
@@ -312,9 +312,21 @@ pub async fn load(state: &AppState) -> Result<()> {
         .filter_map(|e| products_by_establishment.get(e).copied())
         .collect();
     figures::load(state, &real_establishments, &real_products).await?;
+    // Counted in the database: the figures add establishments beyond the CSV file.
+    let establishments = crate::db::entities::establishment::Entity::find()
+        .count(db)
+        .await?;
+    let products = crate::db::entities::product::Entity::find()
+        .count(db)
+        .await?;
+    let projects = crate::db::entities::project::Entity::find()
+        .count(db)
+        .await?;
     tracing::info!(
         users = USERS.len(),
-        establishments = by_key.len(),
+        establishments,
+        products,
+        projects,
         "demo data loaded"
     );
     Ok(())

@@ -241,7 +241,12 @@ pub async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> 
                     .get(header::ACCEPT_LANGUAGE)
                     .and_then(|v| v.to_str().ok()),
             ),
-            content_type: negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())),
+            // Only GraphQL answers are GraphQL responses; other endpoints' errors are JSON.
+            content_type: if req.uri().path() == "/graphql" {
+                negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))
+            } else {
+                APPLICATION_JSON
+            },
         }
     };
     let method = req.method().clone();

@@ -257,3 +257,24 @@ async fn an_address_in_use_is_named() {
         &format!("error: cannot listen on {addr} (KC_BIND): address in use"),
     );
 }
+
+#[tokio::test]
+async fn the_health_command_probes_the_running_server() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = fresh_database().await;
+    let server = crate::helpers::process::Server::start(
+        dir.path(),
+        &["serve"],
+        &[("DATABASE_URL", &url), ("KC_JWT_SECRET", JWT_SECRET)],
+    );
+    let bind = server
+        .address
+        .strip_prefix("http://")
+        .expect("address")
+        .to_owned();
+    let out = run(dir.path(), &["health"], &[("KC_BIND", &bind)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    drop(server);
+    let out = run(dir.path(), &["health"], &[("KC_BIND", &bind)]);
+    assert_one_line(&out, 1, "no answer from http://");
+}
