@@ -4,6 +4,7 @@ use async_graphql::MergedObject;
 
 use crate::graphql::{
     establishment::{EstablishmentMutation, EstablishmentQuery},
+    legacy::LegacyQuery,
     node::NodeQuery,
     ocop::{OcopMutation, OcopQuery},
     product::{ProductMutation, ProductQuery},
@@ -26,6 +27,7 @@ pub struct Query(
     SelectionQuery,
     OcopQuery,
     ReportQuery,
+    LegacyQuery,
 );
 
 /// All mutations.
