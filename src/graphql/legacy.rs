@@ -236,7 +236,7 @@ impl LegacyQuery {
                 .into());
             }
         };
-        Ok(resolution(ctx, r)?)
+        resolution(ctx, r)
     }
 }
 

@@ -4,6 +4,7 @@ use async_graphql::MergedObject;
 
 use crate::graphql::{
     establishment::{EstablishmentMutation, EstablishmentQuery},
+    import::ImportMutation,
     legacy::LegacyQuery,
     node::NodeQuery,
     ocop::{OcopMutation, OcopQuery},
@@ -40,4 +41,5 @@ pub struct Mutation(
     SelectionMutation,
     OcopMutation,
     ReferenceMutation,
+    ImportMutation,
 );

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, time::Instant};
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::{
     extract::{ConnectInfo, State},
     http::{HeaderMap, StatusCode, header},
@@ -101,7 +101,7 @@ pub async fn graphql(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    req: crate::http::upload::GraphQLUpload,
 ) -> Response {
     let started = Instant::now();
     let app = &state.app;
@@ -115,7 +115,7 @@ pub async fn graphql(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let ip = client_ip(&headers, peer, app.config.trust_forwarded_for);
-    let req = req.into_inner();
+    let req = req.0;
     let op = operation_label(
         req.operation_name
             .as_deref()

@@ -5,6 +5,8 @@ pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
+pub mod templates;
+pub mod upload;
 
 use axum::extract::FromRef;
 

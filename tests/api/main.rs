@@ -7,6 +7,7 @@ mod auth;
 mod demo;
 mod establishment;
 mod health;
+mod import;
 mod legacy;
 mod ocop;
 mod product;

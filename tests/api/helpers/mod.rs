@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod upload;
+
 use std::{
     sync::{
         OnceLock,
