@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::metrics))
         .route("/templates/{file}", get(http::templates::template))
+        .route("/reports/{file}", get(http::reports::report_xlsx))
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .with_state(http_state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

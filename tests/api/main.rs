@@ -14,6 +14,7 @@ mod product;
 mod project;
 mod region;
 mod report;
+mod report_xlsx;
 mod rules;
 mod schema;
 mod selection;
