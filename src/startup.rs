@@ -13,7 +13,6 @@ use axum::{
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -86,13 +85,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
         .route("/metrics", get(http::metrics::metrics))
+        .route("/templates/{file}", get(http::templates::template))
+        .route("/reports/{file}", get(http::reports::report_xlsx))
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .with_state(http_state)
         // The HTTP edge (token, address, rate limits, request log) for every endpoint but
         // the probes and static files; see `http::edge`.
         .layer(edge)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // 1 MiB, or 20 MiB for a multipart upload (see http::upload::body_limit).
+        .layer(axum::middleware::from_fn(http::upload::body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,

@@ -36,7 +36,7 @@ impl Keyed for establishment::Model {
 }
 
 /// Every editable field of an establishment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EstablishmentData {
     /// Name.
     pub name: String,
@@ -155,7 +155,8 @@ impl EstablishmentData {
         })
     }
 
-    fn apply(mut self, p: EstablishmentPatch) -> Self {
+    /// The data with a patch applied (nothing checked yet).
+    pub fn apply(mut self, p: EstablishmentPatch) -> Self {
         self.name = p.name.apply_required(self.name);
         self.kind = p.kind.apply_required(self.kind);
         self.tax_code = p.tax_code.apply(self.tax_code);
@@ -282,32 +283,13 @@ pub async fn create(
     {
         return find_unscoped(db, id).await;
     }
-    let (data, commune) = data.validate(ctx)?;
-    scope::ensure_commune_in_area(actor, &commune)?;
+    let (data, commune) = check_new(ctx, data)?;
     let result = async {
         let txn = crate::domain::begin_write(db).await?;
-        ensure_tax_code_free(&txn, data.tax_code.as_deref(), None).await?;
-        let t = now();
-        let mut am = establishment::ActiveModel {
-            status: Set(EstablishmentStatus::Active.as_str().to_owned()),
-            version: Set(1),
-            created_at: Set(t),
-            updated_at: Set(t),
-            ..Default::default()
-        };
-        data.write_into(&mut am, &commune);
-        let model = am.insert(&txn).await?;
+        let model = insert_checked(&txn, ctx, data, &commune).await?;
         if let Some(key) = &idempotency_key {
             idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
         }
-        audit::record(
-            &txn,
-            ctx,
-            "create",
-            subject(&model),
-            audit::diff(None, Some(&model)),
-        )
-        .await?;
         txn.commit().await?;
         Ok::<_, AppError>(model)
     }
@@ -321,6 +303,140 @@ pub async fn create(
         |id| async move { find_unscoped(db, id).await.map(Some) },
     )
     .await
+}
+
+/// The checks of `createEstablishment` that need no database: the fields, the commune and
+/// the caller's area. Returns the normalised data and its commune.
+pub fn check_new(ctx: &Ctx, data: EstablishmentData) -> Result<(EstablishmentData, Commune)> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    let (data, commune) = data.validate(ctx)?;
+    scope::ensure_commune_in_area(actor, &commune)?;
+    Ok((data, commune))
+}
+
+/// Writes an establishment that passed [`check_new`] inside `txn`: the tax code must be
+/// free, and the creation is audited. Used by `createEstablishment` and the importer.
+pub async fn insert_checked(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    data: EstablishmentData,
+    commune: &Commune,
+) -> Result<establishment::Model> {
+    ensure_tax_code_free(txn, data.tax_code.as_deref(), None).await?;
+    let t = now();
+    let mut am = establishment::ActiveModel {
+        status: Set(EstablishmentStatus::Active.as_str().to_owned()),
+        version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    };
+    data.write_into(&mut am, commune);
+    let model = am.insert(txn).await?;
+    audit::record(
+        txn,
+        ctx,
+        "create",
+        subject(&model),
+        audit::diff(None, Some(&model)),
+    )
+    .await?;
+    Ok(model)
+}
+
+/// A blank establishment for the importer to fill from a row (the required fields are
+/// checked by [`check_new`] and by the importer's required columns).
+pub fn blank(kind: EstablishmentKind, sector: Sector) -> EstablishmentData {
+    EstablishmentData {
+        name: String::new(),
+        kind,
+        tax_code: None,
+        commune_code: String::new(),
+        address: None,
+        in_craft_village: false,
+        sector,
+        main_products: None,
+        employee_count: None,
+        founded_year: None,
+        representative: None,
+        phone: None,
+        email: None,
+        latitude: None,
+        longitude: None,
+        women_owned: false,
+        ethnic_minority_owned: false,
+    }
+}
+
+/// Applies `patch` to `before` inside `txn` with the rules of `updateEstablishment` (the
+/// caller must see it; a move stays in the area; the tax code stays unique). Returns `None`
+/// and writes nothing when the patch changes nothing (an import of the same file twice).
+pub async fn update_checked(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    before: &establishment::Model,
+    patch: EstablishmentPatch,
+) -> Result<Option<establishment::Model>> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    if !scope::covers(actor, &before.province_code, Some(&before.commune_code)) {
+        return Err(not_found());
+    }
+    let current = EstablishmentData::from_model(before)?;
+    let (data, commune) = current.clone().apply(patch).validate(ctx)?;
+    if data == current {
+        return Ok(None);
+    }
+    apply_update(txn, ctx, before, data, &commune)
+        .await
+        .map(Some)
+}
+
+/// The checked part of an update: area, tax code, write, products moved, audit.
+async fn apply_update(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    before: &establishment::Model,
+    data: EstablishmentData,
+    commune: &Commune,
+) -> Result<establishment::Model> {
+    let actor = ctx.actor()?;
+    let id = before.id;
+    if commune.code != before.commune_code {
+        scope::ensure_commune_in_area(actor, commune)?;
+    }
+    if data.tax_code != before.tax_code {
+        ensure_tax_code_free(txn, data.tax_code.as_deref(), Some(id)).await?;
+    }
+    let mut am = before.clone().into_active_model();
+    data.write_into(&mut am, commune);
+    let after = save_versioned(txn, am, id, before.version).await?;
+    if after.commune_code != before.commune_code {
+        // Products carry their establishment's place for area filters; they move with it.
+        product::Entity::update_many()
+            .col_expr(
+                product::Column::CommuneCode,
+                Expr::value(after.commune_code.clone()),
+            )
+            .col_expr(
+                product::Column::ProvinceCode,
+                Expr::value(after.province_code.clone()),
+            )
+            .col_expr(product::Column::UpdatedAt, Expr::value(after.updated_at))
+            .filter(product::Column::EstablishmentId.eq(id))
+            .exec(txn)
+            .await?;
+    }
+    audit::record(
+        txn,
+        ctx,
+        "update",
+        subject(&after),
+        audit::diff(Some(before), Some(&after)),
+    )
+    .await?;
+    Ok(after)
 }
 
 fn subject(m: &establishment::Model) -> audit::Subject<'_> {
@@ -397,39 +513,7 @@ pub async fn update(
     let (data, commune) = EstablishmentData::from_model(&before)?
         .apply(patch)
         .validate(ctx)?;
-    if commune.code != before.commune_code {
-        scope::ensure_commune_in_area(actor, &commune)?;
-    }
-    if data.tax_code != before.tax_code {
-        ensure_tax_code_free(&txn, data.tax_code.as_deref(), Some(id)).await?;
-    }
-    let mut am = before.clone().into_active_model();
-    data.write_into(&mut am, &commune);
-    let after = save_versioned(&txn, am, id, expected_version).await?;
-    if after.commune_code != before.commune_code {
-        // Products carry their establishment's place for area filters; they move with it.
-        product::Entity::update_many()
-            .col_expr(
-                product::Column::CommuneCode,
-                Expr::value(after.commune_code.clone()),
-            )
-            .col_expr(
-                product::Column::ProvinceCode,
-                Expr::value(after.province_code.clone()),
-            )
-            .col_expr(product::Column::UpdatedAt, Expr::value(after.updated_at))
-            .filter(product::Column::EstablishmentId.eq(id))
-            .exec(&txn)
-            .await?;
-    }
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        subject(&after),
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
+    let after = apply_update(&txn, ctx, &before, data, &commune).await?;
     txn.commit().await?;
     Ok(after)
 }

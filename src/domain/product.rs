@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use crate::{
-    db::entities::product,
+    db::entities::{establishment, product},
     domain::{
         Ctx, audit,
         establishment::{find_in_scope as find_establishment, search_condition},
@@ -130,48 +130,15 @@ pub async fn create(
             .await?
             .ok_or_else(not_found);
     }
-    let fields = validated(&input.name, input.description, input.brand)?;
+    let fields = validated(&input.name, input.description.clone(), input.brand.clone())?;
     let est = find_establishment(db, ctx, input.establishment_id).await?;
-    if est.status == EstablishmentStatus::Closed.as_str() {
-        return Err(AppError::bad_input(
-            "establishmentId",
-            Msg::new(
-                "The establishment is closed; reopen it before adding products.",
-                "Cơ sở đã đóng cửa; hãy mở lại trước khi thêm sản phẩm.",
-            ),
-        ));
-    }
+    ensure_open(&est)?;
     let result = async {
         let txn = crate::domain::begin_write(db).await?;
-        let t = now();
-        let model = product::ActiveModel {
-            establishment_id: Set(est.id),
-            commune_code: Set(est.commune_code.clone()),
-            province_code: Set(est.province_code.clone()),
-            search_text: Set(search_text(&fields)),
-            name: Set(fields.name),
-            description: Set(fields.description),
-            brand: Set(fields.brand),
-            selection_group: Set(input.selection_group.map(|g| g.as_str().to_owned())),
-            ocop_group: Set(input.ocop_group.map(|g| g.as_str().to_owned())),
-            version: Set(1),
-            created_at: Set(t),
-            updated_at: Set(t),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let model = insert_in(&txn, ctx, &est, fields, &input).await?;
         if let Some(key) = &idempotency_key {
             idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
         }
-        audit::record(
-            &txn,
-            ctx,
-            "create",
-            subject(&model),
-            audit::diff(None, Some(&model)),
-        )
-        .await?;
         txn.commit().await?;
         Ok::<_, AppError>(model)
     }
@@ -185,6 +152,131 @@ pub async fn create(
         |id| async move { Ok(product::Entity::find_by_id(id).one(db).await?) },
     )
     .await
+}
+
+fn ensure_open(est: &establishment::Model) -> Result<()> {
+    if est.status == EstablishmentStatus::Closed.as_str() {
+        return Err(AppError::bad_input(
+            "establishmentId",
+            Msg::new(
+                "The establishment is closed; reopen it before adding products.",
+                "Cơ sở đã đóng cửa; hãy mở lại trước khi thêm sản phẩm.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn insert_in(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    est: &establishment::Model,
+    fields: Fields,
+    input: &NewProduct,
+) -> Result<product::Model> {
+    let t = now();
+    let model = product::ActiveModel {
+        establishment_id: Set(est.id),
+        commune_code: Set(est.commune_code.clone()),
+        province_code: Set(est.province_code.clone()),
+        search_text: Set(search_text(&fields)),
+        name: Set(fields.name),
+        description: Set(fields.description),
+        brand: Set(fields.brand),
+        selection_group: Set(input.selection_group.map(|g| g.as_str().to_owned())),
+        ocop_group: Set(input.ocop_group.map(|g| g.as_str().to_owned())),
+        version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    audit::record(
+        txn,
+        ctx,
+        "create",
+        subject(&model),
+        audit::diff(None, Some(&model)),
+    )
+    .await?;
+    Ok(model)
+}
+
+/// What writing one imported product did.
+pub enum Written {
+    /// A new product.
+    Created(product::Model),
+    /// An existing product changed.
+    Updated(product::Model),
+    /// The product was already as the row says.
+    Unchanged,
+}
+
+/// Creates a product, or updates `existing` (the establishment's product of the same name),
+/// inside `txn` with the rules of `createProduct` and `updateProduct`: the caller must see
+/// the establishment, it must be open, the fields are checked the same way. Used by the
+/// importer; an unchanged product is not written.
+pub async fn write_imported(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    est: &establishment::Model,
+    existing: Option<&product::Model>,
+    input: NewProduct,
+) -> Result<Written> {
+    let actor = ctx.actor()?;
+    scope::ensure_writer(actor)?;
+    if !scope::covers(actor, &est.province_code, Some(&est.commune_code)) {
+        return Err(AppError::not_found("establishment", "cơ sở"));
+    }
+    let fields = validated(&input.name, input.description.clone(), input.brand.clone())?;
+    let Some(before) = existing else {
+        ensure_open(est)?;
+        return Ok(Written::Created(
+            insert_in(txn, ctx, est, fields, &input).await?,
+        ));
+    };
+    let selection_group = input.selection_group.map(|g| g.as_str().to_owned());
+    let ocop_group = input.ocop_group.map(|g| g.as_str().to_owned());
+    if before.name == fields.name
+        && before.description == fields.description
+        && before.brand == fields.brand
+        && before.selection_group == selection_group
+        && before.ocop_group == ocop_group
+    {
+        return Ok(Written::Unchanged);
+    }
+    let mut am = before.clone().into_active_model();
+    am.search_text = Set(search_text(&fields));
+    am.name = Set(fields.name);
+    am.description = Set(fields.description);
+    am.brand = Set(fields.brand);
+    am.selection_group = Set(selection_group);
+    am.ocop_group = Set(ocop_group);
+    am.version = Set(before.version + 1);
+    am.updated_at = Set(now());
+    let res = product::Entity::update_many()
+        .set(am)
+        .filter(product::Column::Id.eq(before.id))
+        .filter(product::Column::Version.eq(before.version))
+        .exec(txn)
+        .await?;
+    let after = product::Entity::find_by_id(before.id)
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if res.rows_affected == 0 {
+        return Err(AppError::stale_version(after.version));
+    }
+    audit::record(
+        txn,
+        ctx,
+        "update",
+        subject(&after),
+        audit::diff(Some(before), Some(&after)),
+    )
+    .await?;
+    Ok(Written::Updated(after))
 }
 
 /// Updates a product.

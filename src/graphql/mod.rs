@@ -7,6 +7,8 @@ pub mod enums;
 pub mod error;
 pub mod establishment;
 pub mod ids;
+pub mod import;
+pub mod legacy;
 pub mod loaders;
 pub mod node;
 pub mod ocop;

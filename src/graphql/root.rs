@@ -5,6 +5,8 @@ use async_graphql::MergedObject;
 use crate::graphql::{
     change::ChangeQuery,
     establishment::{EstablishmentMutation, EstablishmentQuery},
+    import::ImportMutation,
+    legacy::LegacyQuery,
     node::NodeQuery,
     ocop::{OcopMutation, OcopQuery},
     product::{ProductMutation, ProductQuery},
@@ -28,6 +30,7 @@ pub struct Query(
     OcopQuery,
     ReportQuery,
     ChangeQuery,
+    LegacyQuery,
 );
 
 /// All mutations.
@@ -40,4 +43,5 @@ pub struct Mutation(
     SelectionMutation,
     OcopMutation,
     ReferenceMutation,
+    ImportMutation,
 );

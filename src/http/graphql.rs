@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use async_graphql_axum::GraphQLRequest;
 use axum::{
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -64,11 +63,11 @@ fn named_operation(query: &str) -> Option<&str> {
 pub async fn graphql(
     State(state): State<HttpState>,
     caller: Caller,
-    req: GraphQLRequest,
+    req: crate::http::upload::GraphQLUpload,
 ) -> Response {
     let started = Instant::now();
     let app = &state.app;
-    let req = req.into_inner();
+    let req = req.0;
     let op = operation_label(
         req.operation_name
             .as_deref()

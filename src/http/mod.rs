@@ -9,6 +9,9 @@ pub mod health;
 pub mod metrics;
 pub mod security;
 pub mod ws;
+pub mod reports;
+pub mod templates;
+pub mod upload;
 
 use axum::extract::FromRef;
 

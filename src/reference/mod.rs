@@ -5,7 +5,9 @@
 //! whole set is small, so every request reads it from memory: resolving a commune or a
 //! province never costs a SQL statement.
 
-use std::collections::HashMap;
+pub mod legacy;
+
+use std::{collections::HashMap, sync::Arc};
 
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, TransactionTrait,
@@ -72,6 +74,7 @@ pub struct Reference {
     communes: Vec<Commune>,
     commune_index: HashMap<String, usize>,
     by_province: HashMap<String, Vec<usize>>,
+    legacy: Arc<legacy::Legacy>,
 }
 
 impl Reference {
@@ -108,6 +111,11 @@ impl Reference {
             .unwrap_or_default()
     }
 
+    /// The units before the July 2025 reform.
+    pub fn legacy(&self) -> &legacy::Legacy {
+        &self.legacy
+    }
+
     /// Whether `search` matches a province name (diacritics and case ignored).
     pub fn province_matches(p: &Province, search: &str) -> bool {
         p.search.contains(&fold(search))
@@ -137,6 +145,7 @@ impl Reference {
             communes,
             commune_index,
             by_province,
+            legacy: Arc::default(),
         }
     }
 
@@ -172,7 +181,10 @@ impl Reference {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self::build(provinces, communes))
+        Ok(Self {
+            legacy: legacy::shared()?,
+            ..Self::build(provinces, communes)
+        })
     }
 }
 

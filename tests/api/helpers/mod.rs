@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod ws;
+pub mod upload;
 
 use std::{
     sync::{

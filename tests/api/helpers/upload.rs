@@ -1,0 +1,75 @@
+//! GraphQL multipart requests (the upload specification): `operations`, `map`, then the file.
+
+use serde_json::{Value, json};
+
+use super::TestApp;
+
+impl TestApp {
+    /// Posts a GraphQL multipart request whose variable `$file` is the uploaded `bytes`;
+    /// returns the HTTP status and the JSON body (`Value::Null` when the body is not JSON).
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        mut variables: Value,
+        file_name: &str,
+        bytes: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        variables["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": variables });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": ["variables.file"] }).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(bytes)
+                    .file_name(file_name.to_owned())
+                    .mime_str("application/octet-stream")
+                    .expect("mime"),
+            );
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .multipart(form);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Runs `importFile` with a file; returns the body.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import(
+        &self,
+        token: &str,
+        entity: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+        dry_run: bool,
+        partial: bool,
+        lang: &str,
+    ) -> Value {
+        let (status, body) = self
+            .upload(
+                Some(token),
+                "mutation($e: ImportEntity!, $file: Upload!, $d: Boolean!, $p: Boolean) {
+                   importFile(entity: $e, file: $file, dryRun: $d, partial: $p) {
+                     entity dryRun rowsRead rowsValid created updated unchanged
+                     errors { row column code message } } }",
+                json!({ "e": entity, "d": dry_run, "p": partial }),
+                file_name,
+                bytes,
+                &[("accept-language", lang)],
+            )
+            .await;
+        assert_eq!(status, 200, "{body:#}");
+        body
+    }
+}

@@ -1,0 +1,107 @@
+//! The Excel reports: `GET /reports/{name}.xlsx` with the GraphQL filters as query parameters,
+//! in the caller's scope, with Vietnamese or English headers, numbers stored as numbers.
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::helpers::{TestApp, place, spawn_app};
+
+async fn get(app: &TestApp, token: Option<&str>, path: &str, lang: &str) -> (u16, Vec<u8>) {
+    let mut req = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("accept-language", lang);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.expect("get");
+    (
+        r.status().as_u16(),
+        r.bytes().await.expect("bytes").to_vec(),
+    )
+}
+
+fn sheet(bytes: Vec<u8>) -> calamine::Range<Data> {
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
+    let name = wb.sheet_names()[0].clone();
+    wb.worksheet_range(&name).expect("sheet")
+}
+
+fn find_row(range: &calamine::Range<Data>, label: &str) -> Option<Vec<Data>> {
+    range
+        .rows()
+        .find(|r| r.first().map(|d| d.to_string()) == Some(label.to_owned()))
+        .map(<[Data]>::to_vec)
+}
+
+#[tokio::test]
+async fn report_workbooks_follow_the_language_filters_and_scope() {
+    let app = spawn_app().await;
+    let officer = app.province(place::DAK_LAK).await;
+    let (status, bytes) = get(
+        &app,
+        Some(&officer.token),
+        "/reports/fundingSummary.xlsx?provinceCode=66&fromYear=2024&toYear=2025",
+        "vi",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let range = sheet(bytes);
+    assert_eq!(
+        range.get((0, 0)).map(|d| d.to_string()).as_deref(),
+        Some("Tổng hợp kinh phí khuyến công")
+    );
+    let filters = range.get((1, 0)).map(|d| d.to_string()).unwrap_or_default();
+    assert!(
+        filters.contains("Đắk Lắk") && filters.contains("2024"),
+        "{filters}"
+    );
+    let total = find_row(&range, "Tổng cộng").expect("a totals row");
+    assert!(
+        matches!(total[1], Data::Float(_) | Data::Int(_)),
+        "numbers: {total:?}"
+    );
+
+    // English by ?lang=, whatever the header says.
+    let (status, bytes) = get(
+        &app,
+        Some(&officer.token),
+        "/reports/ocopProvinceRanking.xlsx?lang=en",
+        "vi",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let range = sheet(bytes);
+    assert!(find_row(&range, "Total").is_some());
+    assert!(find_row(&range, "Province").is_some(), "header row");
+    let ranked = range
+        .rows()
+        .filter(|r| matches!(r.get(1), Some(Data::Float(_))))
+        .count();
+    assert!(ranked >= 34, "every province ranked, as numbers: {ranked}");
+
+    for name in ["selectionSummary", "ocopSummary"] {
+        let (status, bytes) = get(
+            &app,
+            Some(&officer.token),
+            &format!("/reports/{name}.xlsx"),
+            "en",
+        )
+        .await;
+        assert_eq!(status, 200, "{name}");
+        assert!(find_row(&sheet(bytes), "Total").is_some(), "{name}");
+    }
+
+    // Unauthenticated, bad filters, unknown reports.
+    let (status, _) = get(&app, None, "/reports/ocopSummary.xlsx", "en").await;
+    assert_eq!(status, 401);
+    let (status, _) = get(
+        &app,
+        Some(&officer.token),
+        "/reports/fundingSummary.xlsx?fromYear=abc",
+        "en",
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = get(&app, Some(&officer.token), "/reports/secrets.xlsx", "en").await;
+    assert_eq!(status, 404);
+}
