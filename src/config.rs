@@ -39,6 +39,28 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// `KC_LOG_FORMAT=json` for JSON logs (default: compact text).
     pub log_json: bool,
+    /// `KC_JWT_PREVIOUS_SECRETS`: comma-separated earlier HS256 secrets still accepted for
+    /// verification during a key rotation (never used to sign).
+    pub jwt_previous_secrets: Vec<String>,
+    /// `KC_REDIS_URL`: when set, rate limits and sign-in lockouts are shared by every instance
+    /// through this Redis; otherwise they are counted per instance.
+    pub redis_url: Option<String>,
+    /// `KC_MAX_IN_FLIGHT`: GraphQL and export requests served at once; more wait in a short
+    /// queue (default four per database connection).
+    pub max_in_flight: Option<u32>,
+    /// `KC_QUEUE_TIMEOUT_MS`: how long a request waits for a slot before `UNAVAILABLE`
+    /// (default 1000).
+    pub queue_timeout: Duration,
+    /// `KC_MAX_ALIASES`: aliased fields per document (default 50).
+    pub max_aliases: usize,
+    /// `KC_MAX_ROOT_FIELDS`: root fields per operation (default 20).
+    pub max_root_fields: usize,
+    /// `KC_PERSISTED_ONLY`: only documents of the manifest run for non-admin users.
+    pub persisted_only: bool,
+    /// `KC_PERSISTED_MANIFEST`: the persisted-query manifest (JSON) of the allow-list.
+    pub persisted_manifest: Option<String>,
+    /// `KC_PII_LOG_RETENTION_DAYS`: days the personal-data access log is kept (default 365).
+    pub pii_log_retention_days: u32,
 }
 
 impl fmt::Debug for Config {
@@ -57,6 +79,11 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("db_max_connections", &self.db_max_connections)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("jwt_previous_secrets", &self.jwt_previous_secrets.len())
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("max_in_flight", &self.max_in_flight)
+            .field("queue_timeout", &self.queue_timeout)
+            .field("persisted_only", &self.persisted_only)
             .finish()
     }
 }
@@ -115,6 +142,15 @@ impl Default for Config {
             db_max_connections: 10,
             trust_forwarded_for: false,
             log_json: false,
+            jwt_previous_secrets: Vec::new(),
+            redis_url: None,
+            max_in_flight: None,
+            queue_timeout: Duration::from_millis(1000),
+            max_aliases: 50,
+            max_root_fields: 20,
+            persisted_only: false,
+            persisted_manifest: None,
+            pii_log_retention_days: 365,
         }
     }
 }
@@ -143,6 +179,24 @@ impl Config {
             db_max_connections: parsed("KC_DB_MAX_CONNECTIONS", d.db_max_connections)?,
             trust_forwarded_for: parsed("KC_TRUST_FORWARDED_FOR", false)?,
             log_json: var("KC_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+            jwt_previous_secrets: var("KC_JWT_PREVIOUS_SECRETS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            redis_url: var("KC_REDIS_URL"),
+            max_in_flight: var("KC_MAX_IN_FLIGHT")
+                .map(|_| parsed("KC_MAX_IN_FLIGHT", 0u32))
+                .transpose()?,
+            queue_timeout: Duration::from_millis(parsed("KC_QUEUE_TIMEOUT_MS", 1000u64)?),
+            max_aliases: parsed("KC_MAX_ALIASES", d.max_aliases)?,
+            max_root_fields: parsed("KC_MAX_ROOT_FIELDS", d.max_root_fields)?,
+            persisted_only: parsed("KC_PERSISTED_ONLY", false)?,
+            persisted_manifest: var("KC_PERSISTED_MANIFEST"),
+            pii_log_retention_days: parsed("KC_PII_LOG_RETENTION_DAYS", d.pii_log_retention_days)?,
         })
     }
 

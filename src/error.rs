@@ -85,6 +85,9 @@ pub enum Code {
     QueryTooComplex,
     /// Anything unexpected; details are only in the log.
     Internal,
+    /// The server is overloaded or its database is unreachable; retry after a moment
+    /// (HTTP 503 with `Retry-After`).
+    Unavailable,
 }
 
 impl Code {
@@ -102,6 +105,7 @@ impl Code {
             Code::RateLimited => "RATE_LIMITED",
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Code::Internal => "INTERNAL",
+            Code::Unavailable => "UNAVAILABLE",
         }
     }
 }
@@ -224,6 +228,24 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// `UNAVAILABLE`: overloaded or the database unreachable; the client retries after
+    /// `retry_after_secs`.
+    pub fn unavailable(retry_after_secs: u64) -> Self {
+        Self::new(
+            Code::Unavailable,
+            Msg::new(
+                format!(
+                    "The service is busy or briefly unavailable; try again in {retry_after_secs} s."
+                ),
+                format!(
+                    "Hệ thống đang bận hoặc tạm thời gián đoạn; vui lòng thử lại sau {retry_after_secs} giây."
+                ),
+            ),
+        )
+    }
+}
+
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.msg.en)?;
@@ -248,7 +270,40 @@ impl From<DbErr> for AppError {
                 ))
             };
         }
+        if db_unreachable(&err) {
+            tracing::warn!(error = %err, "database unreachable");
+            return Self {
+                source: Some(Box::new(err)),
+                ..Self::unavailable(1)
+            };
+        }
         Self::internal(err)
+    }
+}
+
+/// Whether a database error means the database cannot be reached right now (pool exhausted,
+/// connection lost or terminated, server shutting down): the client may retry.
+pub fn db_unreachable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as SqlxError};
+    let sqlx = match err {
+        // Failing to get or open a connection: the database is down or refusing.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            e.as_ref()
+        }
+        _ => return false,
+    };
+    match sqlx {
+        SqlxError::Io(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed
+        | SqlxError::Protocol(_) => true,
+        // admin_shutdown, crash_shutdown, cannot_connect_now (pg_terminate_backend, restart).
+        SqlxError::Database(d) => d
+            .code()
+            .is_some_and(|c| matches!(c.as_ref(), "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 

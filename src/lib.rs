@@ -13,6 +13,7 @@ pub mod domain;
 pub mod enums;
 pub mod error;
 pub mod graphql;
+pub mod guard;
 pub mod http;
 pub mod reference;
 pub mod startup;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Rate limiters.
     pub limiters: Arc<Limiters>,
+    /// Back-pressure, token revocation, shared limits, persisted queries.
+    pub guard: Arc<crate::guard::Guard>,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@ pub mod funding;
 pub mod idempotency;
 pub mod ocop;
 pub mod page;
+pub mod pii;
 pub mod product;
 pub mod project;
 pub mod report;

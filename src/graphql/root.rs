@@ -4,6 +4,7 @@ use async_graphql::MergedObject;
 
 use crate::graphql::{
     establishment::{EstablishmentMutation, EstablishmentQuery},
+    guard::{GuardMutation, GuardQuery},
     node::NodeQuery,
     ocop::{OcopMutation, OcopQuery},
     product::{ProductMutation, ProductQuery},
@@ -26,6 +27,7 @@ pub struct Query(
     SelectionQuery,
     OcopQuery,
     ReportQuery,
+    GuardQuery,
 );
 
 /// All mutations.
@@ -38,4 +40,5 @@ pub struct Mutation(
     SelectionMutation,
     OcopMutation,
     ReferenceMutation,
+    GuardMutation,
 );

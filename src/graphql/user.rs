@@ -221,7 +221,11 @@ impl UserMutation {
         let state = ctx.state()?;
         let req = ctx.request()?;
         let name = username.trim().to_lowercase();
-        state.limiters.ensure_login_allowed(&name, &req.client_ip)?;
+        state
+            .guard
+            .shared
+            .ensure_login_allowed(&state.limiters, &name, &req.client_ip)
+            .await?;
         match domain::session::login(
             &state.db,
             &req.ctx,
@@ -234,7 +238,12 @@ impl UserMutation {
         {
             Ok(s) => Ok(s.into()),
             Err(e) if e.code == crate::error::Code::Unauthenticated => {
-                if state.limiters.login_failed(&name, &req.client_ip) {
+                if state
+                    .guard
+                    .shared
+                    .login_failed(&state.limiters, &name, &req.client_ip)
+                    .await
+                {
                     return Err(crate::error::AppError::rate_limited().into());
                 }
                 Err(e.into())
@@ -315,6 +324,8 @@ impl UserMutation {
             },
         )
         .await?;
+        // This instance sees a revocation at once; others within the epoch cache's lifetime.
+        ctx.state()?.guard.epochs.forget(id);
         Ok(User(m))
     }
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod guard;
+
 use std::{
     sync::{
         OnceLock,
