@@ -50,6 +50,28 @@ pub struct Config {
     pub introspection: bool,
     /// `KC_METRICS_TOKEN`: when set, `/metrics` wants `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
+    /// `KC_JWT_PREVIOUS_SECRETS`: comma-separated earlier HS256 secrets still accepted for
+    /// verification during a key rotation (never used to sign).
+    pub jwt_previous_secrets: Vec<String>,
+    /// `KC_REDIS_URL`: when set, rate limits and sign-in lockouts are shared by every instance
+    /// through this Redis; otherwise they are counted per instance.
+    pub redis_url: Option<String>,
+    /// `KC_MAX_IN_FLIGHT`: GraphQL and export requests served at once; more wait in a short
+    /// queue (default four per database connection).
+    pub max_in_flight: Option<u32>,
+    /// `KC_QUEUE_TIMEOUT_MS`: how long a request waits for a slot before `UNAVAILABLE`
+    /// (default 1000).
+    pub queue_timeout: Duration,
+    /// `KC_MAX_ALIASES`: aliased fields per document (default 50).
+    pub max_aliases: usize,
+    /// `KC_MAX_ROOT_FIELDS`: root fields per operation (default 20).
+    pub max_root_fields: usize,
+    /// `KC_PERSISTED_ONLY`: only documents of the manifest run for non-admin users.
+    pub persisted_only: bool,
+    /// `KC_PERSISTED_MANIFEST`: the persisted-query manifest (JSON) of the allow-list.
+    pub persisted_manifest: Option<String>,
+    /// `KC_PII_LOG_RETENTION_DAYS`: days the personal-data access log is kept (default 365).
+    pub pii_log_retention_days: u32,
 }
 
 /// The origins CORS allows (`KC_CORS_ORIGINS`).
@@ -123,6 +145,11 @@ impl fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
+            .field("jwt_previous_secrets", &self.jwt_previous_secrets.len())
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("max_in_flight", &self.max_in_flight)
+            .field("queue_timeout", &self.queue_timeout)
+            .field("persisted_only", &self.persisted_only)
             .finish()
     }
 }
@@ -200,6 +227,15 @@ impl Default for Config {
             graphiql: true,
             introspection: true,
             metrics_token: None,
+            jwt_previous_secrets: Vec::new(),
+            redis_url: None,
+            max_in_flight: None,
+            queue_timeout: Duration::from_millis(1000),
+            max_aliases: 50,
+            max_root_fields: 20,
+            persisted_only: false,
+            persisted_manifest: None,
+            pii_log_retention_days: 365,
         }
     }
 }
@@ -248,6 +284,24 @@ impl Config {
             graphiql: flag("KC_GRAPHIQL", true)?,
             introspection: flag("KC_INTROSPECTION", true)?,
             metrics_token: var("KC_METRICS_TOKEN"),
+            jwt_previous_secrets: var("KC_JWT_PREVIOUS_SECRETS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            redis_url: var("KC_REDIS_URL"),
+            max_in_flight: var("KC_MAX_IN_FLIGHT")
+                .map(|_| parsed("KC_MAX_IN_FLIGHT", 0u32))
+                .transpose()?,
+            queue_timeout: Duration::from_millis(parsed("KC_QUEUE_TIMEOUT_MS", 1000u64)?),
+            max_aliases: parsed("KC_MAX_ALIASES", d.max_aliases)?,
+            max_root_fields: parsed("KC_MAX_ROOT_FIELDS", d.max_root_fields)?,
+            persisted_only: parsed("KC_PERSISTED_ONLY", false)?,
+            persisted_manifest: var("KC_PERSISTED_MANIFEST"),
+            pii_log_retention_days: parsed("KC_PII_LOG_RETENTION_DAYS", d.pii_log_retention_days)?,
         })
     }
 

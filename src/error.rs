@@ -277,6 +277,24 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// `UNAVAILABLE`: overloaded or the database unreachable; the client retries after
+    /// `retry_after_secs`.
+    pub fn busy(retry_after_secs: u64) -> Self {
+        Self::new(
+            Code::Unavailable { retry_after_secs },
+            Msg::new(
+                format!(
+                    "The service is busy or briefly unavailable; try again in {retry_after_secs} s."
+                ),
+                format!(
+                    "Hệ thống đang bận hoặc tạm thời gián đoạn; vui lòng thử lại sau {retry_after_secs} giây."
+                ),
+            ),
+        )
+    }
+}
+
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.msg.en)?;

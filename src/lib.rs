@@ -14,6 +14,7 @@ pub mod enums;
 pub mod error;
 pub mod generate;
 pub mod graphql;
+pub mod guard;
 pub mod http;
 pub mod live;
 pub mod preflight;

@@ -48,8 +48,11 @@ pub async fn prepare(config: Config) -> Result<AppState> {
         &secret,
         config.jwt_public_key_pem.as_deref(),
         config.access_token_ttl,
-    )?;
+    )?
+    .with_previous(&config.jwt_previous_secrets)?;
+    let guard = Arc::new(crate::guard::Guard::new(&config).await?);
     Ok(AppState {
+        guard,
         db,
         limiters: Arc::new(Limiters::new(&config)),
         config: Arc::new(config),
@@ -66,6 +69,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     let request_id = HeaderName::from_static("x-request-id");
     let introspection = crate::graphql::build_introspection_schema(state.clone());
+    let guard_state = state.clone();
     let http_state = HttpState {
         app: state,
         schema,
@@ -92,6 +96,10 @@ pub fn router(state: AppState) -> Router {
         // The HTTP edge (token, address, rate limits, request log) for every endpoint but
         // the probes and static files; see `http::edge`.
         .layer(edge)
+        .layer(axum::middleware::from_fn_with_state(
+            guard_state,
+            crate::guard::middleware,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // 1 MiB, or 20 MiB for a multipart upload (see http::upload::body_limit).
         .layer(axum::middleware::from_fn(http::upload::body_limit))
@@ -157,11 +165,23 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, finishing requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let limiters = self.state.limiters.clone();
+        let pii_db = self.state.db.clone();
+        let pii_days = self.state.config.pii_log_retention_days;
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
+            // The first purge a minute after start, then hourly.
+            let mut n: u64 = 59;
             loop {
                 tick.tick().await;
                 limiters.shrink();
+                // The personal-data access log keeps its retention period (hourly sweep).
+                if n.is_multiple_of(60)
+                    && n > 59
+                    && let Err(e) = crate::domain::pii::purge(&pii_db, pii_days).await
+                {
+                    tracing::warn!(error = %e, "personal-data access log not purged");
+                }
+                n += 1;
             }
         });
         let watcher = tokio::spawn(self.state.live.clone().watch(self.state.db.clone()));

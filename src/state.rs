@@ -38,6 +38,8 @@ pub struct AppState {
     pub limiters: Arc<Limiters>,
     /// Wake-ups of live subscriptions and their connection limits.
     pub live: crate::live::Live,
+    /// Back-pressure, token revocation, shared limits, persisted queries.
+    pub guard: Arc<crate::guard::Guard>,
 }
 
 impl AppState {

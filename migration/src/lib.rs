@@ -14,6 +14,8 @@ mod m20261126_000006_create_selection;
 mod m20261126_000007_create_ocop;
 mod m20261126_000008_create_disbursement_rule;
 mod m20261203_000020_create_change_event;
+mod m20261203_000040_user_token_epoch;
+mod m20261203_000041_pii_access_log;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_ocop::Migration),
             Box::new(m20261126_000008_create_disbursement_rule::Migration),
             Box::new(m20261203_000020_create_change_event::Migration),
+            Box::new(m20261203_000040_user_token_epoch::Migration),
+            Box::new(m20261203_000041_pii_access_log::Migration),
         ]
     }
 }

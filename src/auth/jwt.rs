@@ -39,6 +39,10 @@ pub struct Claims {
     /// Issue time, seconds since the epoch.
     #[serde(default)]
     pub iat: i64,
+    /// The user's token epoch when issued: a token behind the user's current epoch is
+    /// refused (see `guard::epochs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ep: Option<i64>,
 }
 
 /// The keys that sign and verify access tokens.
@@ -46,6 +50,10 @@ pub struct Claims {
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The key id of the signing secret, sent as `kid` in every token's header.
+    kid: String,
+    /// Earlier secrets still accepted during a rotation, by key id.
+    previous: Vec<(String, DecodingKey)>,
     external: Option<(DecodingKey, Vec<Algorithm>)>,
     ttl: Duration,
 }
@@ -70,13 +78,44 @@ impl Keys {
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            kid: kid_of(secret),
+            previous: Vec::new(),
             external,
             ttl,
         })
     }
 
+    /// Also accepts tokens signed with earlier secrets (`KC_JWT_PREVIOUS_SECRETS`) until they
+    /// expire: rotate by moving the old secret there and setting a new `KC_JWT_SECRET`.
+    pub fn with_previous(mut self, secrets: &[String]) -> Result<Self> {
+        for s in secrets {
+            if s.len() < 32 {
+                return Err(AppError::internal(
+                    "every KC_JWT_PREVIOUS_SECRETS entry must be at least 32 characters",
+                ));
+            }
+            self.previous
+                .push((kid_of(s.as_bytes()), DecodingKey::from_secret(s.as_bytes())));
+        }
+        Ok(self)
+    }
+
+    /// The key id of the current signing secret.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
     /// Signs an access token for the actor; returns it with its expiry.
     pub fn issue(&self, actor: &Actor) -> Result<(String, DateTime<Utc>)> {
+        self.issue_at_epoch(actor, None)
+    }
+
+    /// Signs an access token carrying the user's token epoch.
+    pub fn issue_at_epoch(
+        &self,
+        actor: &Actor,
+        epoch: Option<i64>,
+    ) -> Result<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let exp = now + chrono::Duration::from_std(self.ttl).map_err(AppError::internal)?;
         let claims = Claims {
@@ -88,19 +127,35 @@ impl Keys {
             ro: actor.read_only,
             exp: exp.timestamp(),
             iat: now.timestamp(),
+            ep: epoch,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(AppError::internal)?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        let token = encode(&header, &claims, &self.encoding).map_err(AppError::internal)?;
         Ok((token, exp))
     }
 
     /// Verifies a token and returns its actor; anything wrong is `UNAUTHENTICATED`.
     pub fn verify(&self, token: &str) -> Result<Actor> {
+        self.verify_with_epoch(token).map(|(a, _)| a)
+    }
+
+    /// Verifies a token and returns its actor and the token epoch it carries.
+    pub fn verify_with_epoch(&self, token: &str) -> Result<(Actor, Option<i64>)> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AppError::unauthenticated())?;
         let data = if header.alg == Algorithm::HS256 {
             let mut v = Validation::new(Algorithm::HS256);
             v.leeway = 5;
-            decode::<Claims>(token, &self.decoding, &v)
+            // The key named by `kid`; tokens without one (issued before key ids) may match
+            // any accepted secret.
+            let keys: Vec<&DecodingKey> = std::iter::once((&self.kid, &self.decoding))
+                .chain(self.previous.iter().map(|(k, d)| (k, d)))
+                .filter(|(k, _)| header.kid.as_ref().is_none_or(|want| want == *k))
+                .map(|(_, d)| d)
+                .collect();
+            keys.iter()
+                .find_map(|key| decode::<Claims>(token, key, &v).ok())
+                .ok_or_else(AppError::unauthenticated)
         } else {
             match &self.external {
                 Some((key, algs)) if algs.contains(&header.alg) => {
@@ -110,20 +165,31 @@ impl Keys {
                 }
                 _ => return Err(AppError::unauthenticated()),
             }
-        }
-        .map_err(|_| AppError::unauthenticated())?;
+            .map_err(|_| AppError::unauthenticated())
+        }?;
         let c = data.claims;
         let role = Role::parse(&c.role).ok_or_else(AppError::unauthenticated)?;
         let user_id = c.sub.parse().map_err(|_| AppError::unauthenticated())?;
-        Ok(Actor {
-            user_id,
-            role,
-            province_code: c.province,
-            commune_code: c.commune,
-            is_admin: c.admin,
-            read_only: c.ro,
-        })
+        Ok((
+            Actor {
+                user_id,
+                role,
+                province_code: c.province,
+                commune_code: c.commune,
+                is_admin: c.admin,
+                read_only: c.ro,
+            },
+            c.ep,
+        ))
     }
+}
+
+/// A key id for a secret: 16 hex digits of its SHA-256 (tells secrets apart, reveals
+/// nothing usable).
+fn kid_of(secret: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(secret);
+    d.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The secret from the configuration, or on SQLite one generated once and kept in
@@ -234,6 +300,22 @@ mod tests {
         let other = Keys::new(&[8u8; 32], None, Duration::from_secs(900)).expect("keys");
         let (t, _) = other.issue(&actor()).expect("issue");
         assert!(keys().verify(&t).is_err());
+    }
+
+    #[test]
+    fn previous_secrets_verify_during_a_rotation_and_tokens_carry_a_kid() {
+        let old = Keys::new(&[8u8; 32], None, Duration::from_secs(900)).expect("keys");
+        let (t, _) = old.issue_at_epoch(&actor(), Some(3)).expect("issue");
+        let header = jsonwebtoken::decode_header(&t).expect("header");
+        assert_eq!(header.kid.as_deref(), Some(old.kid()));
+        let prev = String::from_utf8(vec![8u8; 32]).expect("ascii");
+        let rotated = keys().with_previous(&[prev]).expect("rotated");
+        assert_eq!(
+            rotated.verify_with_epoch(&t).expect("verify"),
+            (actor(), Some(3))
+        );
+        assert!(keys().verify(&t).is_err());
+        assert_ne!(rotated.kid(), old.kid());
     }
 
     #[test]

@@ -821,11 +821,18 @@ async fn certify(
     )
     .await?;
     let e = ocop::screen(db, province[0], e.id, e.version, true, None).await?;
-    let part = |t: f64| ScoreInput {
-        part_a: (t * 0.4).min(40.0),
-        part_b: (t * 0.25).min(25.0),
-        part_c: t - (t * 0.4).min(40.0) - (t * 0.25).min(25.0),
-        mandatory_failed: Vec::new(),
+    // Split in hundredths: a score has at most two decimals.
+    let part = |t: f64| {
+        let total = (t * 100.0).round() as i64;
+        let a = (total * 40 / 100).min(4000);
+        let b = (total * 25 / 100).min(2500);
+        let c = total - a - b;
+        ScoreInput {
+            part_a: a as f64 / 100.0,
+            part_b: b as f64 / 100.0,
+            part_c: c as f64 / 100.0,
+            mandatory_failed: Vec::new(),
+        }
     };
     for member in province {
         ocop::submit_scores(db, member, e.id, part(total)).await?;

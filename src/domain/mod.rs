@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod import;
 pub mod ocop;
 pub mod page;
+pub mod pii;
 pub mod product;
 pub mod project;
 pub mod report;

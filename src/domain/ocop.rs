@@ -390,6 +390,7 @@ fn centi(field: &str, v: f64, max: i32) -> Result<i32> {
     if !v.is_finite() || v < 0.0 || v > f64::from(max) {
         return Err(bad());
     }
+    crate::domain::validate::at_most_two_decimals(field, v)?;
     let c = (v * 100.0).round();
     // Bounded above by `max` × 100, so the cast cannot overflow.
     Ok(c as i32)

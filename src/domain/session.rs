@@ -72,7 +72,8 @@ async fn issue(
     user: app_user::Model,
     family_id: String,
 ) -> Result<Session> {
-    let (access_token, expires_at) = keys.issue(&actor_of(&user)?)?;
+    let (access_token, expires_at) =
+        keys.issue_at_epoch(&actor_of(&user)?, Some(user.token_epoch))?;
     let refresh = new_token();
     let t = now();
     refresh_token::ActiveModel {
@@ -254,4 +255,51 @@ pub async fn me(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Option<app_user:
         return Ok(None);
     };
     Ok(app_user::Entity::find_by_id(actor.user_id).one(db).await?)
+}
+
+/// Ends every access and refresh token of a user at once: the token epoch moves on (access
+/// tokens stop working within the epoch cache's lifetime on every instance) and every
+/// refresh token is revoked. Run inside the transaction of the change that calls for it.
+pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result<()> {
+    app_user::Entity::update_many()
+        .col_expr(
+            app_user::Column::TokenEpoch,
+            sea_orm::sea_query::ExprTrait::add(Expr::col(app_user::Column::TokenEpoch), 1),
+        )
+        .filter(app_user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Some(now())))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// `logoutAll`: the caller ends every one of their sessions, on every device.
+pub async fn logout_all(db: &DatabaseConnection, ctx: &Ctx) -> Result<()> {
+    let actor = ctx.actor()?;
+    let txn = crate::domain::begin_write(db).await?;
+    end_all_sessions(&txn, actor.user_id).await?;
+    let user = app_user::Entity::find_by_id(actor.user_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
+    audit::record(
+        &txn,
+        ctx,
+        "logoutAll",
+        audit::Subject {
+            entity_type: crate::domain::user::ENTITY,
+            entity_id: user.id,
+            province_code: user.province_code.as_deref(),
+            commune_code: user.commune_code.as_deref(),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use crate::{
     auth::{actor::Actor, password},
-    db::entities::{app_user, refresh_token},
+    db::entities::app_user,
     domain::{
         Ctx, audit,
         establishment::search_condition,
@@ -398,17 +398,11 @@ pub async fn update(
     am.version = Set(before.version + 1);
     am.updated_at = Set(now());
     let after = am.update(&txn).await?;
-    if revoke {
-        // A new password or lost rights end every session: refresh tokens stop working.
-        refresh_token::Entity::update_many()
-            .col_expr(
-                refresh_token::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(Some(now())),
-            )
-            .filter(refresh_token::Column::UserId.eq(id))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
+    // Changed rights (admin flag included) end the access tokens too: they carry the rights.
+    if revoke || patch.is_admin.is_some_and(|a| a != before.is_admin) {
+        // A new password or changed rights end every session: the token epoch moves on
+        // (access tokens stop within seconds on every instance) and refresh tokens die.
+        crate::domain::session::end_all_sessions(&txn, id).await?;
     }
     let mut changes = audit::diff(Some(&before), Some(&after));
     if revoke && before.password_hash != after.password_hash {

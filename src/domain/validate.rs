@@ -230,6 +230,28 @@ pub fn count(field: &str, value: Option<i32>) -> Result<Option<i32>> {
     }
 }
 
+/// Refuses a score with more than two decimals (`19.996`): it is never rounded silently.
+/// The number is judged by its shortest exact decimal form, so `49.99` (not exactly
+/// representable in binary) passes and `49.999` or `49.9900001` do not.
+pub fn at_most_two_decimals(field: &str, v: f64) -> Result<()> {
+    let text = format!("{v}");
+    let decimals = text.split_once('.').map_or(0, |(_, frac)| frac.len());
+    if v.is_finite() && decimals <= 2 {
+        return Ok(());
+    }
+    Err(AppError::bad_input(
+        field,
+        Msg::new(
+            format!(
+                "`{field}` has at most two decimals (for example 49.99); {text} is not rounded."
+            ),
+            format!(
+                "`{field}` có tối đa hai chữ số thập phân (ví dụ 49,99); {text} không được làm tròn."
+            ),
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +287,16 @@ mod tests {
         assert!(coordinates(Some(12.68), Some(108.05)).is_ok());
         assert!(coordinates(Some(48.85), Some(2.35)).is_err());
         assert!(coordinates(Some(12.0), None).is_err());
+    }
+
+    #[test]
+    fn scores_have_at_most_two_decimals() {
+        for ok in [0.0, 20.0, 49.99, 19.99, 0.01, 35.5, 39.95] {
+            assert!(at_most_two_decimals("partA", ok).is_ok(), "{ok}");
+        }
+        for bad in [19.996, 49.999, 0.001, 12.3456, 49.9900001] {
+            let e = at_most_two_decimals("partA", bad).expect_err("refused");
+            assert_eq!(e.field.as_deref(), Some("partA"));
+        }
     }
 }

@@ -16,6 +16,7 @@ use crate::{
         connection::{connection, list_cost},
         context::ContextExt,
         enums::{EstablishmentKind, EstablishmentStatus, Sector},
+        guard::note_personal_read,
         ids,
         product::ProductConnection,
         project::ProjectConnection,
@@ -30,6 +31,21 @@ pub struct Establishment(pub establishment::Model);
 impl From<establishment::Model> for Establishment {
     fn from(m: establishment::Model) -> Self {
         Self(m)
+    }
+}
+
+impl Establishment {
+    /// A personal field, noted in the personal-data access log when it has a value.
+    fn personal<'a>(
+        &self,
+        ctx: &Context<'_>,
+        field: &'static str,
+        value: Option<&'a str>,
+    ) -> Option<&'a str> {
+        if value.is_some() {
+            note_personal_read(ctx, domain::establishment::ENTITY, self.0.id, field);
+        }
+        value
     }
 }
 
@@ -48,7 +64,13 @@ impl Establishment {
         Ok(enums::EstablishmentKind::from_db(&self.0.kind)?.into())
     }
     /// Tax code (mã số thuế): 10 digits, or 10 + `-` + 3 for a branch.
-    async fn tax_code(&self) -> Option<&str> {
+    async fn tax_code(&self, ctx: &Context<'_>) -> Option<&str> {
+        // A household business's tax code is its owner's personal identifier.
+        if self.0.tax_code.is_some()
+            && self.0.kind == enums::EstablishmentKind::BusinessHousehold.as_str()
+        {
+            note_personal_read(ctx, domain::establishment::ENTITY, self.0.id, "taxCode");
+        }
         self.0.tax_code.as_deref()
     }
     /// The commune it sits in.
@@ -84,16 +106,16 @@ impl Establishment {
         self.0.founded_year
     }
     /// Legal representative.
-    async fn representative(&self) -> Option<&str> {
-        self.0.representative.as_deref()
+    async fn representative(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.personal(ctx, "representative", self.0.representative.as_deref())
     }
     /// Phone.
-    async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+    async fn phone(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.personal(ctx, "phone", self.0.phone.as_deref())
     }
     /// E-mail.
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.personal(ctx, "email", self.0.email.as_deref())
     }
     /// Latitude (WGS 84).
     async fn latitude(&self) -> Option<f64> {

@@ -6,9 +6,11 @@ pub mod context;
 pub mod enums;
 pub mod error;
 pub mod establishment;
+pub mod guard;
 pub mod ids;
 pub mod import;
 pub mod legacy;
+pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod ocop;
@@ -42,12 +44,25 @@ pub fn schema_builder() -> SchemaBuilder<root::Query, root::Mutation, subscripti
 
 /// The schema as served: with the application state and the limits of the configuration.
 pub fn build_schema(state: AppState, config: &Config) -> AppSchema {
-    with_introspection(schema_builder(), config.introspection)
+    use async_graphql::extensions::apollo_persisted_queries::{
+        ApolloPersistedQueries, LruCacheStorage,
+    };
+    let manifest = state.guard.manifest.clone();
+    let builder = with_introspection(schema_builder(), config.introspection)
         .data(state)
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
         .limit_recursive_depth(64)
         .limit_directives(20)
+        .extension(query_limits(config))
+        .extension(guard::PiiLog);
+    // The allow-list runs before Automatic Persisted Queries, which it feeds.
+    builder
+        .extension(guard::Persisted {
+            manifest,
+            only: config.persisted_only,
+        })
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
         .finish()
 }
 
@@ -63,14 +78,29 @@ fn with_introspection<Q, M, S>(
     }
 }
 
+fn query_limits(config: &Config) -> limits::QueryLimits {
+    limits::QueryLimits {
+        max_aliases: config.max_aliases,
+        max_root_fields: config.max_root_fields,
+    }
+}
+
 /// The schema for introspection-only requests (GraphiQL's schema fetch nests `ofType` deeper
 /// than the depth limit): no depth or complexity limit, but introspection reads no data.
 pub fn build_introspection_schema(state: AppState) -> AppSchema {
     let enabled = state.config.introspection;
+    let limits = query_limits(&state.config);
+    // The allow-list covers introspection too.
+    let persisted = guard::Persisted {
+        manifest: state.guard.manifest.clone(),
+        only: state.config.persisted_only,
+    };
     with_introspection(schema_builder(), enabled)
         .data(state)
         .limit_recursive_depth(64)
         .limit_directives(20)
+        .extension(limits)
+        .extension(persisted)
         .finish()
 }
 

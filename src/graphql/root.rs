@@ -5,6 +5,7 @@ use async_graphql::MergedObject;
 use crate::graphql::{
     change::ChangeQuery,
     establishment::{EstablishmentMutation, EstablishmentQuery},
+    guard::{GuardMutation, GuardQuery},
     import::ImportMutation,
     legacy::LegacyQuery,
     node::NodeQuery,
@@ -31,6 +32,7 @@ pub struct Query(
     ReportQuery,
     ChangeQuery,
     LegacyQuery,
+    GuardQuery,
 );
 
 /// All mutations.
@@ -44,4 +46,5 @@ pub struct Mutation(
     OcopMutation,
     ReferenceMutation,
     ImportMutation,
+    GuardMutation,
 );

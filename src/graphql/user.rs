@@ -221,7 +221,11 @@ impl UserMutation {
         let state = ctx.state()?;
         let req = ctx.request()?;
         let name = username.trim().to_lowercase();
-        state.limiters.ensure_login_allowed(&name, &req.client_ip)?;
+        state
+            .guard
+            .shared
+            .ensure_login_allowed(&state.limiters, &name, &req.client_ip)
+            .await?;
         match domain::session::login(
             &state.db,
             &req.ctx,
@@ -240,7 +244,12 @@ impl UserMutation {
                     request_id = req.ctx.request_id.as_deref().unwrap_or(""),
                     "sign-in failed"
                 );
-                if state.limiters.login_failed(&name, &req.client_ip) {
+                if state
+                    .guard
+                    .shared
+                    .login_failed(&state.limiters, &name, &req.client_ip)
+                    .await
+                {
                     return Err(crate::error::AppError::rate_limited_for(
                         crate::state::LOCKOUT.as_secs(),
                     )
@@ -324,6 +333,8 @@ impl UserMutation {
             },
         )
         .await?;
+        // This instance sees a revocation at once; others within the epoch cache's lifetime.
+        ctx.state()?.guard.epochs.forget(id);
         Ok(User(m))
     }
 }

@@ -20,9 +20,7 @@ use serde_json::json;
 use crate::{
     auth::actor::Actor,
     db::entities::change_event,
-    domain::{
-        change::{self, ChangeEntity, FeedCursor, FeedFilter},
-    },
+    domain::change::{self, ChangeEntity, FeedCursor, FeedFilter},
     error::{AppError, Msg},
     http::{
         HttpState,

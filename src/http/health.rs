@@ -11,7 +11,8 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /readyz`: 200 only while the database answers.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match tokio::time::timeout(std::time::Duration::from_secs(3), state.db.ping()).await {
+    // One second: a load balancer must learn of a lost database quickly.
+    match tokio::time::timeout(std::time::Duration::from_secs(1), state.db.ping()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready"),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "database not ready");

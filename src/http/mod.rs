@@ -7,11 +7,11 @@ pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
-pub mod security;
-pub mod ws;
 pub mod reports;
+pub mod security;
 pub mod templates;
 pub mod upload;
+pub mod ws;
 
 use axum::extract::FromRef;
 

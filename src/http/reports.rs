@@ -5,11 +5,11 @@
 //! are Vietnamese or English (`?lang=` or `Accept-Language`); money is stored as numbers
 //! with a đồng format; a title row states the filters and the date; totals close each table.
 
-use std::{collections::HashMap, net::SocketAddr};
+use std::collections::HashMap;
 
 use axum::{
-    extract::{ConnectInfo, Path, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::{Path, Query, State},
+    http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
@@ -19,48 +19,12 @@ use crate::{
     domain::{Ctx, report},
     enums::ProgramLevel,
     error::{AppError, Lang, Msg},
-    http::{HttpState, templates::XLSX},
+    http::{
+        HttpState,
+        edge::{Caller, ErrorResponse},
+        templates::XLSX,
+    },
 };
-
-fn error(status: StatusCode, e: &AppError, lang: Lang) -> Response {
-    let body = serde_json::json!({
-        "errors": [{
-            "message": e.msg.in_lang(lang),
-            "extensions": { "code": e.code.as_str(), "field": e.field },
-        }]
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-/// The signed-in caller of a plain HTTP request (bearer token, then the request rate).
-/// One small function, so the HTTP edge can be unified in one place later.
-pub fn http_actor(
-    state: &HttpState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-) -> Result<Actor, (StatusCode, AppError)> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned());
-    let actor = match token.map(|t| state.app.keys.verify(&t)) {
-        Some(Ok(a)) => a,
-        _ => return Err((StatusCode::UNAUTHORIZED, AppError::unauthenticated())),
-    };
-    state
-        .app
-        .limiters
-        .check_request(&peer.ip().to_string(), Some(actor.user_id))
-        .map_err(|e| (StatusCode::TOO_MANY_REQUESTS, e))?;
-    Ok(actor)
-}
 
 /// The language of a file: `?lang=vi|en`, else `Accept-Language`.
 pub fn file_lang(params: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
@@ -418,58 +382,33 @@ async fn build(
     wb.save_to_buffer().map_err(AppError::internal)
 }
 
-/// Serves a report workbook.
+/// Serves a report workbook to the caller the HTTP edge authenticated (`http::edge`).
 pub async fn report_xlsx(
     State(state): State<HttpState>,
     Path(file): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    _actor: Actor,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, ErrorResponse> {
     let lang = file_lang(&params, &headers);
-    let actor = match http_actor(&state, &headers, peer) {
-        Ok(a) => a,
-        Err((status, e)) => return error(status, &e, lang),
-    };
-    let Some(name) = file.strip_suffix(".xlsx") else {
-        return error(
-            StatusCode::NOT_FOUND,
-            &AppError::not_found("report", "báo cáo"),
-            lang,
-        );
-    };
-    let ctx = Ctx {
-        actor: Some(actor),
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        reference: state.app.reference(),
-    };
-    match build(&state, &ctx, name, &params, lang).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, XLSX.to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.xlsx\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => {
-            let status = match e.code {
-                crate::error::Code::NotFound => StatusCode::NOT_FOUND,
-                crate::error::Code::BadUserInput => StatusCode::BAD_REQUEST,
-                crate::error::Code::Forbidden => StatusCode::FORBIDDEN,
-                crate::error::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            if status == StatusCode::INTERNAL_SERVER_ERROR {
-                tracing::error!(error = %e, "report workbook failed");
-            }
-            error(status, &e, lang)
-        }
-    }
+    let caller = Caller { lang, ..caller };
+    let name = file
+        .strip_suffix(".xlsx")
+        .ok_or_else(|| caller.error(AppError::not_found("report", "báo cáo")))?;
+    let ctx = caller.ctx(&state.app);
+    let bytes = build(&state, &ctx, name, &params, lang)
+        .await
+        .map_err(|e| caller.error(e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -706,7 +706,7 @@ async fn the_provincial_council_scores_screened_dossiers_of_its_province_only() 
 }
 
 #[tokio::test]
-async fn score_parts_stay_in_their_ranges_and_are_kept_to_the_hundredth() {
+async fn score_parts_stay_in_their_ranges_and_have_at_most_two_decimals() {
     let app = spawn_app().await;
     let c = cast(&app, BMT).await;
     let product = c.product(&app, "Cà phê Buôn Ma Thuột").await;
@@ -740,7 +740,19 @@ async fn score_parts_stay_in_their_ranges_and_are_kept_to_the_hundredth() {
     );
     let body = score_parts(&app, &c.council[1].token, &id, (0.0, 0.0, 0.0), &[]).await;
     assert_eq!(data(&body, "submitOcopScores")["total"], 0.0);
-    let body = score_parts(&app, &c.council[2].token, &id, (33.333, 10.006, 0.004), &[]).await;
+    // More than two decimals is refused, naming the part, never rounded (issue 14: a member's
+    // 49.996 must not become 50.00).
+    for (p, field) in [
+        ((33.333, 10.0, 0.0), "partA"),
+        ((33.33, 10.006, 0.0), "partB"),
+        ((33.33, 10.01, 0.004), "partC"),
+    ] {
+        assert_field(
+            &score_parts(&app, &c.council[2].token, &id, p, &[]).await,
+            field,
+        );
+    }
+    let body = score_parts(&app, &c.council[2].token, &id, (33.33, 10.01, 0.0), &[]).await;
     let s = data(&body, "submitOcopScores");
     assert_eq!(s["partA"], 33.33);
     assert_eq!(s["partB"], 10.01);

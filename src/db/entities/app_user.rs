@@ -25,6 +25,9 @@ pub struct Model {
     pub version: i32,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// Access tokens issued under an older epoch are refused.
+    #[serde(skip)]
+    pub token_epoch: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

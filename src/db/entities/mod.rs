@@ -16,6 +16,7 @@ pub mod ocop_criteria;
 pub mod ocop_evaluation;
 pub mod ocop_prize;
 pub mod ocop_score;
+pub mod pii_access_log;
 pub mod product;
 pub mod project;
 pub mod project_beneficiary;

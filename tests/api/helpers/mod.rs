@@ -5,8 +5,9 @@
 #![allow(dead_code)]
 
 pub mod common;
-pub mod ws;
+pub mod guard;
 pub mod upload;
+pub mod ws;
 
 use std::{
     sync::{

@@ -1,0 +1,189 @@
+//! Protection of the request path that is not GraphQL itself: back-pressure in front of the
+//! database, revocation of access tokens within seconds, and limits shared by every instance.
+//!
+//! One axum middleware ([`middleware`]) runs before `/graphql` and `/export`:
+//! 1. it takes one of `KC_MAX_IN_FLIGHT` slots, waiting at most `KC_QUEUE_TIMEOUT_MS`, or
+//!    answers 503 `UNAVAILABLE` with `Retry-After` (no request queues until the 30 s timeout);
+//! 2. it checks a bearer token's epoch against the user's current one (cached ≤ 2 s), so a
+//!    deactivated user, changed rights or password, or `logoutAll` end access tokens within
+//!    seconds on every instance;
+//! 3. with `KC_REDIS_URL`, it counts the request against limits shared by every instance.
+
+pub mod epochs;
+pub mod shared;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use tokio::sync::Semaphore;
+
+use crate::{
+    config::Config,
+    error::{AppError, Code, Lang},
+    state::AppState,
+};
+
+/// The guard's parts, shared by every request of an instance.
+pub struct Guard {
+    /// Slots for requests that reach the database.
+    pub in_flight: Arc<Semaphore>,
+    /// How many slots there are.
+    pub max_in_flight: usize,
+    /// How long a request waits for a slot.
+    pub queue_timeout: Duration,
+    /// The users' token epochs, cached briefly.
+    pub epochs: epochs::Epochs,
+    /// Limits shared through Redis (or this instance's only).
+    pub shared: shared::Shared,
+    /// The persisted-query manifest (`KC_PERSISTED_MANIFEST`), if any.
+    pub manifest: Option<Arc<crate::graphql::guard::Manifest>>,
+}
+
+impl Guard {
+    /// The guard of a configuration; connects to Redis when `KC_REDIS_URL` is set (and
+    /// carries on per instance, loudly, when it cannot).
+    pub async fn new(config: &Config) -> crate::error::Result<Self> {
+        let max_in_flight = config
+            .max_in_flight
+            .map_or_else(
+                || default_in_flight(config.db_max_connections),
+                |n| n as usize,
+            )
+            .max(1);
+        let manifest = match (&config.persisted_manifest, config.persisted_only) {
+            (Some(path), _) => {
+                let m = crate::graphql::guard::Manifest::load(path)?;
+                tracing::info!(
+                    documents = m.len(),
+                    only = config.persisted_only,
+                    "persisted-query manifest loaded"
+                );
+                Some(Arc::new(m))
+            }
+            (None, true) => {
+                return Err(AppError::internal(
+                    "KC_PERSISTED_ONLY=true needs KC_PERSISTED_MANIFEST (the allow-list)",
+                ));
+            }
+            (None, false) => None,
+        };
+        Ok(Self {
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            max_in_flight,
+            queue_timeout: config.queue_timeout,
+            epochs: epochs::Epochs::new(epochs::TTL),
+            shared: shared::Shared::connect(config).await,
+            manifest,
+        })
+    }
+}
+
+/// Four requests per pooled connection: most of a request's time is spent outside its
+/// statements (parsing, resolving, writing the response), so a few more requests than
+/// connections keep the pool busy without letting a queue grow behind it.
+pub fn default_in_flight(pool: u32) -> usize {
+    (pool as usize).saturating_mul(4).max(4)
+}
+
+/// Seconds a client is told to wait in `Retry-After`.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+fn bearer(req: &Request) -> Option<&str> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn client_ip(req: &Request, trust_forwarded: bool) -> String {
+    if trust_forwarded
+        && let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    {
+        return first.to_owned();
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// A GraphQL-shaped error body (`errors[0].extensions.code`) with the right status:
+/// 503 + `Retry-After` for `UNAVAILABLE`, 429 for `RATE_LIMITED`.
+pub fn error_response(err: AppError, lang: Lang) -> Response {
+    let status = match err.code {
+        Code::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::OK,
+    };
+    let unavailable = matches!(err.code, Code::Unavailable { .. });
+    let body = crate::graphql::error::error_response(err, lang);
+    let mut r = async_graphql_axum::GraphQLResponse::from(body).into_response();
+    *r.status_mut() = status;
+    if unavailable {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    r
+}
+
+/// The guard in front of `/graphql` (POST) and `/export`.
+pub async fn middleware(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let guarded =
+        (path == "/graphql" && req.method() == Method::POST) || path.starts_with("/export/");
+    if !guarded {
+        return next.run(req).await;
+    }
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let guard = &app.guard;
+    let permit = match tokio::time::timeout(
+        guard.queue_timeout,
+        Arc::clone(&guard.in_flight).acquire_owned(),
+    )
+    .await
+    {
+        Ok(Ok(p)) => p,
+        _ => {
+            app.metrics
+                .graphql_errors
+                .with_label_values(&["UNAVAILABLE"])
+                .inc();
+            return error_response(AppError::busy(RETRY_AFTER_SECS), lang);
+        }
+    };
+    let ip = client_ip(&req, app.config.trust_forwarded_for);
+    let mut user = None;
+    if let Some(token) = bearer(&req)
+        && let Ok((actor, epoch)) = app.keys.verify_with_epoch(token)
+    {
+        // A bad token is left to the handler, which answers UNAUTHENTICATED.
+        match guard.epochs.is_current(&app.db, actor.user_id, epoch).await {
+            Ok(true) => user = Some(actor.user_id),
+            Ok(false) => return error_response(AppError::unauthenticated(), lang),
+            Err(e) => return error_response(e, lang),
+        }
+    }
+    if let Err(e) = guard.shared.check_request(&ip, user).await {
+        return error_response(e, lang);
+    }
+    let resp = next.run(req).await;
+    drop(permit);
+    resp
+}
