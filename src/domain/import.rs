@@ -462,14 +462,17 @@ fn read_csv(bytes: &[u8]) -> Result<Table> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut table = Table::default();
-    for (i, record) in reader.records().enumerate() {
+    for record in reader.records() {
         let record = record.map_err(|e| {
             file_error(
                 format!("The CSV cannot be read: {e}."),
                 format!("Không đọc được tệp CSV: {e}."),
             )
         })?;
-        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        // The line the record starts on: blank lines, which the reader skips, still count, so
+        // the row number is the one the office sees in its spreadsheet or editor.
+        let line = record.position().map_or(1, csv::Position::line);
+        let row = u32::try_from(line).unwrap_or(u32::MAX);
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
         if let Some(c) = cells.iter().position(|c| c.starts_with('=')) {
             return Err(formula(row, c));

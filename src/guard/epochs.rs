@@ -9,9 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+use sea_orm::ConnectionTrait;
 
-use crate::{db::entities::app_user, error::Result};
+use crate::error::Result;
 
 /// How long an instance trusts its cached epoch (the revocation delay; at most 5 s).
 pub const TTL: Duration = Duration::from_secs(2);
@@ -57,13 +57,21 @@ impl Epochs {
         let known = match self.cached(user_id) {
             Some(k) => k,
             None => {
-                let row: Option<(i64, bool)> = app_user::Entity::find_by_id(user_id)
-                    .select_only()
-                    .column(app_user::Column::TokenEpoch)
-                    .column(app_user::Column::Active)
-                    .into_tuple()
-                    .one(db)
+                let sql = format!(
+                    "{}SELECT token_epoch, active FROM app_user WHERE id = $1",
+                    crate::db::UNCOUNTED
+                );
+                let row = db
+                    .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                        db.get_database_backend(),
+                        sql,
+                        [user_id.into()],
+                    ))
                     .await?;
+                let row: Option<(i64, bool)> = match row {
+                    Some(r) => Some((r.try_get("", "token_epoch")?, r.try_get("", "active")?)),
+                    None => None,
+                };
                 let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
                 if cache.len() >= MAX_ENTRIES {
                     let ttl = self.ttl;

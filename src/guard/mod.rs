@@ -16,7 +16,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 
 use crate::{
     config::Config,
-    error::{AppError, Code, Lang},
+    error::{AppError, Lang},
     state::AppState,
 };
 
@@ -123,18 +123,15 @@ fn client_ip(req: &Request, trust_forwarded: bool) -> String {
 /// A GraphQL-shaped error body (`errors[0].extensions.code`) with the right status:
 /// 503 + `Retry-After` for `UNAVAILABLE`, 429 for `RATE_LIMITED`.
 pub fn error_response(err: AppError, lang: Lang) -> Response {
-    let status = match err.code {
-        Code::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        _ => StatusCode::OK,
-    };
-    let unavailable = matches!(err.code, Code::Unavailable { .. });
+    // The same statuses as the HTTP edge (`http::edge::status_of`): 401 for a revoked token.
+    let status = crate::http::edge::status_of(err.code);
+    let retry = err.retry_after();
     let body = crate::graphql::error::error_response(err, lang);
     let mut r = async_graphql_axum::GraphQLResponse::from(body).into_response();
     *r.status_mut() = status;
-    if unavailable {
+    if let Some(secs) = retry {
         r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     r
 }

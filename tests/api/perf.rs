@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     TestApp,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER},
-    spawn_app,
+    spawn_app_with,
 };
 
 /// W2a: a page of 50 establishments with their products.
@@ -100,7 +100,7 @@ async fn seed_establishments(app: &TestApp, token: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn w2a_and_w4_run_the_same_statements_alone_and_among_50_concurrent_requests() {
-    let app = spawn_app().await;
+    let app = spawn_measured_app().await;
     let user = app.province(DAK_LAK).await;
     let ids = seed_establishments(&app, &user.token).await;
 
@@ -140,7 +140,7 @@ const ALLOCATE: &str = "mutation($p: ID!, $s: ID!, $a: Vnd!) { \
 
 #[tokio::test]
 async fn w2b_runs_the_same_statements_alone_and_among_50_concurrent_requests() {
-    let app = spawn_app().await;
+    let app = spawn_measured_app().await;
     let user = app.province(DAK_LAK).await;
     let t = user.token.as_str();
     let establishments = seed_establishments(&app, t).await;
@@ -225,7 +225,7 @@ async fn summary(app: &TestApp, token: &str, selection: &str) -> (f64, Value) {
 
 #[tokio::test]
 async fn funding_summary_computes_only_the_groupings_selected_in_one_statement_each() {
-    let app = spawn_app().await;
+    let app = spawn_measured_app().await;
     khuyencong::demo::load(&app.state).await.expect("demo");
     let user = app.national().await;
     let t = user.token.as_str();
@@ -269,4 +269,14 @@ async fn funding_summary_computes_only_the_groupings_selected_in_one_statement_e
     assert_eq!(n, 1.0);
     assert_eq!(part["beneficiaryCount"], all["beneficiaryCount"]);
     assert_eq!(part["establishmentCount"], all["establishmentCount"]);
+}
+
+/// An app that admits 50 concurrent requests at once: these tests count statements under
+/// concurrency, not the back-pressure of `KC_MAX_IN_FLIGHT` (tested in `overload`).
+async fn spawn_measured_app() -> crate::helpers::TestApp {
+    spawn_app_with(|c| {
+        c.max_in_flight = Some(200);
+        c.queue_timeout = std::time::Duration::from_secs(30);
+    })
+    .await
 }
