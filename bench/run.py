@@ -1,5 +1,5 @@
 """Side-by-side benchmark of khuyencong, the raw-SQL floor and PostGraphile 5 (see README)."""
-import argparse, json, os, platform, re, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+import argparse, base64, json, os, platform, re, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "khuyencong")
@@ -12,7 +12,7 @@ ap.add_argument("--seed", default="1")
 ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
 ap.add_argument("--concurrency", default="1,10,50")
 ap.add_argument("--rounds", type=int, default=1, help="interleaved repetitions")
-ap.add_argument("--workloads", default="W1,W2a,W2b,W3,W4")
+ap.add_argument("--workloads", default="W1,W2a,W2b,W3,W4,W5d,W5h,W7,W6")
 ap.add_argument("--no-peer", action="store_true", help="skip PostGraphile")
 ap.add_argument("--reuse", action="store_true", help="keep an existing generated database")
 ap.add_argument("--pg5-dir", help="reuse a folder where postgraphile (and node >= 22) were installed by an earlier run")
@@ -102,6 +102,37 @@ PG5_Q = {
     "W4": '{ establishmentByRowId(rowId: \"%d\") { rowId name provinceCode productsByEstablishmentId { nodes { rowId name } } } }' % est_id,
 }
 
+gid = lambda kind, i: base64.urlsafe_b64encode(f"{kind}:{i}".encode()).decode().rstrip("=")
+
+# W5: allocate 1,000 đồng into the room appraised projects have left (the generator gives an
+# appraised project half its support), with the budget checks on project and source, by the
+# approving level. "d": local projects spread over every province's own source (distinct
+# rows), each allocated by its province's officer; "h": national projects of one fiscal year,
+# all on that year's national source (one hot row), allocated by the Ministry.
+def w5_pairs(level):
+    where = "p.status = 'APPRAISED' AND p.program_level = '%s'" % level
+    if level == "NATIONAL":
+        year = psql(f"SELECT p.fiscal_year FROM project p WHERE {where} GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1", DB_URL)
+        where += f" AND p.fiscal_year = {year}"
+    rows = psql(f"SELECT p.id, MIN(a.funding_source_id), p.province_code FROM project p JOIN allocation a ON a.project_id = p.id "
+                f"WHERE {where} GROUP BY p.id, p.province_code ORDER BY p.id LIMIT 100", DB_URL).splitlines()
+    return [(int(r.split("|")[0]), int(r.split("|")[1]), r.split("|")[2]) for r in rows if r]
+W5_PAIRS = {"W5d": w5_pairs("LOCAL"), "W5h": w5_pairs("NATIONAL")}
+province_tokens = {}
+for code in sorted({prov for _, _, prov in W5_PAIRS["W5d"]}):
+    name = f"bench.p{code}"
+    subprocess.run([BIN, "users", "create", "--username", name, "--role", "province", "--province", code],
+                   env=dict(env, KC_PASSWORD="bench-password-123"), capture_output=True)
+    province_tokens[code] = post(KC_URL, {"query": 'mutation { login(username: "%s", password: "bench-password-123") { accessToken } }' % name})["data"]["login"]["accessToken"]
+ALLOC = 'mutation($p: ID!, $s: ID!) { allocateFunding(projectId: $p, fundingSourceId: $s, amountVnd: 1000) { id amountVnd } }'
+for w, pairs in W5_PAIRS.items():
+    KC_Q[w] = [{"query": ALLOC, "variables": {"p": gid("Project", p), "s": gid("FundingSource", f)},
+                "_auth": province_tokens.get(prov) if w == "W5d" else None} for p, f, prov in pairs]
+# W7: a read mix as a web client would send it, in these proportions: 4 × W1, 2 × W2a, 1 × W2b, 3 × W4.
+MIX = ["W1"] * 4 + ["W2a"] * 2 + ["W2b"] + ["W4"] * 3
+KC_Q["W7"] = [{"query": KC_Q[w]} for w in MIX]
+PG5_Q["W7"] = [{"query": PG5_Q[w]} for w in MIX]
+
 pg5 = None
 pg5_version = "not run"
 tmp = a.pg5_dir or tempfile.mkdtemp(prefix="kc-bench-pg5-")
@@ -131,18 +162,27 @@ PG5_URL = f"http://127.0.0.1:{PG5_PORT}/graphql"
 
 def check(url, q, tok):
     try:
-        r = post(url, {"query": q}, tok)
+        body = q[0] if isinstance(q, list) else {"query": q}
+        r = post(url, {k: v for k, v in body.items() if k != "_auth"}, body.get("_auth") or tok)
         return "errors" not in r, (json.dumps(r.get("errors"))[:200] if "errors" in r else "")
     except Exception as e:
         return False, str(e)[:200]
 
 # ---------------------------------------------------------------- runs
-LAT = re.compile(r"^\s+(50|99)\.000%\s+([\d.]+)(us|ms|s)", re.M)
+LAT = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\b", re.M)
 def wrk(url, query, tok, c):
+    """wrk for `a.duration` s; `query` is one query text or a list of request bodies sent in turn."""
     script = os.path.join(tmp, "req.lua")
-    body = json.dumps({"query": query})
+    bodies = query if isinstance(query, list) else [{"query": query}]
     hdr = f'wrk.headers["Authorization"] = "Bearer {tok}"\n' if tok else ""
-    open(script, "w").write(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n{hdr}wrk.body = {json.dumps(body)}\n')
+    clean = lambda b: {k: v for k, v in b.items() if k != "_auth"}
+    lua = "".join(f"bodies[{i + 1}] = {json.dumps(json.dumps(clean(b)))}\nauths[{i + 1}] = {json.dumps(('Bearer ' + (b.get('_auth') or tok)) if (b.get('_auth') or tok) else '')}\n"
+                  for i, b in enumerate(bodies))
+    open(script, "w").write(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n{hdr}'
+                            f'bodies = {{}}\nauths = {{}}\n{lua}i = 0\n'
+                            'request = function()\n  i = i + 1\n  local k = (i % #bodies) + 1\n'
+                            '  if auths[k] ~= "" then wrk.headers["Authorization"] = auths[k] end\n'
+                            '  return wrk.format(nil, nil, nil, bodies[k])\nend\n')
     out = subprocess.run(["wrk", "-t", str(min(c, 2)), "-c", str(c), "-d", f"{a.duration}s", "--latency", "--timeout", "10s", "-s", script, url],
                          capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -153,20 +193,80 @@ def wrk(url, query, tok, c):
         lat[p] = float(v) * {"us": 0.001, "ms": 1, "s": 1000}[u]
     return rps, reqs, errs, lat.get("50"), lat.get("99")
 
-def pgbench(sqlfile, c):
-    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(c), "-j", str(min(c, 2)), "-T", str(a.duration),
-                          "-D", f"id={est_id}", "-f", os.path.join(ROOT, "bench", "pgbench", sqlfile), DB_URL], capture_output=True, text=True).stdout
-    m = re.search(r"tps = ([\d.]+)", out)
+def pgbench(w, c):
+    """The floor: pgbench with prepared statements doing what workload `w` needs."""
+    path = os.path.join(ROOT, "bench", "pgbench", w.lower() + ".sql")
+    defs = ["-D", f"id={est_id}"]
+    if w in W5_PAIRS:
+        pairs = W5_PAIRS[w]
+        case = lambda k: "case " + " ".join(f"when :k = {i} then {p[k]}" for i, p in enumerate(pairs)) + " end"
+        body = open(os.path.join(ROOT, "bench", "pgbench", "w5.sql")).read()
+        path = os.path.join(tmp, w + ".sql")
+        open(path, "w").write(f"\\set k random(0, {len(pairs) - 1})\n\\set pid {case(0)}\n\\set sid {case(1)}\n" + body)
+    elif w == "W7":
+        path = None
+    if path is None:
+        # The mix: each script with the weight it has in the mix.
+        files = sum((["-f", os.path.join(ROOT, "bench", "pgbench", f"{x.lower()}.sql") + f"@{MIX.count(x)}"] for x in sorted(set(MIX))), [])
+    else:
+        files = ["-f", path]
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(c), "-j", str(min(c, 2)), "-T", str(a.duration)] + defs + files + [DB_URL],
+                         capture_output=True, text=True)
+    m = re.search(r"tps = ([\d.]+)", out.stdout)
+    if not m:
+        log("pgbench failed", w, out.stderr[-400:])
     return float(m.group(1)) if m else 0.0
+
+def rss_mb(pid):
+    for l in open(f"/proc/{pid}/status"):
+        if l.startswith("VmRSS"):
+            return int(l.split()[1]) / 1024
+    return 0
+
+def w6():
+    """The NDJSON export of every establishment: rows/s, time to first byte, memory growth;
+    the floor is COPY of the same rows to standard output through psql."""
+    import threading
+    req = urllib.request.Request(f"http://127.0.0.1:{KC_PORT}/export/establishments.ndjson", headers={"authorization": f"Bearer {token}"})
+    rss0, peak = rss_mb(kc.pid), [0.0]
+    stop = threading.Event()
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mb(kc.pid))
+            time.sleep(0.05)
+    th = threading.Thread(target=sample); th.start()
+    t0 = time.time()
+    rows, ttfb = 0, None
+    with urllib.request.urlopen(req, timeout=600) as r:
+        while True:
+            chunk = r.read(1 << 16)
+            if ttfb is None:
+                ttfb = (time.time() - t0) * 1000
+            if not chunk:
+                break
+            rows += chunk.count(b"\n")
+    secs = time.time() - t0
+    stop.set(); th.join()
+    t1 = time.time()
+    subprocess.run(["psql", DB_URL, "-qc", "COPY (SELECT * FROM establishment ORDER BY id) TO STDOUT"], check=True, stdout=subprocess.DEVNULL)
+    floor_secs = time.time() - t1
+    n = int(counts["establishment"])
+    return dict(rows=rows, secs=secs, rps=rows / secs, ttfb=ttfb, growth=max(peak[0] - rss0, 0), floor_rps=n / floor_secs)
 
 results = {}
 workloads = a.workloads.split(",")
 conc = [int(x) for x in a.concurrency.split(",")]
-ok_kc = {w: check(KC_URL, KC_Q[w], token) for w in workloads}
-ok_pg5 = {w: (check(PG5_URL, PG5_Q[w], None) if pg5 and w in PG5_Q else (False, "not measured")) for w in workloads}
+w6_runs = []
+ok_kc = {w: check(KC_URL, KC_Q[w], token) for w in workloads if w != "W6"}
+ok_pg5 = {w: (check(PG5_URL, PG5_Q[w], None) if pg5 and w in PG5_Q else (False, "no equivalent query")) for w in workloads if w != "W6"}
 log("kc checks", ok_kc); log("pg5 checks", ok_pg5)
 for rnd in range(a.rounds):
+    if "W6" in workloads:
+        w6_runs.append(w6())
+        log("W6", w6_runs[-1])
     for w in workloads:
+        if w == "W6":
+            continue
         for c in conc:
             r = results.setdefault((w, c), {"kc": [], "pg5": [], "floor": []})
             s0, cpu0 = metric("db_statements_total"), proc_cpu_ms(kc.pid)
@@ -177,7 +277,7 @@ for rnd in range(a.rounds):
                 cpu0 = proc_cpu_ms(pg5.pid)
                 rps, n, e, p50, p99 = wrk(PG5_URL, PG5_Q[w], None, c)
                 r["pg5"].append(dict(rps=rps, err=e, p50=p50, p99=p99, cpu=(proc_cpu_ms(pg5.pid) - cpu0) / max(n, 1)))
-            r["floor"].append(pgbench(w.lower() + ".sql", c))
+            r["floor"].append(pgbench(w, c))
             log(w, c, r["kc"][-1], r["pg5"][-1] if r["pg5"] else None, r["floor"][-1])
 
 kc_rss = peak_rss_mb(kc.pid)
@@ -206,6 +306,8 @@ lines.append(f"- peak RSS: khuyencong {fmt(kc_rss)} MiB, PostGraphile {fmt(pg5_r
 lines.append("| workload | c | kc rps | kc p50 ms | kc p99 ms | kc errors | kc SQL/request | kc CPU ms/request | PostGraphile rps | PG5 p99 ms | PG5 CPU ms/request | kc ÷ PG5 | SQL floor tps | kc ÷ floor |")
 lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for w in workloads:
+    if w == "W6":
+        continue
     for c in conc:
         r = results[(w, c)]
         k = max(r["kc"], key=lambda x: x["rps"])
@@ -216,8 +318,14 @@ for w in workloads:
                      f"{(k['rps'] / p['rps']):.2f} |" .replace("|  |", "|") if p else
                      f"| {w} | {c} | {fmt(k['rps'])} | {fmt(k['p50'], 1)} | {fmt(k['p99'], 1)} | {k['err']} | {k['stmts']:.2f} | {k['cpu']:.2f} | — | — | — | — |")
         lines[-1] += f" {fmt(fl)} | {(k['rps'] / fl if fl else 0):.2f} |"
-notes = [f"- {w}: PostGraphile {'not measured: ' + ok_pg5[w][1] if not ok_pg5[w][0] else 'ok'}" for w in workloads]
-notes += [f"- {w}: khuyencong check {'ok' if ok_kc[w][0] else 'FAILED ' + ok_kc[w][1]}" for w in workloads]
+if w6_runs:
+    b = max(w6_runs, key=lambda x: x["rps"])
+    lines.append(f"\nW6, the NDJSON export of all {b['rows']:,} establishments (best of {len(w6_runs)}): "
+                 f"{b['rps']:,.0f} rows/s against the COPY floor's {b['floor_rps']:,.0f} rows/s (**{b['rps'] / b['floor_rps']:.2f} ×**), "
+                 f"first byte after {b['ttfb']:.1f} ms, server memory growth {b['growth']:.1f} MiB. "
+                 "PostGraphile has no streamed export (a whole-table query is buffered), so it is not measured here.")
+notes = [f"- {w}: PostGraphile {'not measured: ' + ok_pg5[w][1] if not ok_pg5[w][0] else 'ok'}" for w in ok_pg5]
+notes += [f"- {w}: khuyencong check {'ok' if ok_kc[w][0] else 'FAILED ' + ok_kc[w][1]}" for w in ok_kc]
 lines.append("\nChecks before the runs (a query answering with GraphQL errors is not measured):\n")
 lines += notes
 open(a.out, "w").write("\n".join(lines) + "\n")

@@ -231,14 +231,21 @@ async fn run(command: Command, config: Config) -> Result<()> {
                 crate::generate::generate(&state.db, &state.reference(), scale, seed, true).await?;
             println!(
                 "Generated in {:.1} s: {} establishments, {} products, {} funding sources, \
-                 {} projects, {} beneficiaries, {} allocations.",
+                 {} projects, {} beneficiaries, {} allocations, {} disbursements, \
+                 {} OCOP certificates (scored by {} council members), {} selection rounds \
+                 with {} nominations.",
                 started.elapsed().as_secs_f64(),
                 w.establishments,
                 w.products,
                 w.funding_sources,
                 w.projects,
                 w.beneficiaries,
-                w.allocations
+                w.allocations,
+                w.disbursements,
+                w.ocop_certificates,
+                w.users,
+                w.selection_rounds,
+                w.nominations
             );
             Ok(())
         }

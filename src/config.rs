@@ -34,6 +34,12 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `KC_DB_MAX_CONNECTIONS`: database pool size (default 10).
     pub db_max_connections: u32,
+    /// `KC_DATABASE_READ_URL`: an optional PostgreSQL streaming replica for reports, exports
+    /// and the reads of read-only callers (see `db::replica`).
+    pub read_database_url: Option<String>,
+    /// `KC_READ_MAX_LAG_MS`: the most the replica may lag before reads go to the primary
+    /// (default 2000).
+    pub read_max_lag: Duration,
     /// `KC_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (behind a load
     /// balancer only; default false).
     pub trust_forwarded_for: bool,
@@ -137,6 +143,11 @@ impl fmt::Debug for Config {
             .field("requests_per_second", &self.requests_per_second)
             .field("request_timeout", &self.request_timeout)
             .field("db_max_connections", &self.db_max_connections)
+            .field(
+                "read_database_url",
+                &self.read_database_url.as_deref().map(redact_url),
+            )
+            .field("read_max_lag", &self.read_max_lag)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("cors_origins", &self.cors_origins)
             .field("graphiql", &self.graphiql)
@@ -221,6 +232,8 @@ impl Default for Config {
             requests_per_second: 100,
             request_timeout: Duration::from_secs(30),
             db_max_connections: 10,
+            read_database_url: None,
+            read_max_lag: Duration::from_millis(2000),
             trust_forwarded_for: false,
             log_json: false,
             cors_origins: CorsOrigins::None,
@@ -262,6 +275,8 @@ impl Config {
             requests_per_second: parsed("KC_REQUESTS_PER_SECOND", d.requests_per_second)?,
             request_timeout: Duration::from_secs(parsed("KC_REQUEST_TIMEOUT_SECS", 30u64)?),
             db_max_connections: parsed("KC_DB_MAX_CONNECTIONS", d.db_max_connections)?,
+            read_database_url: var("KC_DATABASE_READ_URL"),
+            read_max_lag: Duration::from_millis(parsed("KC_READ_MAX_LAG_MS", 2000u64)?),
             trust_forwarded_for: flag("KC_TRUST_FORWARDED_FOR", false)?,
             log_json: match var("KC_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
                 None => false,

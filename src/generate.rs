@@ -1,16 +1,25 @@
 //! `khuyencong generate --scale xs|s|m|l --seed N`: fills a migrated database with a
 //! deterministic synthetic country for benchmarks and load tests.
 //!
-//! Rows are what the API would have written: folded search text, version 1, creation and
+//! Rows are what the API would have written: folded search text, versions, creation and
 //! change times, province codes copied from the commune, project codes numbered per
-//! programme, province and year, support within the support-cap rule that applies, and the
-//! allocated totals of projects and funding sources equal to their allocations. Times come
-//! from a fixed start plus the row's position, so the same seed gives the same rows. Audit
-//! events and project status history are not written (what a generated project went
-//! through is not recorded).
+//! programme, province and year, support within the support-cap rule that applies, projects
+//! in every status with the money their lifecycle moved (allocations, half the support for
+//! an appraised project and all of it from approval on; advances within the
+//! advance rule once work started, the rest after acceptance; what STOP and SETTLE release
+//! returned to the source), funding-source and project totals equal to their allocations
+//! and disbursements, OCOP evaluations certified from council members' scores inside the
+//! star band with their certificates (3–4★ by the province, 5★ by the centre after both
+//! stages), and open provincial selection rounds with pending nominations. Times come from a
+//! fixed start plus the row's position, so the same seed gives the same rows. Audit events,
+//! change-feed entries and project status history are not written (what a generated record
+//! went through is not recorded).
 //!
-//! Writing: multi-row `INSERT`s of 500 rows through sea-orm, in one transaction (SQLite
-//! and PostgreSQL alike); PostgreSQL's identity sequences are moved past the ids written.
+//! Writing, in one transaction: PostgreSQL through `COPY … FROM STDIN` (CSV), SQLite through
+//! multi-row `INSERT`s of 500 rows (on PostgreSQL the tables' secondary indexes are dropped
+//! for the load and built again before the commit); rows are generated and written in chunks
+//! of 20,000 so memory stays bounded at scale `l`. PostgreSQL's identity sequences are moved
+//! past the ids written, then the tables are analysed.
 
 use std::collections::HashMap;
 
@@ -24,8 +33,9 @@ use sea_orm::{
 
 use crate::{
     db::entities::{
-        allocation, establishment, funding_source, product, project, project_beneficiary,
-        support_cap_rule,
+        allocation, app_user, disbursement, disbursement_rule, establishment, funding_source,
+        nomination, ocop_certificate, ocop_criteria, ocop_evaluation, ocop_score, product, project,
+        project_beneficiary, selection_criteria, selection_round, support_cap_rule,
     },
     enums::{CommuneKind, ProvinceKind},
     error::{AppError, Result},
@@ -77,9 +87,22 @@ pub struct Written {
     pub beneficiaries: usize,
     /// Allocations.
     pub allocations: usize,
+    /// Disbursements.
+    pub disbursements: usize,
+    /// OCOP council members made to score the evaluations.
+    pub users: usize,
+    /// OCOP certificates (one certified evaluation each).
+    pub ocop_certificates: usize,
+    /// Selection rounds.
+    pub selection_rounds: usize,
+    /// Nominations.
+    pub nominations: usize,
 }
 
+/// Rows per multi-row `INSERT` (SQLite).
 const BATCH: usize = 500;
+/// Rows generated before they are written (bounds memory at scale `l`).
+const CHUNK: usize = 20_000;
 
 const FAMILY: &[&str] = &[
     "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
@@ -160,13 +183,16 @@ const CATEGORIES: &[&str] = &[
     "TRADE_FAIR",
     "BRAND_BUILDING",
 ];
-/// Statuses a generated project can be in without a recorded history of money spent.
+/// Statuses of generated projects, and whether money was allocated to them.
 const STATUSES: &[(&str, bool)] = &[
     ("DRAFT", false),
     ("SUBMITTED", false),
-    ("APPRAISED", false),
+    ("APPRAISED", true),
     ("APPROVED", true),
     ("IN_PROGRESS", true),
+    ("ACCEPTED", true),
+    ("SETTLED", true),
+    ("STOPPED", true),
     ("REJECTED", false),
     ("CANCELLED", false),
 ];
@@ -191,17 +217,215 @@ fn skewed(rng: &mut StdRng, n: usize) -> usize {
     ((u * u * u) * n as f64) as usize % n
 }
 
-async fn insert_all<E, A>(db: &impl ConnectionTrait, rows: Vec<A>, bar: &ProgressBar) -> Result<()>
-where
-    E: EntityTrait,
-    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
-{
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(BATCH).collect();
-        let n = chunk.len();
-        E::insert_many(chunk).exec_without_returning(db).await?;
-        bar.inc(n as u64);
+/// Where generated rows go: PostgreSQL through `COPY … FROM STDIN` inside one transaction,
+/// SQLite through multi-row `INSERT`s inside one transaction. Both take sea-orm active
+/// models, so a row is built once, the same way for both databases.
+enum Sink {
+    Postgres {
+        tx: sea_orm::sqlx::Transaction<'static, sea_orm::sqlx::Postgres>,
+        /// Definitions of the secondary indexes dropped for the load, made again before
+        /// commit (building a trigram index once is far cheaper than row by row).
+        indexes: Vec<String>,
+    },
+    Sqlite(sea_orm::DatabaseTransaction),
+}
+
+/// The tables `generate` fills.
+const TABLES: &[&str] = &[
+    "establishment",
+    "product",
+    "funding_source",
+    "project",
+    "project_beneficiary",
+    "allocation",
+    "disbursement",
+    "app_user",
+    "ocop_evaluation",
+    "ocop_score",
+    "ocop_certificate",
+    "selection_round",
+    "nomination",
+];
+
+impl Sink {
+    async fn begin(db: &sea_orm::DatabaseConnection) -> Result<Self> {
+        Ok(match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                use sea_orm::sqlx::Row;
+                let mut tx = db
+                    .get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(AppError::internal)?;
+                // Secondary indexes only: those behind primary keys and unique constraints
+                // stay (they check the rows as they arrive).
+                let rows = sea_orm::sqlx::query(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i \
+                     WHERE i.schemaname = current_schema() AND i.tablename = ANY($1) \
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                )
+                .bind(TABLES)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(AppError::internal)?;
+                let mut indexes = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let name: String = r.try_get(0).map_err(AppError::internal)?;
+                    indexes.push(r.try_get::<String, _>(1).map_err(AppError::internal)?);
+                    sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(format!(
+                        "DROP INDEX \"{name}\""
+                    )))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(AppError::internal)?;
+                }
+                Self::Postgres { tx, indexes }
+            }
+            _ => Self::Sqlite(db.begin().await?),
+        })
+    }
+
+    /// Writes `rows` of one entity; every column of each row must be set.
+    async fn write<E, A>(&mut self, rows: Vec<A>, bar: &ProgressBar) -> Result<()>
+    where
+        E: EntityTrait,
+        A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let n = rows.len() as u64;
+        match self {
+            Self::Sqlite(txn) => {
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    let chunk: Vec<A> = rows.by_ref().take(BATCH).collect();
+                    let k = chunk.len() as u64;
+                    E::insert_many(chunk).exec_without_returning(&*txn).await?;
+                    bar.inc(k);
+                }
+            }
+            Self::Postgres { tx, .. } => {
+                use sea_orm::{IdenStatic, Iterable};
+                let columns: Vec<E::Column> = E::Column::iter().collect();
+                let names: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("\"{}\"", c.as_str()))
+                    .collect();
+                let statement = format!(
+                    "COPY \"{}\" ({}) FROM STDIN WITH (FORMAT csv)",
+                    E::default().to_string(),
+                    names.join(", ")
+                );
+                let mut buf = String::with_capacity(rows.len() * 256);
+                for row in &rows {
+                    for (i, c) in columns.iter().enumerate() {
+                        if i > 0 {
+                            buf.push(',');
+                        }
+                        match row.get(*c) {
+                            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => {
+                                csv_field(&mut buf, &v)?
+                            }
+                            sea_orm::ActiveValue::NotSet => {
+                                return Err(AppError::internal(format!(
+                                    "generate: column {} not set",
+                                    c.as_str()
+                                )));
+                            }
+                        }
+                    }
+                    buf.push('\n');
+                }
+                let mut copy = tx
+                    .copy_in_raw(&statement)
+                    .await
+                    .map_err(AppError::internal)?;
+                copy.send(buf.as_bytes())
+                    .await
+                    .map_err(AppError::internal)?;
+                copy.finish().await.map_err(AppError::internal)?;
+                bar.inc(n);
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Self::Sqlite(txn) => {
+                txn.execute_unprepared(sql).await?;
+            }
+            Self::Postgres { tx, .. } => {
+                sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(AppError::internal)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<()> {
+        match self {
+            Self::Sqlite(txn) => txn.commit().await?,
+            Self::Postgres { mut tx, indexes } => {
+                for def in indexes {
+                    sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(def))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(AppError::internal)?;
+                }
+                tx.commit().await.map_err(AppError::internal)?
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One value as a field of PostgreSQL's CSV format: NULL is an empty unquoted field, text is
+/// always quoted (so an empty string stays an empty string).
+fn csv_field(buf: &mut String, v: &sea_orm::Value) -> Result<()> {
+    use sea_orm::Value as V;
+    use std::fmt::Write;
+    let w = |buf: &mut String, d: &dyn std::fmt::Display| {
+        let _ = write!(buf, "{d}");
+    };
+    match v {
+        V::Bool(Some(b)) => buf.push(if *b { 't' } else { 'f' }),
+        V::TinyInt(Some(x)) => w(buf, x),
+        V::SmallInt(Some(x)) => w(buf, x),
+        V::Int(Some(x)) => w(buf, x),
+        V::BigInt(Some(x)) => w(buf, x),
+        V::Float(Some(x)) => w(buf, x),
+        V::Double(Some(x)) => w(buf, x),
+        V::String(Some(s)) => {
+            buf.push('"');
+            for ch in s.chars() {
+                if ch == '"' {
+                    buf.push('"');
+                }
+                buf.push(ch);
+            }
+            buf.push('"');
+        }
+        V::ChronoDate(Some(d)) => w(buf, d),
+        V::ChronoDateTimeUtc(Some(t)) => buf.push_str(&t.to_rfc3339()),
+        V::Bool(None)
+        | V::TinyInt(None)
+        | V::SmallInt(None)
+        | V::Int(None)
+        | V::BigInt(None)
+        | V::Float(None)
+        | V::Double(None)
+        | V::String(None)
+        | V::ChronoDate(None)
+        | V::ChronoDateTimeUtc(None) => {}
+        other => {
+            return Err(AppError::internal(format!(
+                "generate: no COPY form for {other:?}"
+            )));
+        }
     }
     Ok(())
 }
@@ -254,13 +478,48 @@ pub async fn generate(
             .map_err(AppError::internal)?,
     );
 
-    let txn = db.begin().await?;
+    let first_e = next_id(db, "establishment").await?;
+    let first_p = next_id(db, "product").await?;
+    let first_j = next_id(db, "project").await?;
+    let first_b = next_id(db, "project_beneficiary").await?;
+    let first_a = next_id(db, "allocation").await?;
+    let first_s = next_id(db, "funding_source").await?;
+    let first_d = next_id(db, "disbursement").await?;
+    let advance_percent = disbursement_rule::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .max_by_key(|r| (r.effective_from, r.id))
+        .map_or(0, |r| i64::from(r.advance_percent));
+    let criteria = ocop_criteria::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .max_by_key(|c| (c.effective_from, c.id))
+        .ok_or_else(|| AppError::internal("generate: no OCOP criteria"))?;
+    let hash = crate::auth::password::dummy_hash().await?;
+    let first_u = next_id(db, "app_user").await?;
+    let first_v = next_id(db, "ocop_evaluation").await?;
+    let first_sc = next_id(db, "ocop_score").await?;
+    let first_c = next_id(db, "ocop_certificate").await?;
+    let selection = selection_criteria::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .max_by_key(|c| (c.effective_from, c.id))
+        .ok_or_else(|| AppError::internal("generate: no selection criteria"))?;
+    let first_r = next_id(db, "selection_round").await?;
+    let first_n = next_id(db, "nomination").await?;
+    // Everything is read before the load starts: on PostgreSQL the load's transaction locks
+    // the tables whose indexes it drops, and a read on another connection would wait for it.
+    let mut sink = Sink::begin(db).await?;
     let mut written = Written::default();
 
     // Establishments.
     bar.set_message("establishments");
-    let first_e = next_id(&txn, "establishment").await?;
-    let mut est_rows = Vec::with_capacity(scale.establishments);
+    let mut est_rows = Vec::with_capacity(CHUNK);
+    // What products need: commune and province of each establishment.
+    let mut places: Vec<(String, String, bool)> = Vec::with_capacity(scale.establishments);
     // Active establishments eligible for support, by province: (id, name).
     let mut eligible: HashMap<String, Vec<i64>> = HashMap::new();
     for i in 0..scale.establishments {
@@ -339,29 +598,28 @@ pub async fn generate(
             created_at: Set(created),
             updated_at: Set(created),
         });
+        places.push((c.code.clone(), c.province_code.clone(), status == "ACTIVE"));
+        if est_rows.len() == CHUNK {
+            sink.write(std::mem::take(&mut est_rows), &bar).await?;
+        }
     }
-    // Keep what products need: commune and province of each establishment.
-    let places: Vec<(String, String, String)> = est_rows
-        .iter()
-        .map(|e| match (&e.commune_code, &e.province_code, &e.name) {
-            (Set(c), Set(p), Set(n)) => (c.clone(), p.clone(), n.clone()),
-            _ => Default::default(),
-        })
-        .collect();
-    insert_all(&txn, est_rows, &bar).await?;
+    sink.write(est_rows, &bar).await?;
     written.establishments = scale.establishments;
 
     // Products: each establishment one, the rest spread at random.
     bar.set_message("products");
-    let first_p = next_id(&txn, "product").await?;
-    let mut rows = Vec::with_capacity(BATCH);
+    let mut rows = Vec::with_capacity(CHUNK);
+    // Products of active establishments that went through OCOP, or were nominated in this
+    // year's provincial selection round: (product, establishment, place index).
+    let (mut ocop_products, mut nominees) = (Vec::new(), Vec::new());
     for i in 0..scale.products {
         let e = if i < scale.establishments {
             i
         } else {
             rng.random_range(0..scale.establishments.max(1))
         };
-        let (commune, province, _) = &places[e];
+        let (commune, province, active) = &places[e];
+        let pid = first_p + i as i64;
         let name = format!("{} {}", pick(&mut rng, TRADE), pick(&mut rng, PRODUCT_KIND));
         let brand = maybe(&mut rng, |r| {
             format!("{} {}", pick(r, FAMILY), pick(r, TRADE))
@@ -373,8 +631,15 @@ pub async fn generate(
             )
         });
         let created = start + Duration::seconds(e as i64 * 7 + 3);
+        if *active {
+            if rng.random_ratio(1, 12) {
+                ocop_products.push((pid, first_e + e as i64, e));
+            } else if rng.random_ratio(1, 50) {
+                nominees.push((pid, first_e + e as i64, e));
+            }
+        }
         rows.push(product::ActiveModel {
-            id: Set(first_p + i as i64),
+            id: Set(pid),
             establishment_id: Set(first_e + e as i64),
             commune_code: Set(commune.clone()),
             province_code: Set(province.clone()),
@@ -392,25 +657,24 @@ pub async fn generate(
             created_at: Set(created),
             updated_at: Set(created),
         });
-        if rows.len() == BATCH {
-            insert_all(&txn, std::mem::take(&mut rows), &bar).await?;
+        if rows.len() == CHUNK {
+            sink.write(std::mem::take(&mut rows), &bar).await?;
         }
     }
-    insert_all(&txn, rows, &bar).await?;
+    sink.write(rows, &bar).await?;
     written.products = scale.products;
 
     // Projects with beneficiaries and allocations, then the funding sources they draw on.
     bar.set_message("projects");
-    let first_j = next_id(&txn, "project").await?;
-    let first_b = next_id(&txn, "project_beneficiary").await?;
-    let first_a = next_id(&txn, "allocation").await?;
-    let first_s = next_id(&txn, "funding_source").await?;
     let provinces: Vec<String> = eligible.keys().cloned().collect::<Vec<_>>();
     let mut provinces = provinces;
     provinces.sort();
     // Sources: one local per province and year, one national per year.
     let mut source_ids: HashMap<(Option<String>, i32), i64> = HashMap::new();
     let mut source_allocated: HashMap<i64, i64> = HashMap::new();
+    let mut source_disbursed: HashMap<i64, i64> = HashMap::new();
+    let mut disbursements = Vec::new();
+    let mut did = first_d;
     let mut next_source = first_s;
     let mut codes: HashMap<String, u32> = HashMap::new();
     let (mut projects, mut bens, mut allocs) = (Vec::new(), Vec::new(), Vec::new());
@@ -504,7 +768,8 @@ pub async fn generate(
             });
             bid += 1;
         }
-        let allocated = if funded { support_sum } else { 0 };
+        let mut allocated = if funded { support_sum } else { 0 };
+        let mut disbursed = 0;
         if funded {
             let key = (
                 if national {
@@ -518,15 +783,53 @@ pub async fn generate(
                 next_source += 1;
                 next_source - 1
             });
+            // What the lifecycle did with the money: an advance within the advance rule
+            // once work started, the rest after acceptance; STOP and SETTLE release what
+            // was not disbursed back to the source.
+            let advance = support_sum * advance_percent / 100;
+            let (paid, released) = match status {
+                "IN_PROGRESS" => (advance, None),
+                "ACCEPTED" => (support_sum, None),
+                "SETTLED" => (support_sum, Some(0)),
+                "STOPPED" => (advance, Some(support_sum - advance)),
+                _ => (0, None),
+            };
+            // An appraised project has received a first tranche, half its support; the rest
+            // is allocated before approval (the benchmark's W5 allocates into that room).
+            let amount = if status == "APPRAISED" {
+                support_sum / 2
+            } else {
+                support_sum
+            };
+            disbursed = paid;
+            allocated = amount - released.unwrap_or(0);
             *source_allocated.entry(sid).or_default() += allocated;
+            *source_disbursed.entry(sid).or_default() += paid;
+            let dated = |month: u32| {
+                chrono::NaiveDate::from_ymd_opt(year, month, 1)
+                    .ok_or_else(|| AppError::internal("generate: date"))
+            };
+            for (amount, month) in [(advance.min(paid), 3), (paid - advance.min(paid), 11)] {
+                if amount > 0 {
+                    disbursements.push(disbursement::ActiveModel {
+                        id: Set(did),
+                        allocation_id: Set(aid),
+                        amount_vnd: Set(amount),
+                        date: Set(dated(month)?),
+                        note: Set(None),
+                        created_at: Set(created),
+                    });
+                    did += 1;
+                }
+            }
             allocs.push(allocation::ActiveModel {
                 id: Set(aid),
                 project_id: Set(id),
                 funding_source_id: Set(sid),
-                amount_vnd: Set(allocated),
-                disbursed_vnd: Set(0),
-                released: Set(false),
-                released_vnd: Set(0),
+                amount_vnd: Set(amount),
+                disbursed_vnd: Set(paid),
+                released: Set(released.is_some()),
+                released_vnd: Set(released.unwrap_or(0)),
                 created_at: Set(created),
                 updated_at: Set(created),
             });
@@ -553,7 +856,7 @@ pub async fn generate(
             support_vnd: Set(support_sum),
             counterpart_vnd: Set(counterpart_sum),
             allocated_vnd: Set(allocated),
-            disbursed_vnd: Set(0),
+            disbursed_vnd: Set(disbursed),
             jobs_created: Set(None),
             trainees: Set(None),
             average_monthly_income_vnd: Set(None),
@@ -571,6 +874,7 @@ pub async fn generate(
         .iter()
         .map(|((province, year), id)| {
             let allocated = source_allocated.get(id).copied().unwrap_or(0);
+            let disbursed = source_disbursed.get(id).copied().unwrap_or(0);
             let name = match province {
                 Some(p) => format!(
                     "Khuyến công địa phương {} {year}",
@@ -591,7 +895,7 @@ pub async fn generate(
                 fiscal_year: Set(*year),
                 amount_vnd: Set(allocated + 10_000_000_000),
                 allocated_vnd: Set(allocated),
-                disbursed_vnd: Set(0),
+                disbursed_vnd: Set(disbursed),
                 legal_basis: Set(None),
                 version: Set(1),
                 created_at: Set(start),
@@ -603,28 +907,249 @@ pub async fn generate(
     written.projects = projects.len();
     written.beneficiaries = bens.len();
     written.allocations = allocs.len();
-    insert_all(&txn, source_rows, &bar).await?;
-    insert_all(&txn, projects, &bar).await?;
-    insert_all(&txn, bens, &bar).await?;
-    insert_all(&txn, allocs, &bar).await?;
+    sink.write(source_rows, &bar).await?;
+    sink.write(projects, &bar).await?;
+    sink.write(bens, &bar).await?;
+    sink.write(allocs, &bar).await?;
 
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        for table in [
-            "establishment",
-            "product",
-            "funding_source",
-            "project",
-            "project_beneficiary",
-            "allocation",
-        ] {
-            txn.execute_unprepared(&format!(
+    // OCOP: certified evaluations scored by council members (three per province, three
+    // central ones; they sign in only after an administrator sets their password), with
+    // their certificates: 3 and 4 stars issued by the province, 5 by the centre.
+    bar.set_message("OCOP");
+    let mut users = Vec::new();
+    let mut members: HashMap<Option<String>, Vec<i64>> = HashMap::new();
+    let members_needed = criteria.min_members.max(1) as usize;
+    let mut council_of = |province: Option<&str>| {
+        let key = province.map(str::to_owned);
+        if let Some(ids) = members.get(&key) {
+            return ids.clone();
+        }
+        let ids: Vec<i64> = (0..members_needed)
+            .map(|k| {
+                let id = first_u + users.len() as i64;
+                let (username, display_name) = match province {
+                    Some(p) => (
+                        format!("hoidong.ocop.{p}.{}", k + 1),
+                        format!("Thành viên hội đồng OCOP tỉnh {p} số {}", k + 1),
+                    ),
+                    None => (
+                        format!("hoidong.ocop.tw.{}", k + 1),
+                        format!("Thành viên hội đồng OCOP trung ương số {}", k + 1),
+                    ),
+                };
+                users.push(app_user::ActiveModel {
+                    id: Set(id),
+                    search_text: Set(text::search_text(&[Some(&username), Some(&display_name)])),
+                    username: Set(username),
+                    display_name: Set(display_name),
+                    password_hash: Set(hash.clone()),
+                    role: Set(if province.is_some() {
+                        "PROVINCE"
+                    } else {
+                        "NATIONAL"
+                    }
+                    .to_owned()),
+                    province_code: Set(key.clone()),
+                    commune_code: Set(None),
+                    is_admin: Set(false),
+                    read_only: Set(false),
+                    active: Set(true),
+                    version: Set(1),
+                    created_at: Set(start),
+                    updated_at: Set(start),
+                    token_epoch: Set(0),
+                });
+                id
+            })
+            .collect();
+        members.insert(key, ids.clone());
+        ids
+    };
+    let (mut evaluations, mut scores, mut certificates) = (Vec::new(), Vec::new(), Vec::new());
+    let mut decisions: HashMap<(String, i32), u32> = HashMap::new();
+    let months = chrono::Months::new(criteria.validity_months.max(0) as u32);
+    for (k, (pid, eid, e)) in ocop_products.iter().enumerate() {
+        let (commune, province, _) = &places[*e];
+        let (vid, cid) = (first_v + k as i64, first_c + k as i64);
+        let stars = match rng.random_range(0..100) {
+            0..60 => 3,
+            60..95 => 4,
+            _ => 5,
+        };
+        let year = *pick(&mut rng, &YEARS);
+        let issued_on = chrono::NaiveDate::from_ymd_opt(year, rng.random_range(1..=11), 15)
+            .ok_or_else(|| AppError::internal("generate: date"))?;
+        let scored_at = start + Duration::seconds(k as i64 * 11);
+        // Each member's total (hundredths of a point) inside the band of the stars, split
+        // over parts A, B and C within their maxima.
+        let (lo, hi) = match stars {
+            3 => (criteria.star3_from, criteria.star4_from),
+            4 => (criteria.star4_from, criteria.star5_from),
+            _ => (criteria.star5_from, 100),
+        };
+        let stages: &[(&str, Option<&str>)] = if stars == 5 {
+            &[("PROVINCE", Some(province.as_str())), ("CENTRAL", None)]
+        } else {
+            &[("PROVINCE", Some(province.as_str()))]
+        };
+        for (stage, council) in stages {
+            for member in council_of(*council) {
+                let total = rng.random_range(lo * 100..hi * 100 - 10);
+                let a = total * criteria.max_part_a / 100;
+                let b = total * criteria.max_part_b / 100;
+                scores.push(ocop_score::ActiveModel {
+                    id: Set(first_sc + scores.len() as i64),
+                    evaluation_id: Set(vid),
+                    member_id: Set(member),
+                    stage: Set((*stage).to_owned()),
+                    part_a_centi: Set(a),
+                    part_b_centi: Set(b),
+                    part_c_centi: Set(total - a - b),
+                    total_centi: Set(total),
+                    mandatory_failed: Set("[]".to_owned()),
+                    submitted_at: Set(scored_at),
+                });
+            }
+        }
+        let national = stars == 5;
+        let n = decisions
+            .entry((
+                if national {
+                    "TW".into()
+                } else {
+                    province.clone()
+                },
+                year,
+            ))
+            .or_default();
+        *n += 1;
+        evaluations.push(ocop_evaluation::ActiveModel {
+            id: Set(vid),
+            product_id: Set(*pid),
+            establishment_id: Set(*eid),
+            province_code: Set(province.clone()),
+            commune_code: Set(commune.clone()),
+            year: Set(year),
+            kind: Set("NEW".to_owned()),
+            status: Set("CERTIFIED".to_owned()),
+            criteria_id: Set(criteria.id),
+            screening_note: Set(None),
+            stars: Set(Some(stars)),
+            certificate_id: Set(Some(cid)),
+            created_by: Set(None),
+            // One version per change the workflow makes: created, screened, scored,
+            // certified (and for 5 stars: sent to the centre, scored there).
+            version: Set(if national { 6 } else { 4 }),
+            created_at: Set(scored_at),
+            updated_at: Set(scored_at),
+        });
+        certificates.push(ocop_certificate::ActiveModel {
+            id: Set(cid),
+            product_id: Set(*pid),
+            evaluation_id: Set(Some(vid)),
+            province_code: Set(province.clone()),
+            commune_code: Set(commune.clone()),
+            stars: Set(stars),
+            decision_number: Set(if national {
+                format!("{n}/QĐ-TTg-{year}")
+            } else {
+                format!("{n}/QĐ-UBND-{province}-{year}")
+            }),
+            issuing_level: Set(if national { "NATIONAL" } else { "PROVINCE" }.to_owned()),
+            issued_on: Set(issued_on),
+            valid_until: Set(issued_on
+                .checked_add_months(months)
+                .ok_or_else(|| AppError::internal("generate: validity"))?),
+            superseded: Set(false),
+            revoked_at: Set(None),
+            revoked_reason: Set(None),
+            revoke_decision_number: Set(None),
+            created_at: Set(scored_at),
+            updated_at: Set(scored_at),
+        });
+    }
+    written.ocop_certificates = certificates.len();
+    written.users = users.len();
+    sink.write(users, &bar).await?;
+    sink.write(evaluations, &bar).await?;
+    sink.write(scores, &bar).await?;
+    sink.write(certificates, &bar).await?;
+
+    // Selection: one open provincial round for 2026 in every province with nominees; the
+    // nominations wait for scoring.
+    bar.set_message("selection");
+    let mut round_of: HashMap<String, i64> = HashMap::new();
+    let (mut rounds, mut nominations) = (Vec::new(), Vec::new());
+    const GROUPS: &[&str] = &[
+        "HANDICRAFT",
+        "PROCESSED_AGRO_FORESTRY_FISHERY_FOOD",
+        "MACHINERY_EQUIPMENT_TOOLS",
+        "OTHER",
+    ];
+    for (k, (pid, eid, e)) in nominees.iter().enumerate() {
+        let (commune, province, _) = &places[*e];
+        let rid = *round_of.entry(province.clone()).or_insert_with(|| {
+            let rid = first_r + rounds.len() as i64;
+            rounds.push(selection_round::ActiveModel {
+                id: Set(rid),
+                name: Set(format!(
+                    "Bình chọn sản phẩm công nghiệp nông thôn tiêu biểu cấp tỉnh {} năm 2026",
+                    reference
+                        .province(province)
+                        .map(|p| p.name.as_str())
+                        .unwrap_or(province)
+                )),
+                level: Set("PROVINCIAL".to_owned()),
+                year: Set(2026),
+                province_code: Set(Some(province.clone())),
+                commune_code: Set(None),
+                region: Set(None),
+                status: Set("OPEN".to_owned()),
+                criteria_id: Set(selection.id),
+                created_by: Set(None),
+                version: Set(1),
+                created_at: Set(start),
+                updated_at: Set(start),
+            });
+            rid
+        });
+        let at = start + Duration::seconds(k as i64 * 13);
+        nominations.push(nomination::ActiveModel {
+            id: Set(first_n + k as i64),
+            round_id: Set(rid),
+            product_id: Set(*pid),
+            establishment_id: Set(*eid),
+            province_code: Set(province.clone()),
+            commune_code: Set(commune.clone()),
+            group: Set((*pick(&mut rng, GROUPS)).to_owned()),
+            score_sum: Set(0),
+            score_count: Set(0),
+            result: Set("PENDING".to_owned()),
+            certificate_number: Set(None),
+            recognized_on: Set(None),
+            valid_until: Set(None),
+            created_by: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        });
+    }
+    written.selection_rounds = rounds.len();
+    written.nominations = nominations.len();
+    written.disbursements = disbursements.len();
+    sink.write(disbursements, &bar).await?;
+    sink.write(rounds, &bar).await?;
+    sink.write(nominations, &bar).await?;
+
+    if txn_backend_is_pg(db) {
+        for table in TABLES {
+            sink.execute(&format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                  (SELECT COALESCE(MAX(id), 1) FROM {table}))"
             ))
             .await?;
         }
     }
-    txn.commit().await?;
+    sink.commit().await?;
     if txn_backend_is_pg(db) {
         db.execute_unprepared("ANALYZE").await?;
     }

@@ -98,6 +98,13 @@ pub fn check(config: &Config, needs: Needs) -> Result<(), Failure> {
     if config.db_max_connections == 0 {
         return Err(Failure::config("KC_DB_MAX_CONNECTIONS must be at least 1"));
     }
+    if let Some(read) = &config.read_database_url
+        && !(postgres && (read.starts_with("postgres://") || read.starts_with("postgresql://")))
+    {
+        return Err(Failure::config(
+            "KC_DATABASE_READ_URL must be a postgres:// URL of a streaming replica of the PostgreSQL DATABASE_URL",
+        ));
+    }
     if config.is_sqlite()
         && !needs.creates_database
         && let Some(file) = sqlite_file(url)

@@ -51,8 +51,13 @@ pub async fn prepare(config: Config) -> Result<AppState> {
     )?
     .with_previous(&config.jwt_previous_secrets)?;
     let guard = Arc::new(crate::guard::Guard::new(&config).await?);
+    let replica = match &config.read_database_url {
+        Some(url) => Some(db::replica::Replica::connect(&config, url, &metrics).await?),
+        None => None,
+    };
     Ok(AppState {
         guard,
+        replica,
         db,
         limiters: Arc::new(Limiters::new(&config)),
         config: Arc::new(config),

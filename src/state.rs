@@ -40,6 +40,8 @@ pub struct AppState {
     pub live: crate::live::Live,
     /// Back-pressure, token revocation, shared limits, persisted queries.
     pub guard: Arc<crate::guard::Guard>,
+    /// The read replica, when `KC_DATABASE_READ_URL` is set.
+    pub replica: Option<Arc<crate::db::replica::Replica>>,
 }
 
 impl AppState {
@@ -49,6 +51,30 @@ impl AppState {
             Ok(r) => Arc::clone(&r),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
+    }
+
+    /// Where a read-only caller reads: the replica when one is usable (`db::replica`).
+    pub fn read_only_db(&self) -> &DatabaseConnection {
+        self.replica
+            .as_ref()
+            .and_then(|r| r.usable())
+            .unwrap_or(&self.db)
+    }
+
+    /// Where reports and exports read for `actor`: the replica when one is usable and the
+    /// caller has not written within the lag limit (read-your-own-writes); else the primary.
+    pub async fn report_db(
+        &self,
+        actor: Option<&crate::auth::actor::Actor>,
+    ) -> &DatabaseConnection {
+        let Some(replica) = &self.replica else {
+            return &self.db;
+        };
+        match actor {
+            Some(a) if !a.read_only => replica.for_writer(&self.db, a.user_id).await,
+            _ => replica.usable(),
+        }
+        .unwrap_or(&self.db)
     }
 
     /// Reloads the reference data from the database (after a region changes). Other

@@ -1,6 +1,7 @@
 //! Connecting to the database, migrating it, and counting its statements.
 
 pub mod entities;
+pub mod replica;
 
 use std::time::Duration;
 

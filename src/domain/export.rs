@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Rows fetched per page.
-pub const PAGE_ROWS: usize = 500;
+pub const PAGE_ROWS: usize = 1000;
 
 /// What can be exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

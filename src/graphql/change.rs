@@ -129,7 +129,7 @@ impl Change {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };
-        Ok(domain::user::get(ctx.db()?, ctx.dctx()?, id)
+        Ok(domain::user::get(ctx.primary_db()?, ctx.dctx()?, id)
             .await?
             .map(User))
     }
@@ -235,7 +235,7 @@ impl ChangeQuery {
             .map(|a| FeedCursor::decode(a, "after"))
             .transpose()?;
         let page = feed::list(
-            ctx.db()?,
+            ctx.primary_db()?,
             ctx.dctx()?,
             &filter.into(),
             after,

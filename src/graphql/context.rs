@@ -33,8 +33,12 @@ pub trait ContextExt {
     fn dctx(&self) -> Result<&Ctx> {
         Ok(&self.request()?.ctx)
     }
-    /// The database.
-    fn db(&self) -> Result<&DatabaseConnection> {
+    /// The database for this field: the primary, except in a query operation of a
+    /// read-only caller, which reads from the replica when one is usable (`db::replica`).
+    fn db(&self) -> Result<&DatabaseConnection>;
+    /// The primary, whatever the operation (the change feed, whose no-skip argument is made
+    /// on the primary's snapshots).
+    fn primary_db(&self) -> Result<&DatabaseConnection> {
         Ok(&self.state()?.db)
     }
     /// The DataLoaders.
@@ -44,6 +48,17 @@ pub trait ContextExt {
 }
 
 impl ContextExt for Context<'_> {
+    fn db(&self) -> Result<&DatabaseConnection> {
+        let state = self.state()?;
+        if state.replica.is_some()
+            && self.is_query()
+            && let Some(actor) = self.request()?.ctx.actor.as_ref()
+            && actor.read_only
+        {
+            return Ok(state.read_only_db());
+        }
+        Ok(&state.db)
+    }
     fn request(&self) -> Result<&RequestData> {
         self.data::<RequestData>()
             .map_err(|_| AppError::internal("request data missing from the GraphQL context"))
@@ -51,6 +66,28 @@ impl ContextExt for Context<'_> {
     fn state(&self) -> Result<&AppState> {
         self.data::<AppState>()
             .map_err(|_| AppError::internal("application state missing from the GraphQL context"))
+    }
+}
+
+/// The database a report reads: the replica in a query operation when one is usable and
+/// the caller has not written recently; else the primary (`db::replica`).
+pub async fn report_db<'a>(ctx: &'a Context<'_>) -> Result<&'a DatabaseConnection> {
+    let state = ctx.state()?;
+    if state.replica.is_some() && ctx.is_query() {
+        return Ok(state.report_db(ctx.request()?.ctx.actor.as_ref()).await);
+    }
+    Ok(&state.db)
+}
+
+/// Whether the operation is a query (not a mutation or a subscription). async-graphql keeps
+/// the operation in its (hidden but public) query environment.
+trait OperationKind {
+    fn is_query(&self) -> bool;
+}
+
+impl OperationKind for Context<'_> {
+    fn is_query(&self) -> bool {
+        self.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Query
     }
 }
 

@@ -347,7 +347,7 @@ impl ReportQuery {
         };
         Ok(FundingSummary(
             report::funding_summary_of(
-                ctx.db()?,
+                crate::graphql::context::report_db(ctx).await?,
                 ctx.dctx()?,
                 report::ReportFilter {
                     province_code: f.province_code,
@@ -369,7 +369,7 @@ impl ReportQuery {
     ) -> async_graphql::Result<SelectionSummary> {
         let f = filter.unwrap_or_default();
         let rows = report::selection_summary(
-            ctx.db()?,
+            crate::graphql::context::report_db(ctx).await?,
             ctx.dctx()?,
             f.province_code,
             f.from_year,
@@ -395,7 +395,12 @@ impl ReportQuery {
         filter: Option<OcopSummaryFilter>,
     ) -> async_graphql::Result<OcopSummary> {
         let f = filter.unwrap_or_default();
-        let s = report::ocop_summary(ctx.db()?, ctx.dctx()?, f.province_code).await?;
+        let s = report::ocop_summary(
+            crate::graphql::context::report_db(ctx).await?,
+            ctx.dctx()?,
+            f.province_code,
+        )
+        .await?;
         Ok(OcopSummary {
             certified_products: s.certified_products,
             by_stars: s
@@ -413,7 +418,11 @@ impl ReportQuery {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<ProvinceRank>> {
-        let counts = report::ocop_counts_by_province(ctx.db()?, ctx.dctx()?).await?;
+        let counts = report::ocop_counts_by_province(
+            crate::graphql::context::report_db(ctx).await?,
+            ctx.dctx()?,
+        )
+        .await?;
         let mut all: Vec<(String, i64)> = ctx
             .dctx()?
             .reference

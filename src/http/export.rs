@@ -16,7 +16,6 @@ use crate::{
     domain::{
         Ctx,
         export::{self, Entity, ExportFilter},
-        page::Cursor,
     },
     error::AppError,
     http::{
@@ -26,27 +25,17 @@ use crate::{
 };
 
 enum Step {
-    Header(export::Chunk),
     Rows(export::Chunk),
-    Page(Cursor),
     Done,
 }
 
-fn rows_step(
-    entity: Entity,
-    csv: bool,
-    chunk: export::Chunk,
-) -> (crate::error::Result<Bytes>, Step) {
+fn rows_bytes(entity: Entity, csv: bool, chunk: &export::Chunk) -> crate::error::Result<Bytes> {
     let bytes = if csv {
         export::csv_rows(entity, &chunk.rows)
     } else {
         export::ndjson_rows(entity, &chunk.rows)
     };
-    let next = match chunk.next {
-        Some(c) => Step::Page(c),
-        None => Step::Done,
-    };
-    (bytes.map(Bytes::from), next)
+    bytes.map(Bytes::from)
 }
 
 /// Streams an export to a signed-in caller (the edge authenticated and rate-limited it).
@@ -87,37 +76,62 @@ pub async fn export(
         actor: Some(actor),
         ..caller.ctx(&app)
     };
-    let db = app.db.clone();
+    // Exports read from the replica when one is usable (`db::replica`).
+    let db = app.report_db(ctx.actor.as_ref()).await.clone();
     // The first page is read before the answer starts, so a database that cannot be reached
     // (or any other failure) is a proper error response, not a cut stream.
     let first = export::fetch(&db, &ctx, entity, &filter, None)
         .await
         .map_err(|e| caller.error(e))?;
-    let stream = futures::stream::unfold(Step::Header(first), move |step| {
-        let (db, ctx, filter) = (db.clone(), ctx.clone(), filter.clone());
-        async move {
-            match step {
-                Step::Done => None,
-                Step::Header(first) => {
-                    let bytes = if csv {
-                        export::csv_header(entity)
-                    } else {
-                        Ok(Vec::new())
-                    };
-                    Some((bytes.map(Bytes::from), Step::Rows(first)))
-                }
-                Step::Rows(chunk) => Some(rows_step(entity, csv, chunk)),
-                Step::Page(after) => {
-                    match export::fetch(&db, &ctx, entity, &filter, Some(after)).await {
-                        Ok(chunk) => Some(rows_step(entity, csv, chunk)),
-                        Err(e) => {
-                            tracing::error!(error = %e, "export failed mid-stream");
-                            Some((Err(e), Step::Done))
-                        }
-                    }
-                }
-            }
+    // A producer task writes the pages into a short channel and starts reading the next page
+    // before it serialises and sends the current one, so the database and the client work at
+    // the same time; the channel's bound keeps memory flat when the client reads slowly, and a
+    // client that goes away ends the task.
+    let (tx, rx) = tokio::sync::mpsc::channel::<crate::error::Result<Bytes>>(2);
+    tokio::spawn(async move {
+        if csv
+            && tx
+                .send(export::csv_header(entity).map(Bytes::from))
+                .await
+                .is_err()
+        {
+            return;
         }
+        let mut step = Step::Rows(first);
+        while let Step::Rows(chunk) = step {
+            let fetching = chunk.next.clone().map(|after| {
+                let (db, ctx, filter) = (db.clone(), ctx.clone(), filter.clone());
+                tokio::spawn(
+                    async move { export::fetch(&db, &ctx, entity, &filter, Some(after)).await },
+                )
+            });
+            let bytes = rows_bytes(entity, csv, &chunk);
+            if tx.send(bytes).await.is_err() {
+                if let Some(f) = fetching {
+                    f.abort();
+                }
+                return;
+            }
+            step = match fetching {
+                None => Step::Done,
+                Some(f) => match f.await {
+                    Ok(Ok(next)) => Step::Rows(next),
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "export failed mid-stream");
+                        let _ = tx.send(Err(e)).await;
+                        Step::Done
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "export page task failed");
+                        let _ = tx.send(Err(AppError::internal(e))).await;
+                        Step::Done
+                    }
+                },
+            };
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
     });
     let content_type = if csv {
         "text/csv; charset=utf-8"

@@ -206,7 +206,8 @@ async fn build(
     params: &HashMap<String, String>,
     lang: Lang,
 ) -> Result<Vec<u8>, AppError> {
-    let db = &state.app.db;
+    // Reports read from the replica when one is usable (`db::replica`).
+    let db = state.app.report_db(ctx.actor.as_ref()).await;
     let province_code = params.get("provinceCode").map(|s| s.trim().to_owned());
     let province_name = match &province_code {
         Some(c) => Some(

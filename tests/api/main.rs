@@ -24,6 +24,7 @@ mod product;
 mod project;
 mod query_limits;
 mod region;
+mod replica;
 mod report;
 mod report_xlsx;
 mod revocation;
