@@ -51,7 +51,9 @@ pub async fn prepare(config: Config) -> Result<AppState> {
     )?
     .with_previous(&config.jwt_previous_secrets)?;
     let guard = Arc::new(crate::guard::Guard::new(&config).await?);
+    let storage = crate::storage::Storage::from_config(&config)?;
     Ok(AppState {
+        storage,
         guard,
         db,
         limiters: Arc::new(Limiters::new(&config)),
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(http::metrics::metrics))
         .route("/templates/{file}", get(http::templates::template))
         .route("/reports/{file}", get(http::reports::report_xlsx))
+        .route("/documents/{id}", get(http::documents::download))
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .with_state(http_state)
         // The HTTP edge (token, address, rate limits, request log) for every endpoint but

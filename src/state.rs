@@ -40,6 +40,8 @@ pub struct AppState {
     pub live: crate::live::Live,
     /// Back-pressure, token revocation, shared limits, persisted queries.
     pub guard: Arc<crate::guard::Guard>,
+    /// Where the bytes of uploaded documents live.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {
