@@ -3,18 +3,11 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    http::{HeaderName, StatusCode},
-    response::Redirect,
-    routing::get,
-};
+use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, response::Redirect, routing::get};
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -106,9 +99,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // 1 MiB, or 20 MiB for a multipart upload (see http::upload::body_limit).
         .layer(axum::middleware::from_fn(http::upload::body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        // KC_REQUEST_TIMEOUT_SECS, but at least 90 s for an import or upload (60 s of work).
+        .layer(axum::middleware::from_fn_with_state(
             timeout,
+            http::upload::timeout,
         ))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -13,6 +13,10 @@ use axum::{
 
 use crate::startup::MAX_BODY_BYTES;
 
+/// How long a multipart GraphQL request (an import or a document upload) may run: the
+/// import's own 60-second limit, plus time to receive 20 MiB and answer.
+pub const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// The largest uploaded file (imports and documents).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// Room for the multipart envelope (the operations and map parts) around one file.
@@ -66,6 +70,25 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let body = Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// The request timeout (`KC_REQUEST_TIMEOUT_SECS`, answered 503), except for multipart
+/// requests, which get at least [`UPLOAD_TIMEOUT`] so an import is undone by its own 60-second
+/// limit, with a clear error, rather than cut by the server.
+pub async fn timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limit = if is_multipart(&req) {
+        limit.max(UPLOAD_TIMEOUT)
+    } else {
+        limit
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 /// A GraphQL request, multipart (with uploads) or not.
