@@ -78,6 +78,50 @@ pub struct Config {
     pub persisted_manifest: Option<String>,
     /// `KC_PII_LOG_RETENTION_DAYS`: days the personal-data access log is kept (default 365).
     pub pii_log_retention_days: u32,
+    /// `KC_STORAGE_DIR`: the folder of uploaded documents (default: `<database name>-storage`
+    /// beside the SQLite file, or `./storage` with PostgreSQL). Unused when S3 is configured.
+    pub storage_dir: Option<std::path::PathBuf>,
+    /// `KC_S3_BUCKET` (and the other `KC_S3_*` or standard `AWS_*` variables): keep uploaded
+    /// documents in this S3-compatible bucket instead of on the local disk.
+    pub s3: Option<S3Config>,
+}
+
+/// An S3-compatible bucket for documents. Values not set here come from the standard `AWS_*`
+/// variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`…).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct S3Config {
+    /// `KC_S3_BUCKET`: the bucket.
+    pub bucket: String,
+    /// `KC_S3_ENDPOINT`: the server of an S3-compatible store (MinIO, Ceph…), `http(s)://host[:port]`;
+    /// default AWS.
+    pub endpoint: Option<String>,
+    /// `KC_S3_REGION` (default `AWS_REGION`, else `us-east-1`).
+    pub region: Option<String>,
+    /// `KC_S3_ACCESS_KEY_ID`.
+    pub access_key_id: Option<String>,
+    /// `KC_S3_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<String>,
+    /// `KC_S3_PREFIX`: a folder inside the bucket (default none).
+    pub prefix: Option<String>,
+}
+
+impl fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field(
+                "access_key_id",
+                &self.access_key_id.as_ref().map(|_| "<set>"),
+            )
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "<set>"),
+            )
+            .field("prefix", &self.prefix)
+            .finish()
+    }
 }
 
 /// The origins CORS allows (`KC_CORS_ORIGINS`).
@@ -161,6 +205,8 @@ impl fmt::Debug for Config {
             .field("max_in_flight", &self.max_in_flight)
             .field("queue_timeout", &self.queue_timeout)
             .field("persisted_only", &self.persisted_only)
+            .field("storage_dir", &self.storage_dir)
+            .field("s3", &self.s3)
             .finish()
     }
 }
@@ -249,6 +295,8 @@ impl Default for Config {
             persisted_only: false,
             persisted_manifest: None,
             pii_log_retention_days: 365,
+            storage_dir: None,
+            s3: None,
         }
     }
 }
@@ -317,7 +365,34 @@ impl Config {
             persisted_only: parsed("KC_PERSISTED_ONLY", false)?,
             persisted_manifest: var("KC_PERSISTED_MANIFEST"),
             pii_log_retention_days: parsed("KC_PII_LOG_RETENTION_DAYS", d.pii_log_retention_days)?,
+            storage_dir: var("KC_STORAGE_DIR").map(|v| std::path::PathBuf::from(v.trim())),
+            s3: var("KC_S3_BUCKET").map(|bucket| S3Config {
+                bucket: bucket.trim().to_owned(),
+                endpoint: var("KC_S3_ENDPOINT").map(|v| v.trim().to_owned()),
+                region: var("KC_S3_REGION").map(|v| v.trim().to_owned()),
+                access_key_id: var("KC_S3_ACCESS_KEY_ID"),
+                secret_access_key: var("KC_S3_SECRET_ACCESS_KEY"),
+                prefix: var("KC_S3_PREFIX").map(|v| v.trim().trim_matches('/').to_owned()),
+            }),
         })
+    }
+
+    /// The folder of uploaded documents on the local disk: `KC_STORAGE_DIR`, else
+    /// `<database name>-storage` beside the SQLite file, else `./storage`.
+    pub fn documents_dir(&self) -> std::path::PathBuf {
+        if let Some(dir) = &self.storage_dir {
+            return dir.clone();
+        }
+        match crate::auth::jwt::sqlite_file(&self.database_url) {
+            Some(file) => {
+                let file = std::path::Path::new(&file);
+                let stem = file
+                    .file_stem()
+                    .map_or_else(|| "khuyencong".into(), |s| s.to_string_lossy());
+                file.with_file_name(format!("{stem}-storage"))
+            }
+            None => std::path::PathBuf::from("storage"),
+        }
     }
 
     /// Whether the database is SQLite.

@@ -405,3 +405,25 @@ text_enum!(
         Superseded => "SUPERSEDED",
     }
 );
+
+text_enum!(
+    /// What an evidence document is.
+    DocumentKind {
+        /// A decision (quyết định).
+        Decision => "DECISION",
+        /// An acceptance record (biên bản nghiệm thu).
+        AcceptanceRecord => "ACCEPTANCE_RECORD",
+        /// A contract (hợp đồng).
+        Contract => "CONTRACT",
+        /// An invoice (hóa đơn).
+        Invoice => "INVOICE",
+        /// A photo.
+        Photo => "PHOTO",
+        /// A scanned certificate.
+        CertificateScan => "CERTIFICATE_SCAN",
+        /// A product dossier (hồ sơ sản phẩm).
+        ProductDossier => "PRODUCT_DOSSIER",
+        /// Anything else.
+        Other => "OTHER",
+    }
+);

@@ -21,5 +21,6 @@ pub mod preflight;
 pub mod reference;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod text;

@@ -95,6 +95,7 @@ pub fn check(config: &Config, needs: Needs) -> Result<(), Failure> {
             e.source.map_or(e.msg.en, |s| s.to_string())
         )));
     }
+    check_storage(config)?;
     if config.db_max_connections == 0 {
         return Err(Failure::config("KC_DB_MAX_CONNECTIONS must be at least 1"));
     }
@@ -117,6 +118,41 @@ pub fn check(config: &Config, needs: Needs) -> Result<(), Failure> {
         };
         return Err(Failure::config(format!(
             "no database at {shown}; set DATABASE_URL"
+        )));
+    }
+    Ok(())
+}
+
+/// Where uploaded documents go: an S3 bucket with a sane name and endpoint, or a local
+/// folder that is not a file.
+fn check_storage(config: &Config) -> Result<(), Failure> {
+    if let Some(s3) = &config.s3 {
+        let b = &s3.bucket;
+        let valid = (3..=63).contains(&b.len())
+            && b.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.');
+        if !valid {
+            return Err(Failure::config(format!(
+                "KC_S3_BUCKET must be a bucket name (3 to 63 lower-case letters, digits, dots or hyphens), not {b:?}"
+            )));
+        }
+        if let Some(e) = &s3.endpoint {
+            let rest = e
+                .strip_prefix("https://")
+                .or_else(|| e.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
+                return Err(Failure::config(format!(
+                    "KC_S3_ENDPOINT must be http://host[:port] or https://host[:port], not {e:?}"
+                )));
+            }
+        }
+        return Ok(());
+    }
+    let dir = config.documents_dir();
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::config(format!(
+            "KC_STORAGE_DIR: {} exists and is not a folder",
+            dir.display()
         )));
     }
     Ok(())

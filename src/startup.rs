@@ -3,18 +3,11 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    http::{HeaderName, StatusCode},
-    response::Redirect,
-    routing::get,
-};
+use axum::{Router, extract::DefaultBodyLimit, http::HeaderName, response::Redirect, routing::get};
 use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -55,7 +48,9 @@ pub async fn prepare(config: Config) -> Result<AppState> {
         Some(url) => Some(db::replica::Replica::connect(&config, url, &metrics).await?),
         None => None,
     };
+    let storage = crate::storage::Storage::from_config(&config)?;
     Ok(AppState {
+        storage,
         guard,
         replica,
         db,
@@ -96,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(http::metrics::metrics))
         .route("/templates/{file}", get(http::templates::template))
         .route("/reports/{file}", get(http::reports::report_xlsx))
+        .route("/documents/{id}", get(http::documents::download))
         .route("/", get(|| async { Redirect::temporary("/graphql") }))
         .with_state(http_state)
         // The HTTP edge (token, address, rate limits, request log) for every endpoint but
@@ -108,9 +104,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // 1 MiB, or 20 MiB for a multipart upload (see http::upload::body_limit).
         .layer(axum::middleware::from_fn(http::upload::body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        // KC_REQUEST_TIMEOUT_SECS, but at least 90 s for an import or upload (60 s of work).
+        .layer(axum::middleware::from_fn_with_state(
             timeout,
+            http::upload::timeout,
         ))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

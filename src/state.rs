@@ -42,6 +42,8 @@ pub struct AppState {
     pub guard: Arc<crate::guard::Guard>,
     /// The read replica, when `KC_DATABASE_READ_URL` is set.
     pub replica: Option<Arc<crate::db::replica::Replica>>,
+    /// Where the bytes of uploaded documents live.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {

@@ -16,6 +16,7 @@ mod m20261126_000008_create_disbursement_rule;
 mod m20261203_000020_create_change_event;
 mod m20261203_000040_user_token_epoch;
 mod m20261203_000041_pii_access_log;
+mod m20261203_000050_create_document;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_create_change_event::Migration),
             Box::new(m20261203_000040_user_token_epoch::Migration),
             Box::new(m20261203_000041_pii_access_log::Migration),
+            Box::new(m20261203_000050_create_document::Migration),
         ]
     }
 }

@@ -90,6 +90,52 @@ pub async fn record(
     Ok(())
 }
 
+/// Writes the `create` events of many records at once (an import), with their change-feed
+/// entries: one INSERT each, whatever the number of records.
+pub async fn record_created(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    created: &[(Subject<'_>, Value)],
+) -> Result<()> {
+    use sea_orm::EntityTrait;
+    if created.is_empty() {
+        return Ok(());
+    }
+    let at = super::now();
+    let events: Vec<audit_event::ActiveModel> = created
+        .iter()
+        .map(|(subject, changes)| audit_event::ActiveModel {
+            at: Set(at),
+            actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+            actor_role: Set(ctx.actor.as_ref().map(|a| a.role.as_str().to_owned())),
+            action: Set("create".to_owned()),
+            entity_type: Set(subject.entity_type.to_owned()),
+            entity_id: Set(subject.entity_id),
+            province_code: Set(subject.province_code.map(str::to_owned)),
+            commune_code: Set(subject.commune_code.map(str::to_owned)),
+            changes: Set(changes.to_string()),
+            request_id: Set(ctx.request_id.clone()),
+            ..Default::default()
+        })
+        .collect();
+    audit_event::Entity::insert_many(events)
+        .exec_without_returning(db)
+        .await?;
+    let written: Vec<super::change::Written<'_>> = created
+        .iter()
+        .map(|(subject, changes)| super::change::Written {
+            entity_type: subject.entity_type,
+            entity_id: subject.entity_id,
+            operation: super::change::Operation::Create,
+            action: "create",
+            status_changed: changes.get("status").is_some() || changes.get("certificate").is_some(),
+            province_code: subject.province_code,
+            commune_code: subject.commune_code,
+        })
+        .collect();
+    super::change::append_created(db, ctx, &written).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

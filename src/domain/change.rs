@@ -269,6 +269,43 @@ pub struct Written<'a> {
     pub commune_code: Option<&'a str>,
 }
 
+/// Appends the creation of many records at once (an import), each at version 1: one INSERT
+/// and, on PostgreSQL, one notification. Entity types the feed does not carry are ignored.
+pub async fn append_created(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    created: &[Written<'_>],
+) -> Result<()> {
+    let at = super::now();
+    let rows: Vec<change_event::ActiveModel> = created
+        .iter()
+        .filter(|w| ChangeEntity::from_entity_type(w.entity_type).is_some())
+        .map(|w| change_event::ActiveModel {
+            entity_type: Set(w.entity_type.to_owned()),
+            entity_id: Set(w.entity_id),
+            operation: Set(w.operation.as_str().to_owned()),
+            version: Set(Some(1)),
+            action: Set(w.action.to_owned()),
+            status_changed: Set(w.status_changed),
+            at: Set(at),
+            actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+            province_code: Set(w.province_code.map(str::to_owned)),
+            commune_code: Set(w.commune_code.map(str::to_owned)),
+            ..Default::default()
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    change_event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_unprepared(NOTIFY_SQL).await?;
+    }
+    Ok(())
+}
+
 /// Appends one change to the feed, inside the caller's transaction. Entity types the feed
 /// does not carry (a province's region) are ignored.
 pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Result<()> {

@@ -345,6 +345,43 @@ pub async fn insert_checked(
     Ok(model)
 }
 
+/// Writes many establishments that passed [`check_new`] and whose tax codes the caller has
+/// checked are free (the importer loads every tax code of its file first): one multi-row
+/// INSERT, then their audit events and change-feed entries in one INSERT each.
+pub async fn insert_many_checked(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    rows: Vec<(EstablishmentData, Commune)>,
+) -> Result<Vec<establishment::Model>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let t = now();
+    let models: Vec<establishment::ActiveModel> = rows
+        .into_iter()
+        .map(|(data, commune)| {
+            let mut am = establishment::ActiveModel {
+                status: Set(EstablishmentStatus::Active.as_str().to_owned()),
+                version: Set(1),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            };
+            data.write_into(&mut am, &commune);
+            am
+        })
+        .collect();
+    let created = establishment::Entity::insert_many(models)
+        .exec_with_returning(txn)
+        .await?;
+    let events: Vec<(audit::Subject<'_>, serde_json::Value)> = created
+        .iter()
+        .map(|m| (subject(m), audit::diff(None, Some(m))))
+        .collect();
+    audit::record_created(txn, ctx, &events).await?;
+    Ok(created)
+}
+
 /// A blank establishment for the importer to fill from a row (the required fields are
 /// checked by [`check_new`] and by the importer's required columns).
 pub fn blank(kind: EstablishmentKind, sector: Sector) -> EstablishmentData {

@@ -916,6 +916,32 @@ fn name_key(commune: &str, name: &str) -> (String, String) {
     (commune.to_owned(), fold(name))
 }
 
+/// New establishments waiting for their multi-row INSERT, and their (commune, folded name)
+/// keys so that a later row naming one of them finds it written.
+#[derive(Default)]
+struct Pending {
+    rows: Vec<(establishment::EstablishmentData, crate::reference::Commune)>,
+    names: HashSet<(String, String)>,
+}
+
+/// New establishments written per INSERT.
+const BATCH_ROWS: usize = 500;
+
+/// Writes the pending establishments (with their audit events and change-feed entries).
+async fn flush(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    pending: &mut Pending,
+    known: &mut Known,
+) -> Result<()> {
+    let rows = std::mem::take(&mut pending.rows);
+    pending.names.clear();
+    for m in establishment::insert_many_checked(txn, ctx, rows).await? {
+        known.remember(&m);
+    }
+    Ok(())
+}
+
 /// The establishments a file may refer to, by tax code and by (commune, folded name).
 #[derive(Default)]
 struct Known {
@@ -1079,6 +1105,7 @@ async fn run(
         }
     }
     let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut pending = Pending::default();
     let total = table.rows.len() as u64;
     for (done, (row, cells)) in table.rows.iter().enumerate() {
         if started.elapsed() > MAX_DURATION {
@@ -1094,8 +1121,21 @@ async fn run(
         };
         let outcome = match entity {
             ImportEntity::Establishments => {
-                establishment_row(&txn, ctx, layout, cells, &mut errs, &mut known, &mut seen)
-                    .await?
+                let outcome = establishment_row(
+                    &txn,
+                    ctx,
+                    layout,
+                    cells,
+                    &mut errs,
+                    &mut known,
+                    &mut seen,
+                    &mut pending,
+                )
+                .await?;
+                if pending.rows.len() >= BATCH_ROWS {
+                    flush(&txn, ctx, &mut pending, &mut known).await?;
+                }
+                outcome
             }
             ImportEntity::Products => {
                 product_row(
@@ -1124,6 +1164,7 @@ async fn run(
         }
         progress(done as u64 + 1, total);
     }
+    flush(&txn, ctx, &mut pending, &mut known).await?;
     if dry_run || !(report.errors.is_empty() || partial) {
         txn.rollback().await?;
         if !dry_run {
@@ -1169,6 +1210,7 @@ fn duplicate(errs: &mut RowErrors<'_>, seen: &mut HashMap<String, u32>, key: Str
     false
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn establishment_row(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -1177,6 +1219,7 @@ async fn establishment_row(
     errs: &mut RowErrors<'_>,
     known: &mut Known,
     seen: &mut HashMap<String, u32>,
+    pending: &mut Pending,
 ) -> Result<Outcome> {
     let actor = ctx.actor()?;
     let patch = establishment_patch(ctx, layout, cells, errs);
@@ -1196,6 +1239,12 @@ async fn establishment_row(
     };
     if duplicate(errs, seen, dup_key) {
         return Ok(Outcome::Failed);
+    }
+    if let Some(c) = &commune
+        && pending.names.contains(&name_key(c, name))
+    {
+        // A row naming an establishment created earlier in the file: write it first.
+        flush(txn, ctx, pending, known).await?;
     }
     if let Some(existing) = known.find(tax, commune.as_deref(), Some(name)).cloned() {
         if !scope::covers(actor, &existing.province_code, Some(&existing.commune_code)) {
@@ -1231,18 +1280,20 @@ async fn establishment_row(
         required(errs, "communeCode");
         return Ok(Outcome::Failed);
     }
+    let key = commune.as_deref().map(|c| name_key(c, name));
     let data = establishment::blank(*kind, *sector).apply(patch);
     let (data, commune) = match establishment::check_new(ctx, data) {
         Ok(x) => x,
         Err(e) => return row_failed(errs, e),
     };
-    match establishment::insert_checked(txn, ctx, data, &commune).await {
-        Ok(m) => {
-            known.remember(&m);
-            Ok(Outcome::Created)
-        }
-        Err(e) => row_failed(errs, e),
+    // The tax code is free: every establishment with a tax code of the file was loaded into
+    // `known` and duplicates within the file are refused. The row is written with the next
+    // batch (one INSERT per 500 rows).
+    if let Some(key) = key {
+        pending.names.insert(key);
     }
+    pending.rows.push((data, commune));
+    Ok(Outcome::Created)
 }
 
 #[allow(clippy::too_many_arguments)]

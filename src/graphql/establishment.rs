@@ -55,6 +55,18 @@ impl Establishment {
     pub async fn id(&self) -> ID {
         ids::encode(domain::establishment::ENTITY, self.0.id)
     }
+    /// Evidence documents attached to it, oldest first.
+    async fn documents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::document::Document>> {
+        crate::graphql::document::of_owner(
+            ctx,
+            crate::domain::document::OwnerKind::Establishment,
+            self.0.id,
+        )
+        .await
+    }
     /// Registered name.
     async fn name(&self) -> &str {
         &self.0.name

@@ -3,6 +3,7 @@
 pub mod change;
 pub mod connection;
 pub mod context;
+pub mod document;
 pub mod enums;
 pub mod error;
 pub mod establishment;

@@ -43,6 +43,8 @@ pub enum Node {
     OcopCertificate(OcopCertificate),
     /// An audit event.
     AuditEvent(AuditEvent),
+    /// An evidence document.
+    Document(crate::graphql::document::Document),
 }
 
 /// The `node` query.
@@ -98,6 +100,9 @@ pub async fn load(ctx: &Context<'_>, kind: &str, n: i64) -> async_graphql::Resul
         "AuditEvent" => domain::audit::get(db, dctx, n)
             .await?
             .map(|m| Node::AuditEvent(AuditEvent(m))),
+        domain::document::ENTITY => domain::document::get(db, dctx, n)
+            .await?
+            .map(|m| Node::Document(crate::graphql::document::Document(m))),
         domain::user::ENTITY => domain::user::get(db, dctx, n)
             .await?
             .map(|m| Node::User(User(m))),

@@ -71,6 +71,18 @@ impl OcopEvaluation {
     pub async fn id(&self) -> ID {
         ids::encode(domain::ocop::EVALUATION, self.0.id)
     }
+    /// Evidence documents attached to it, oldest first.
+    async fn documents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::document::Document>> {
+        crate::graphql::document::of_owner(
+            ctx,
+            crate::domain::document::OwnerKind::OcopEvaluation,
+            self.0.id,
+        )
+        .await
+    }
     /// The product.
     async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Product> {
         ctx.loaders()?

@@ -123,6 +123,18 @@ impl Project {
     pub async fn id(&self) -> ID {
         ids::encode(domain::project::ENTITY, self.0.id)
     }
+    /// Evidence documents attached to it, oldest first.
+    async fn documents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::document::Document>> {
+        crate::graphql::document::of_owner(
+            ctx,
+            crate::domain::document::OwnerKind::Project,
+            self.0.id,
+        )
+        .await
+    }
     /// Readable code: programme, province, year, sequence (KCDP-66-2025-0001).
     async fn code(&self) -> &str {
         &self.0.code

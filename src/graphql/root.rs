@@ -4,6 +4,7 @@ use async_graphql::MergedObject;
 
 use crate::graphql::{
     change::ChangeQuery,
+    document::DocumentMutation,
     establishment::{EstablishmentMutation, EstablishmentQuery},
     guard::{GuardMutation, GuardQuery},
     import::ImportMutation,
@@ -46,5 +47,6 @@ pub struct Mutation(
     OcopMutation,
     ReferenceMutation,
     ImportMutation,
+    DocumentMutation,
     GuardMutation,
 );

@@ -139,8 +139,9 @@ pub fn error_response(err: AppError, lang: Lang) -> Response {
 /// The guard in front of `/graphql` (POST) and `/export`.
 pub async fn middleware(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let guarded =
-        (path == "/graphql" && req.method() == Method::POST) || path.starts_with("/export/");
+    let guarded = (path == "/graphql" && req.method() == Method::POST)
+        || path.starts_with("/export/")
+        || path.starts_with("/documents/");
     if !guarded {
         return next.run(req).await;
     }

@@ -1,5 +1,6 @@
 //! `GET /export/{entity}.{csv,ndjson}`: a streamed bulk export for data pulls, in the
-//! caller's scope, read page by page from a keyset cursor (memory stays flat).
+//! caller's scope, read page by page from a keyset cursor (memory stays flat); `.xlsx` or
+//! `?format=xlsx` gives an Excel workbook of at most 100,000 rows for an office.
 
 use std::collections::HashMap;
 
@@ -50,7 +51,9 @@ pub async fn export(
     let not_found = || caller.error(AppError::not_found("export", "tệp xuất"));
     let (name, format) = file.rsplit_once('.').ok_or_else(not_found)?;
     let entity = Entity::parse(name).ok_or_else(not_found)?;
-    let csv = export::parse_format(format).map_err(|_| not_found())?;
+    // A workbook for an office: `/export/{entity}.xlsx` or `?format=xlsx`.
+    let xlsx = format == "xlsx" || params.get("format").is_some_and(|f| f == "xlsx");
+    let csv = xlsx || export::parse_format(format).map_err(|_| not_found())?;
     let updated_since = match params
         .get("updatedSince")
         .map(|s| chrono::DateTime::parse_from_rfc3339(s))
@@ -78,6 +81,28 @@ pub async fn export(
     };
     // Exports read from the replica when one is usable (`db::replica`).
     let db = app.report_db(ctx.actor.as_ref()).await.clone();
+    if xlsx {
+        let bytes = export::xlsx(&db, &ctx, entity, &filter)
+            .await
+            .map_err(|e| caller.error(e))?;
+        let mut resp = (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.xlsx\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response();
+        resp.extensions_mut()
+            .insert(OperationName(format!("export:{name}.xlsx")));
+        return Ok(resp);
+    }
     // The first page is read before the answer starts, so a database that cannot be reached
     // (or any other failure) is a proper error response, not a cut stream.
     let first = export::fetch(&db, &ctx, entity, &filter, None)

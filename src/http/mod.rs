@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
 pub mod changes_export;
+pub mod documents;
 pub mod edge;
 pub mod export;
 pub mod graphiql;

@@ -13,6 +13,10 @@ use axum::{
 
 use crate::startup::MAX_BODY_BYTES;
 
+/// How long a multipart GraphQL request (an import or a document upload) may run: the
+/// import's own 60-second limit, plus time to receive 20 MiB and answer.
+pub const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// The largest uploaded file (imports and documents).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// Room for the multipart envelope (the operations and map parts) around one file.
@@ -68,6 +72,25 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
     next.run(Request::from_parts(parts, body)).await
 }
 
+/// The request timeout (`KC_REQUEST_TIMEOUT_SECS`, answered 503), except for multipart
+/// requests, which get at least [`UPLOAD_TIMEOUT`] so an import is undone by its own 60-second
+/// limit, with a clear error, rather than cut by the server.
+pub async fn timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limit = if is_multipart(&req) {
+        limit.max(UPLOAD_TIMEOUT)
+    } else {
+        limit
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 /// A GraphQL request, multipart (with uploads) or not.
 pub struct GraphQLUpload(pub async_graphql::Request);
 
@@ -92,8 +115,10 @@ impl<S: Send + Sync> FromRequest<S> for GraphQLUpload {
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
             .map_err(|_| too_large(limit))?;
+        // async-graphql limits the whole stream to files × size: the envelope must fit too,
+        // so a file of exactly 20 MiB passes here and the resolvers check the file's own size.
         let opts = async_graphql::http::MultipartOptions::default()
-            .max_file_size(MAX_UPLOAD_BYTES)
+            .max_file_size(limit)
             .max_num_files(1);
         let batch = async_graphql::http::receive_batch_body(
             content_type,

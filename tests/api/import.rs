@@ -529,3 +529,70 @@ async fn templates_are_workbooks_with_vietnamese_headers_and_notes() {
         .expect("get");
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn large_files_are_written_in_batches_with_every_audit_event_and_change() {
+    use khuyencong::db::entities::{audit_event, change_event};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = spawn_app().await;
+    let officer = app.province(place::DAK_LAK).await;
+    let mut s = String::from("Tên cơ sở;Loại hình;Mã số thuế;Mã xã;Ngành nghề;Số lao động\n");
+    for i in 0..1200 {
+        let commune = if i % 2 == 0 { "24133" } else { "24121" };
+        s.push_str(&format!(
+            "Cơ sở số {i};SME;{};{commune};HANDICRAFT;5\n",
+            6100000000u64 + i
+        ));
+    }
+    // The last row names (without a tax code) one created in the same, not yet written, batch.
+    s.push_str("Cơ sở số 1100;SME;;24133;HANDICRAFT;40\n");
+    let started = std::time::Instant::now();
+    let body = app
+        .import(
+            &officer.token,
+            "ESTABLISHMENTS",
+            "lon.csv",
+            s.into_bytes(),
+            false,
+            false,
+            "en",
+        )
+        .await;
+    eprintln!("1,201 rows imported in {:?}", started.elapsed());
+    let r = report(&body);
+    assert_eq!(r["errors"], json!([]), "{r:#}");
+    assert_eq!(
+        (r["created"].as_i64(), r["updated"].as_i64()),
+        (Some(1200), Some(1))
+    );
+    assert_eq!(count(&app, &officer.token).await, 1200);
+    let d = app
+        .ok(
+            Some(&officer.token),
+            "{ establishments(filter: { search: \"Cơ sở số 1100\" }) { nodes { employeeCount version } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        d["establishments"]["nodes"],
+        json!([{ "employeeCount": 40, "version": 2 }]),
+        "found and updated, not created twice"
+    );
+    let creates = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("create"))
+        .filter(audit_event::Column::EntityType.eq("Establishment"))
+        .filter(audit_event::Column::ActorId.is_not_null())
+        .count(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(creates, 1200);
+    let changes = change_event::Entity::find()
+        .filter(change_event::Column::EntityType.eq("Establishment"))
+        .count(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(
+        changes, 1201,
+        "1,200 creations and one update in the change feed"
+    );
+}

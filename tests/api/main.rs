@@ -7,6 +7,7 @@ mod auth;
 mod changes;
 mod cors;
 mod demo;
+mod documents;
 mod edge;
 mod establishment;
 mod faults;

@@ -105,3 +105,91 @@ async fn report_workbooks_follow_the_language_filters_and_scope() {
     let (status, _) = get(&app, Some(&officer.token), "/reports/secrets.xlsx", "en").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn establishment_and_project_exports_come_as_workbooks_in_the_callers_scope() {
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let officer = app.province(place::DAK_LAK).await;
+    for (commune, employees) in [
+        (place::BMT, 12),
+        (place::DAK_LAK_OTHER, 30),
+        (place::TRUONG_PHU, 7),
+    ] {
+        app.establishment(
+            &national.token,
+            commune,
+            serde_json::json!({ "employeeCount": employees }),
+        )
+        .await;
+    }
+    let project = app
+        .gql(
+            Some(&officer.token),
+            "mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }",
+            serde_json::json!({ "i": {
+                "title": "Đào tạo nghề dệt thổ cẩm",
+                "programLevel": "LOCAL",
+                "kind": "INDIVIDUAL",
+                "category": "VOCATIONAL_TRAINING",
+                "provinceCode": place::DAK_LAK,
+                "fiscalYear": 2025,
+            } }),
+        )
+        .await;
+    assert!(project.get("errors").is_none(), "{project:#}");
+
+    // `.xlsx` and `?format=xlsx` give the same workbook.
+    for path in [
+        "/export/establishments.xlsx",
+        "/export/establishments.csv?format=xlsx",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&officer.token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let range = sheet(r.bytes().await.expect("bytes").to_vec());
+        let header: Vec<String> = range
+            .rows()
+            .next()
+            .expect("header")
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(header[..4], ["id", "name", "kind", "tax_code"], "{path}");
+        assert_eq!(
+            range.height(),
+            3,
+            "{path}: the header and Đắk Lắk's two establishments"
+        );
+        let col = header
+            .iter()
+            .position(|h| h == "employee_count")
+            .expect("employee_count");
+        let mut employees: Vec<f64> = range
+            .rows()
+            .skip(1)
+            .map(|r| match r[col] {
+                Data::Float(f) => f,
+                Data::Int(i) => i as f64,
+                ref other => panic!("employee_count is a number, not {other:?}"),
+            })
+            .collect();
+        employees.sort_by(f64::total_cmp);
+        assert_eq!(employees, [12.0, 30.0]);
+    }
+    let (status, bytes) = get(&app, Some(&officer.token), "/export/projects.xlsx", "vi").await;
+    assert_eq!(status, 200);
+    let range = sheet(bytes);
+    assert_eq!(range.height(), 2, "the header and the project");
+    let (status, _) = get(&app, None, "/export/projects.xlsx", "vi").await;
+    assert_eq!(status, 401);
+}

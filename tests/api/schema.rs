@@ -69,7 +69,14 @@ fn defs(sdl: &str) -> BTreeMap<String, Def> {
             }
             TypeKind::Union(_) => def.kind = "union".into(),
         }
-        out.insert(t.name.node.to_string(), def);
+        // `extend type Mutation` may appear more than once: the extensions add up.
+        let entry: &mut Def = out.entry(t.name.node.to_string()).or_default();
+        if entry.kind.is_empty() {
+            entry.kind = def.kind;
+        }
+        entry.fields.extend(def.fields);
+        entry.values.extend(def.values);
+        entry.interfaces.extend(def.interfaces);
     }
     out
 }
@@ -148,6 +155,26 @@ fn change_feed_contract_copy_is_the_shared_one() {
             include_str!("../contract/changes.graphql"),
             shared,
             "tests/contract/changes.graphql must equal shared/contract/changes.graphql"
+        );
+    }
+}
+
+#[test]
+fn every_office_files_contract_name_is_served_with_a_compatible_type() {
+    check_contract(include_str!("../contract/files.graphql"));
+}
+
+#[test]
+fn office_files_contract_copy_is_the_shared_one() {
+    let shared = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/contract/files.graphql"
+    );
+    if let Ok(shared) = std::fs::read_to_string(shared) {
+        assert_eq!(
+            include_str!("../contract/files.graphql"),
+            shared,
+            "tests/contract/files.graphql must equal shared/contract/files.graphql"
         );
     }
 }

@@ -7,6 +7,8 @@ pub mod change_event;
 pub mod commune;
 pub mod disbursement;
 pub mod disbursement_rule;
+pub mod document;
+pub mod document_blob;
 pub mod establishment;
 pub mod funding_source;
 pub mod idempotency_key;

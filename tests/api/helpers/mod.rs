@@ -57,6 +57,8 @@ fn base_config(database_url: String) -> Config {
         requests_per_second: 100_000,
         login_attempts_per_minute: 10_000,
         db_max_connections: 5,
+        // Documents of each test in a folder of their own (never the working directory).
+        storage_dir: Some(std::env::temp_dir().join(format!("kc_files_{}", unique()))),
         ..Config::default()
     }
 }
