@@ -222,7 +222,8 @@ fn subject(m: &project::Model) -> audit::Subject<'_> {
     }
 }
 
-/// Whether a project is inside the actor's area: a commune sees its commune's projects.
+/// Whether the actor may change a project: its province, or the commune that proposed it
+/// (a commune sees more projects than it may change: see [`scope::ProjectArea`]).
 fn covers(actor: &Actor, m: &project::Model) -> bool {
     scope::covers(actor, &m.province_code, m.commune_code.as_deref())
 }
@@ -269,11 +270,25 @@ async fn load_for_write(
     id: i64,
 ) -> Result<project::Model> {
     scope::ensure_writer(actor)?;
-    project::Entity::find_by_id(id)
+    let m = project::Entity::find_by_id(id)
+        .filter(area_condition(actor, txn.get_database_backend()))
         .one(txn)
         .await?
-        .filter(|m| covers(actor, m))
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    if !covers(actor, &m) {
+        // Seen (one of its beneficiaries is in the commune) but proposed by someone else.
+        return Err(AppError::forbidden(Msg::new(
+            format!(
+                "Project {} was not proposed by your commune: you may read it, not change it.",
+                m.code
+            ),
+            format!(
+                "Đề án {} không do xã của bạn đề xuất: bạn chỉ được xem, không được thay đổi.",
+                m.code
+            ),
+        )));
+    }
+    Ok(m)
 }
 
 /// Saves a project only at the expected version.
@@ -1416,17 +1431,14 @@ pub async fn transition(
 pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<project::Model>> {
     let actor = ctx.actor()?;
     Ok(project::Entity::find_by_id(id)
+        .filter(area_condition(actor, db.get_database_backend()))
         .one(db)
-        .await?
-        .filter(|m| covers(actor, m)))
+        .await?)
 }
 
-fn area_condition(actor: &Actor) -> Condition {
-    scope::area_condition(
-        actor,
-        project::Column::ProvinceCode,
-        project::Column::CommuneCode,
-    )
+/// The projects the actor sees: the one rule of [`scope::ProjectArea`].
+fn area_condition(actor: &Actor, backend: sea_orm::DbBackend) -> Condition {
+    scope::project_area(actor).condition(backend, "project")
 }
 
 /// Projects by id within the caller's area (for DataLoaders).
@@ -1438,7 +1450,7 @@ pub async fn get_many(
     let actor = ctx.actor()?;
     Ok(project::Entity::find()
         .filter(project::Column::Id.is_in(ids.iter().copied()))
-        .filter(area_condition(actor))
+        .filter(area_condition(actor, db.get_database_backend()))
         .all(db)
         .await?)
 }
@@ -1464,7 +1476,7 @@ pub async fn list(
 ) -> Result<Page<project::Entity>> {
     use project::Column as C;
     let actor = ctx.actor()?;
-    let mut cond = area_condition(actor);
+    let mut cond = area_condition(actor, db.get_database_backend());
     if let Some(v) = filter.province_code {
         cond = cond.add(C::ProvinceCode.eq(v));
     }
@@ -1588,7 +1600,7 @@ pub async fn projects_of_establishments(
     let ids: Vec<i64> = links.iter().map(|l| l.project_id).collect();
     let projects: HashMap<i64, project::Model> = project::Entity::find()
         .filter(project::Column::Id.is_in(ids))
-        .filter(area_condition(actor))
+        .filter(area_condition(actor, db.get_database_backend()))
         .order_by_asc(project::Column::Id)
         .all(db)
         .await?

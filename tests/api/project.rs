@@ -3261,11 +3261,9 @@ async fn an_establishment_lists_the_projects_it_benefits_from() {
     both.sort();
     assert_eq!(projects_of(w.national.token.clone(), e.clone()).await, both);
     assert_eq!(projects_of(w.province.token.clone(), e.clone()).await, both);
-    // The commune sees only the projects of its area.
-    assert_eq!(
-        projects_of(w.commune.token.clone(), e.clone()).await,
-        vec![local.clone()]
-    );
+    // The commune sees both: the one it proposed and the national one of the neighbouring
+    // commune, whose beneficiary is an establishment of the commune.
+    assert_eq!(projects_of(w.commune.token.clone(), e.clone()).await, both);
     assert!(
         projects_of(w.national.token.clone(), bystander.clone())
             .await
