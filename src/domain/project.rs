@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
 };
 
 use crate::{
@@ -384,7 +384,7 @@ async fn next_code(
 
 /// Creates a project in the caller's area (commune or province users).
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     input: NewProject,
     idempotency_key: Option<String>,
@@ -542,7 +542,7 @@ pub async fn create(
 
 /// Updates a project's description, dates, kind, category or general support.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,
@@ -779,7 +779,7 @@ fn check_cap(rule: &support_cap_rule::Model, support: i64, counterpart: i64) -> 
 
 /// Adds a beneficiary with its support and own investment.
 pub async fn add_beneficiary(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     project_id: i64,
     expected_version: i32,
@@ -849,7 +849,7 @@ pub async fn add_beneficiary(
 
 /// Removes a beneficiary (its support may not be needed by allocations already made).
 pub async fn remove_beneficiary(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     project_id: i64,
     expected_version: i32,
@@ -908,7 +908,7 @@ fn budget_exceeded(en: String, vi: String) -> AppError {
 /// Allocates money of a funding source to a project, atomically within the source's amount
 /// and the project's support.
 pub async fn allocate(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     project_id: i64,
     source_id: i64,
@@ -1092,7 +1092,7 @@ async fn release_rest(txn: &DatabaseTransaction, a: &allocation::Model) -> Resul
 
 /// Releases an allocation: its undisbursed money returns to the source.
 pub async fn release(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     allocation_id: i64,
 ) -> Result<allocation::Model> {
@@ -1154,7 +1154,7 @@ pub async fn release(
 /// advances stay within the advance rule's share of the allocation (70 % under Circular
 /// 28/2018/TT-BTC as amended).
 pub async fn disburse(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     allocation_id: i64,
     amount_vnd: i64,
@@ -1319,7 +1319,7 @@ fn check_outcomes(o: Outcomes) -> Result<Outcomes> {
 
 /// Takes a lifecycle action (SPEC §4), recording it in the history.
 pub async fn transition(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,
