@@ -1,6 +1,6 @@
 //! Industrial-promotion projects (đề án khuyến công): proposal, beneficiaries under the
 //! decree's eligibility and the support caps, allocations and disbursements that keep every
-//! budget rule atomically, and the lifecycle of SPEC §4 with its history.
+//! budget rule atomically, and the project lifecycle with its history.
 
 use std::collections::HashMap;
 
@@ -78,7 +78,7 @@ enum Who {
     ProposerOrAbove,
 }
 
-/// The lifecycle of SPEC §4 (Decree 45/2012/NĐ-CP as amended by 235/2025/NĐ-CP): action,
+/// The project lifecycle (Decree 45/2012/NĐ-CP as amended by 235/2025/NĐ-CP): action,
 /// states it may start from, the state it leads to, and who may take it.
 const TRANSITIONS: &[(ProjectAction, &[ProjectStatus], ProjectStatus, Who)] = {
     use ProjectAction as A;
@@ -1317,7 +1317,7 @@ fn check_outcomes(o: Outcomes) -> Result<Outcomes> {
     })
 }
 
-/// Takes a lifecycle action (SPEC §4), recording it in the history.
+/// Takes a lifecycle action, recording it in the history.
 pub async fn transition(
     db: &impl super::Db,
     ctx: &Ctx,

@@ -13,7 +13,7 @@ use crate::{
     error::{AppError, Result},
 };
 
-/// Statuses whose money reports count (SPEC §4: approved or later; a stopped project counts
+/// Statuses whose money reports count (approved or later; a stopped project counts
 /// what was disbursed, which its released allocations leave behind).
 const COUNTED: &[ProjectStatus] = &[
     ProjectStatus::Approved,

@@ -1,4 +1,4 @@
-//! Who may see and touch what (SPEC §1 "Scope rules"), in one place.
+//! Who may see and touch what (the README's "Roles and areas"), in one place.
 //!
 //! Records outside the caller's area do not exist for it: reads filter with
 //! [`area_condition`], single reads and mutations check [`covers`] and answer `NOT_FOUND`.

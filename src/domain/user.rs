@@ -1,4 +1,4 @@
-//! Users and their administration (SPEC §1): a province admin manages the users of its
+//! Users and their administration (the README's "Roles and areas"): a province admin manages the users of its
 //! province and its communes, a national admin everyone; nobody grants beyond their area.
 
 use sea_orm::{

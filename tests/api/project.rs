@@ -1,4 +1,4 @@
-//! Industrial promotion (SPEC §4): funding sources, projects, beneficiaries under the decree's
+//! Industrial promotion: funding sources, projects, beneficiaries under the decree's
 //! eligibility and the support caps, allocations (with a 50-request race), disbursements and
 //! advances, releases, the lifecycle with its authority matrix and history, the audit trail,
 //! optimistic concurrency, idempotency keys and batched loading of nested lists.
@@ -106,7 +106,7 @@ const SET_STATUS: &str = "mutation($id: ID!, $v: Int!, $s: EstablishmentStatus!)
 const ESTABLISHMENT_PROJECTS: &str = "query($id: ID!) { establishment(id: $id) { \
     id projects(first: 50) { totalCount nodes { id code } } } }";
 
-/// The nested read whose statement count must not grow with the rows (SPEC §8).
+/// The nested read whose statement count must not grow with the rows.
 const DEEP: &str = "{ projects(first: 50) { nodes { id \
     beneficiaries { establishment { commune { province { name } } } } \
     allocations { fundingSource { name } } \
@@ -142,7 +142,7 @@ const STATUSES: [&str; 10] = [
     "CANCELLED",
 ];
 
-/// SPEC §4's table: action, the states it starts from, the state it leads to.
+/// The lifecycle table: action, the states it starts from, the state it leads to.
 const LIFECYCLE: &[(&str, &[&str], &str)] = &[
     ("SUBMIT", &["DRAFT"], "SUBMITTED"),
     ("RETURN", &["SUBMITTED"], "DRAFT"),
@@ -536,7 +536,7 @@ impl World {
         }
     }
 
-    /// A user allowed to take `action` on a commune project of `level` (SPEC §4's table).
+    /// A user allowed to take `action` on a commune project of `level` (the lifecycle table).
     fn actor_for(&self, action: &str, level: &str) -> &TestUser {
         match action {
             "SUBMIT" | "CANCEL" => &self.commune,

@@ -1,4 +1,4 @@
-//! Reports and data pulls (SPEC §1 scope, §4 money counted, §7 export and `updatedSince`):
+//! Reports and data pulls (scope, money counted, export and `updatedSince`):
 //! `fundingSummary` against hand-computed totals on a fixture with rejected, cancelled,
 //! stopped, settled (partly disbursed) projects and OTHER money, with its filters and its scope
 //! per role; `selectionSummary`, `ocopSummary` (valid certificates, prizes) and
