@@ -43,7 +43,7 @@ macro_rules! text_enum {
 }
 
 text_enum!(
-    /// The role of a user (SPEC §1).
+    /// The role of a user (the README's "Roles and areas").
     Role {
         /// Economic officer of a commune or ward.
         Commune => "COMMUNE",

@@ -60,7 +60,7 @@ impl Lang {
     }
 }
 
-/// The stable error codes of SPEC §7, sent as `extensions.code`.
+/// The stable error codes (listed in the README's "API"), sent as `extensions.code`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
     /// No, expired or bad token where one is needed.

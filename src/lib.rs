@@ -1,7 +1,7 @@
 //! khuyencong: the GraphQL API server of Vietnam's industrial-promotion (khuyến công) offices.
 //!
 //! A request walks one way: `http` → `graphql` → `domain` → `db`. The domain holds the rules
-//! and the area scoping of SPEC §1; GraphQL resolvers are thin; `db` has the sea-orm entities
+//! and the area scoping of `domain::scope`; GraphQL resolvers are thin; `db` has the sea-orm entities
 //! and `migration` (a sibling crate) the schema.
 
 pub mod auth;

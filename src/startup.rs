@@ -22,7 +22,7 @@ use crate::{
     state::{AppState, Limiters},
 };
 
-/// The largest request body accepted (SPEC §8).
+/// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Connects, migrates, loads the reference data and builds the state.

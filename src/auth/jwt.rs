@@ -15,7 +15,7 @@ use crate::{
     error::{AppError, Result},
 };
 
-/// The claims of an access token (SPEC §7).
+/// The claims of an access token.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     /// The user's id.

@@ -7,19 +7,22 @@
 //!   80.024 billion of the establishments' own investment; 61 provincial, 31 regional and 10
 //!   national recognitions of outstanding rural industrial products, of which the 2022
 //!   provincial round recognised 15 products of 13 establishments and the 2022 Central –
-//!   Highlands round 11 of them (seed 003); Nam Trường Sơn cocoa and Damaca macadamia are
-//!   recognised nationally.
+//!   Highlands round 11 of them (seed 003).
 //! - Lâm Đồng (seed 001): 2024 local programme 29 projects, 4,800 million; 2025 local 33
 //!   projects, 3,000 million; 2025 national 5 projects (3 group, 2 individual), 3,700 million
 //!   for 13 beneficiaries.
 //! - OCOP (seed 002 names Lâm Đồng's product lines; no star counts are given): Lâm Đồng tea,
 //!   coffee, macadamia, wine and silk at several star levels, one certificate expiring within
-//!   30 days, one revoked; Đắk Lắk's cocoa and macadamia certified.
+//!   30 days, one revoked.
 //!
 //! The articles give totals only. How a total is split between projects, years and
-//! establishments is the demo's own (even parts, the remainder on the last), and the
-//! establishments and products that stand for the many the articles do not name say
-//! "(minh họa)" — illustrative — in their names.
+//! establishments is the demo's own (even parts, the remainder on the last), and every
+//! record here belongs to an establishment that stands for the many the articles do not
+//! name and says "(minh họa)" — illustrative — in its name, as do its products and
+//! projects. Nothing made up is attached to a real company: the two Đắk Lắk companies the
+//! article names (Nam Trường Sơn, Damaca Nguyên Phương) keep only their products and what
+//! the article says of them (in the product descriptions); no year, amount, round or
+//! certificate of theirs is given, so none is invented.
 
 use std::collections::HashMap;
 
@@ -41,10 +44,9 @@ use crate::{
         SelectionProductGroup,
     },
     error::{AppError, Result},
-    state::AppState,
 };
 
-use super::ctx_of;
+use super::{Load, ctx_of};
 
 /// Splits `total` into `n` parts, the remainder on the last.
 pub fn split(total: i64, n: usize) -> Vec<i64> {
@@ -65,7 +67,7 @@ fn date(y: i32, m: u32, d: u32) -> Result<NaiveDate> {
 
 /// Creates an illustrative establishment.
 async fn illustrative(
-    state: &AppState,
+    state: &Load<'_>,
     ctx: &Ctx,
     name: String,
     commune: &str,
@@ -118,7 +120,7 @@ struct Run<'a> {
     jobs: Option<i32>,
 }
 
-async fn run(state: &AppState, r: Run<'_>) -> Result<()> {
+async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
     let db = &state.db;
     let mut p = proj::create(
         db,
@@ -228,7 +230,7 @@ async fn run(state: &AppState, r: Run<'_>) -> Result<()> {
 }
 
 async fn source(
-    state: &AppState,
+    state: &Load<'_>,
     ctx: &Ctx,
     name: String,
     level: FundingLevel,
@@ -253,17 +255,19 @@ async fn source(
     .id)
 }
 
-/// Đắk Lắk's 242 projects of 2012–2024.
-async fn dak_lak_projects(state: &AppState, real: &[i64]) -> Result<Vec<i64>> {
+/// Đắk Lắk's 242 projects of 2012–2024, on illustrative establishments only (the articles
+/// name two companies supported with machinery but give no year or amount, so no project
+/// of theirs is made up).
+async fn dak_lak_projects(state: &Load<'_>) -> Result<Vec<i64>> {
     const NATIONAL: i64 = 5_586_000_000;
     const LOCAL: i64 = 21_895_000_000;
     const COUNTERPART: i64 = 80_024_000_000;
     let officer = ctx_of(state, "daklak.officer").await?;
     let national = ctx_of(state, "national.admin").await?;
-    // Establishments: the two the article names, and twelve illustrative ones.
-    let mut establishments = real.to_vec();
+    // Thirteen illustrative establishments (the 2022 provincial round's 13).
+    let mut establishments = Vec::new();
     let communes = ["24133", "24121", "24133", "24121"];
-    for i in 1..=12 {
+    for i in 1..=13 {
         establishments.push(
             illustrative(
                 state,
@@ -403,7 +407,7 @@ async fn dak_lak_projects(state: &AppState, real: &[i64]) -> Result<Vec<i64>> {
 }
 
 /// Lâm Đồng's 2024 and 2025 local projects and its five national projects of 2025.
-async fn lam_dong_projects(state: &AppState) -> Result<()> {
+async fn lam_dong_projects(state: &Load<'_>) -> Result<()> {
     let officer = ctx_of(state, "lamdong.officer").await?;
     let national = ctx_of(state, "national.admin").await?;
     let lines = [
@@ -595,7 +599,7 @@ fn scores(total: i32) -> Scores {
 }
 
 async fn run_round(
-    state: &AppState,
+    state: &Load<'_>,
     organiser: &Ctx,
     judges: &[&Ctx],
     round: NewRound,
@@ -632,11 +636,7 @@ async fn run_round(
 }
 
 /// Đắk Lắk's rounds of 2012–2024: 61 provincial, 31 regional and 10 national recognitions.
-async fn dak_lak_selection(
-    state: &AppState,
-    establishments: &[i64],
-    real_products: &[i64],
-) -> Result<()> {
+async fn dak_lak_selection(state: &Load<'_>, establishments: &[i64]) -> Result<()> {
     let officer = ctx_of(state, "daklak.officer").await?;
     let admin = ctx_of(state, "daklak.admin").await?;
     let council = ctx_of(state, "daklak.council").await?;
@@ -695,9 +695,6 @@ async fn dak_lak_selection(
     for (year, prov, reg, nat) in rounds {
         // The 2022 round recognised 15 products of 13 establishments: two of them have two.
         let mut products = Vec::new();
-        if year == 2022 {
-            products.extend_from_slice(real_products);
-        }
         while products.len() < prov {
             product_n += 1;
             let est = establishments[(products.len() + year as usize) % 13];
@@ -751,8 +748,8 @@ async fn dak_lak_selection(
             date(year, 8, 15)?,
         )
         .await?;
-        // The regional round takes the first `reg` (the real products first in 2022); one
-        // more is nominated and not recognised.
+        // The regional round takes the first `reg`; one more is nominated and not
+        // recognised.
         let regional: Vec<(i64, bool)> = products
             .iter()
             .take(reg + 1)
@@ -802,7 +799,7 @@ async fn dak_lak_selection(
 }
 
 async fn certify(
-    state: &AppState,
+    state: &Load<'_>,
     province: &[&Ctx; 3],
     central: Option<&[&Ctx; 3]>,
     product_id: i64,
@@ -861,18 +858,13 @@ async fn certify(
         .ok_or_else(|| AppError::internal("demo OCOP product not certified"))
 }
 
-/// OCOP ratings: Lâm Đồng's product lines at several star levels; Đắk Lắk's cocoa and
-/// macadamia.
-async fn ocop_ratings(state: &AppState, real_products: &[i64]) -> Result<()> {
+/// OCOP ratings: Lâm Đồng's product lines at several star levels, on an illustrative
+/// cooperative (no article gives a rating of a named product).
+async fn ocop_ratings(state: &Load<'_>) -> Result<()> {
     let lamdong = [
         &ctx_of(state, "lamdong.officer").await?,
         &ctx_of(state, "lamdong.council").await?,
         &ctx_of(state, "lamdong.council2").await?,
-    ];
-    let daklak = [
-        &ctx_of(state, "daklak.officer").await?,
-        &ctx_of(state, "daklak.admin").await?,
-        &ctx_of(state, "daklak.council").await?,
     ];
     let central = [
         &ctx_of(state, "national.admin").await?,
@@ -973,31 +965,15 @@ async fn ocop_ratings(state: &AppState, real_products: &[i64]) -> Result<()> {
         )
         .await?;
     }
-    for (i, p) in real_products.iter().enumerate() {
-        certify(
-            state,
-            &daklak,
-            None,
-            *p,
-            78.0 - i as f64 * 6.0,
-            date(2025, 5, 15)?,
-            &format!("{}/QĐ-UBND", 900 + i),
-        )
-        .await?;
-    }
     Ok(())
 }
 
 /// Loads the figures' records.
-pub async fn load(
-    state: &AppState,
-    real_establishments: &[i64],
-    real_products: &[i64],
-) -> Result<()> {
-    let establishments = dak_lak_projects(state, real_establishments).await?;
+pub async fn load(state: &Load<'_>) -> Result<()> {
+    let establishments = dak_lak_projects(state).await?;
     lam_dong_projects(state).await?;
-    dak_lak_selection(state, &establishments, real_products).await?;
-    ocop_ratings(state, real_products).await?;
+    dak_lak_selection(state, &establishments).await?;
+    ocop_ratings(state).await?;
     Ok(())
 }
 

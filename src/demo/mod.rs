@@ -204,21 +204,84 @@ fn parse<T>(what: &str, v: &str, f: fn(&str) -> Option<T>) -> Result<T> {
     f(v).ok_or_else(|| AppError::internal(format!("demo data: unknown {what} {v:?}")))
 }
 
-/// Loads the demo data unless it is there already.
 mod figures;
 
+/// The demo load: every write of it goes through one transaction (`db`), so a failure
+/// leaves nothing behind and the next start loads the demo again.
+pub struct Load<'a> {
+    db: sea_orm::DatabaseTransaction,
+    state: &'a AppState,
+}
+
+impl Load<'_> {
+    fn reference(&self) -> std::sync::Arc<crate::reference::Reference> {
+        self.state.reference()
+    }
+}
+
+/// Rows of each table, to log what the load inserted.
+async fn counts(db: &impl sea_orm::ConnectionTrait) -> Result<[u64; 5]> {
+    use crate::db::entities::{establishment, ocop_certificate, product, project};
+    Ok([
+        app_user::Entity::find().count(db).await?,
+        establishment::Entity::find().count(db).await?,
+        product::Entity::find().count(db).await?,
+        project::Entity::find().count(db).await?,
+        ocop_certificate::Entity::find().count(db).await?,
+    ])
+}
+
+/// Loads the demo data unless it is there already, in one transaction.
 pub async fn load(state: &AppState) -> Result<()> {
-    let db = &state.db;
+    load_then(state, true).await
+}
+
+/// Loads the whole demo data set in its transaction, then rolls it back with an error instead
+/// of committing: what a failure at the last step leaves behind (nothing). For tests.
+#[doc(hidden)]
+pub async fn load_and_fail_before_commit(state: &AppState) -> Result<()> {
+    load_then(state, false).await
+}
+
+async fn load_then(state: &AppState, commit: bool) -> Result<()> {
     let first = USERS[0].0;
+    let load = Load {
+        db: crate::domain::begin_write(&state.db).await?,
+        state,
+    };
     if app_user::Entity::find()
         .filter(app_user::Column::Username.eq(first))
-        .one(db)
+        .one(&load.db)
         .await?
         .is_some()
     {
         tracing::info!("demo data already loaded");
         return Ok(());
     }
+    let before = counts(&load.db).await?;
+    insert_all(&load).await?;
+    let after = counts(&load.db).await?;
+    if !commit {
+        // Dropping the transaction rolls it back.
+        return Err(AppError::internal(
+            "demo load failed on purpose before commit",
+        ));
+    }
+    load.db.commit().await?;
+    let added = |i: usize| after[i] - before[i];
+    tracing::info!(
+        users = added(0),
+        establishments = added(1),
+        products = added(2),
+        projects = added(3),
+        ocop_certificates = added(4),
+        "demo data loaded"
+    );
+    Ok(())
+}
+
+async fn insert_all(state: &Load<'_>) -> Result<()> {
+    let db = &state.db;
     let mut admin = None;
     for (username, display, role, province, commune, is_admin, read_only) in USERS {
         let u = insert(
@@ -271,12 +334,11 @@ pub async fn load(state: &AppState) -> Result<()> {
         let m = establishment::create(db, &ctx, data, None).await?;
         by_key.insert(r.key, m.id);
     }
-    let mut products_by_establishment = HashMap::new();
     for r in rows::<ProductRow>(PRODUCTS_CSV)? {
         let establishment_id = *by_key.get(&r.establishment_key).ok_or_else(|| {
             AppError::internal(format!("demo product of unknown {}", r.establishment_key))
         })?;
-        let p = product::create(
+        product::create(
             db,
             &ctx,
             NewProduct {
@@ -298,42 +360,15 @@ pub async fn load(state: &AppState) -> Result<()> {
             None,
         )
         .await?;
-        products_by_establishment
-            .entry(establishment_id)
-            .or_insert(p.id);
     }
     load_projects(state, &by_key).await?;
-    let real_establishments: Vec<i64> = ["nam-truong-son", "damaca-nguyen-phuong"]
-        .iter()
-        .filter_map(|k| by_key.get(*k).copied())
-        .collect();
-    let real_products: Vec<i64> = real_establishments
-        .iter()
-        .filter_map(|e| products_by_establishment.get(e).copied())
-        .collect();
-    figures::load(state, &real_establishments, &real_products).await?;
-    // Counted in the database: the figures add establishments beyond the CSV file.
-    let establishments = crate::db::entities::establishment::Entity::find()
-        .count(db)
-        .await?;
-    let products = crate::db::entities::product::Entity::find()
-        .count(db)
-        .await?;
-    let projects = crate::db::entities::project::Entity::find()
-        .count(db)
-        .await?;
-    tracing::info!(
-        users = USERS.len(),
-        establishments,
-        products,
-        projects,
-        "demo data loaded"
-    );
-    Ok(())
+    // Illustrative records only on illustrative establishments: the real companies keep
+    // what their articles say (their products), nothing made up.
+    figures::load(state).await
 }
 
 /// The context of a demo user, by username.
-async fn ctx_of(state: &AppState, username: &str) -> Result<Ctx> {
+async fn ctx_of(state: &Load<'_>, username: &str) -> Result<Ctx> {
     let u = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
         .one(&state.db)
@@ -477,7 +512,7 @@ const SOURCES: &[DemoSource] = &[
     ),
 ];
 
-async fn load_projects(state: &AppState, by_key: &HashMap<String, i64>) -> Result<()> {
+async fn load_projects(state: &Load<'_>, by_key: &HashMap<String, i64>) -> Result<()> {
     use crate::domain::{
         funding::{self, NewFundingSource},
         project::{self as proj, NewProject, Outcomes},

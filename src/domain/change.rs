@@ -434,6 +434,50 @@ fn visible_below_horizon() -> Expr {
     Expr::cust(concat!("xid < ", horizon!()))
 }
 
+/// The changes the actor sees: those of the projects it sees (the one rule of
+/// [`scope::ProjectArea`]), of their allocations and disbursements, and of the other records
+/// inside its area.
+fn visible(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Condition {
+    use crate::domain::project as proj;
+    use change_event::Column as C;
+    let rule = scope::project_area(actor);
+    if rule == scope::ProjectArea::All {
+        return Condition::all();
+    }
+    let of_projects = [
+        (proj::ENTITY, "SELECT p.id FROM project p"),
+        (
+            proj::ALLOCATION,
+            "SELECT a.id FROM allocation a JOIN project p ON p.id = a.project_id",
+        ),
+        (
+            proj::DISBURSEMENT,
+            "SELECT d.id FROM disbursement d JOIN allocation a ON a.id = d.allocation_id \
+             JOIN project p ON p.id = a.project_id",
+        ),
+    ];
+    let mut cond = Condition::any().add(
+        Condition::all()
+            .add(C::EntityType.is_not_in(of_projects.iter().map(|(e, _)| *e)))
+            .add(scope::area_condition(
+                actor,
+                C::ProvinceCode,
+                C::CommuneCode,
+            )),
+    );
+    for (entity, rows) in of_projects {
+        cond = cond.add(
+            Condition::all()
+                .add(C::EntityType.eq(entity))
+                .add(rule.condition_within(backend, "p", |r| {
+                    format!("change_event.entity_id IN ({rows} WHERE {r})")
+                })),
+        );
+    }
+    // The caller adds its filters with AND.
+    Condition::all().add(cond)
+}
+
 /// Changes after `after`, oldest first, within the caller's area and the filter.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -445,7 +489,7 @@ pub async fn list(
     use change_event::Column as C;
     let actor = ctx.actor()?;
     let first = first.min(MAX_FIRST);
-    let mut cond = scope::area_condition(actor, C::ProvinceCode, C::CommuneCode);
+    let mut cond = visible(actor, db.get_database_backend());
     if let Some(p) = &filter.province_code {
         cond = cond.add(C::ProvinceCode.eq(p.clone()));
     }

@@ -4,8 +4,7 @@
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     sea_query::{Expr, LikeExpr},
 };
 
@@ -271,7 +270,7 @@ const CREATE_OP: &str = "createEstablishment";
 
 /// Registers an establishment in a commune of the caller's area.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     data: EstablishmentData,
     idempotency_key: Option<String>,
@@ -536,7 +535,7 @@ async fn save_versioned(
 
 /// Updates an establishment; moving it to another commune keeps it inside the area.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,
@@ -557,7 +556,7 @@ pub async fn update(
 
 /// Suspends, closes or reopens an establishment (nothing is ever deleted).
 pub async fn set_status(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,

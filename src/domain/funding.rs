@@ -2,8 +2,8 @@
 //! disbursed totals kept by conditional updates so Σ allocations never exceeds the amount.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    ExprTrait, IntoActiveModel, QueryFilter, sea_query::Expr,
 };
 
 use crate::{
@@ -160,7 +160,7 @@ fn subject(m: &funding_source::Model) -> audit::Subject<'_> {
 /// Creates a funding source: NATIONAL by national users, LOCAL by a province's users, OTHER by
 /// either (tied to the province when a province creates it).
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     input: NewFundingSource,
     idempotency_key: Option<String>,
@@ -277,7 +277,7 @@ pub async fn create(
 
 /// Updates a funding source; the amount never drops below what is allocated.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,

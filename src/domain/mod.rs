@@ -53,14 +53,28 @@ impl Ctx {
 /// (`IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing when a
 /// read inside the transaction is followed by a write; PostgreSQL ignores the option.
 pub async fn begin_write(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl sea_orm::TransactionTrait<Transaction = sea_orm::DatabaseTransaction>,
 ) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    use sea_orm::{SqliteTransactionMode, TransactionOptions};
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
     })
     .await
+}
+
+/// What the write paths run on: the connection pool, or a transaction wrapped around many
+/// of them (the demo load is one transaction: each write path's own transaction becomes a
+/// savepoint inside it).
+pub trait Db:
+    sea_orm::ConnectionTrait + sea_orm::TransactionTrait<Transaction = sea_orm::DatabaseTransaction>
+{
+}
+
+impl<T> Db for T where
+    T: sea_orm::ConnectionTrait
+        + sea_orm::TransactionTrait<Transaction = sea_orm::DatabaseTransaction>
+{
 }
 
 /// The current time at the microsecond precision both databases keep, so a stored time

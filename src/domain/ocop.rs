@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::{Months, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, sea_query::Expr,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
 };
 
 use crate::{
@@ -219,7 +219,7 @@ async fn save_versioned(
 
 /// Opens an OCOP application for a product of the caller's commune or province.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     product_id: i64,
     year: i32,
@@ -325,7 +325,7 @@ pub async fn create(
 
 /// The commune's screening: forward to the provincial council or return the dossier.
 pub async fn screen(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,
@@ -398,7 +398,7 @@ fn centi(field: &str, v: f64, max: i32) -> Result<i32> {
 
 /// Submits (or replaces) a council member's scores.
 pub async fn submit_scores(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     evaluation_id: i64,
     input: ScoreInput,
@@ -630,7 +630,7 @@ async fn issue(
 /// central council (or, after the centre declines 5★, certifies 4★); the centre alone
 /// certifies 5★.
 pub async fn certify(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,
@@ -793,7 +793,7 @@ pub async fn certify(
 
 /// Revokes a certificate: by the level that issued it, or nationally.
 pub async fn revoke(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     certificate_id: i64,
     reason: String,

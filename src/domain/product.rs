@@ -1,8 +1,8 @@
 //! Products of establishments: registered once, nominated in selections, rated in OCOP.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
 };
 
 use crate::{
@@ -115,7 +115,7 @@ fn not_found() -> AppError {
 
 /// Registers a product of an establishment the caller may see.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     input: NewProduct,
     idempotency_key: Option<String>,
@@ -281,7 +281,7 @@ pub async fn write_imported(
 
 /// Updates a product.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,

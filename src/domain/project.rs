@@ -1,14 +1,14 @@
 //! Industrial-promotion projects (đề án khuyến công): proposal, beneficiaries under the
 //! decree's eligibility and the support caps, allocations and disbursements that keep every
-//! budget rule atomically, and the lifecycle of SPEC §4 with its history.
+//! budget rule atomically, and the project lifecycle with its history.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
 };
 
 use crate::{
@@ -78,7 +78,7 @@ enum Who {
     ProposerOrAbove,
 }
 
-/// The lifecycle of SPEC §4 (Decree 45/2012/NĐ-CP as amended by 235/2025/NĐ-CP): action,
+/// The project lifecycle (Decree 45/2012/NĐ-CP as amended by 235/2025/NĐ-CP): action,
 /// states it may start from, the state it leads to, and who may take it.
 const TRANSITIONS: &[(ProjectAction, &[ProjectStatus], ProjectStatus, Who)] = {
     use ProjectAction as A;
@@ -222,7 +222,8 @@ fn subject(m: &project::Model) -> audit::Subject<'_> {
     }
 }
 
-/// Whether a project is inside the actor's area: a commune sees its commune's projects.
+/// Whether the actor may change a project: its province, or the commune that proposed it
+/// (a commune sees more projects than it may change: see [`scope::ProjectArea`]).
 fn covers(actor: &Actor, m: &project::Model) -> bool {
     scope::covers(actor, &m.province_code, m.commune_code.as_deref())
 }
@@ -269,11 +270,25 @@ async fn load_for_write(
     id: i64,
 ) -> Result<project::Model> {
     scope::ensure_writer(actor)?;
-    project::Entity::find_by_id(id)
+    let m = project::Entity::find_by_id(id)
+        .filter(area_condition(actor, txn.get_database_backend()))
         .one(txn)
         .await?
-        .filter(|m| covers(actor, m))
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    if !covers(actor, &m) {
+        // Seen (one of its beneficiaries is in the commune) but proposed by someone else.
+        return Err(AppError::forbidden(Msg::new(
+            format!(
+                "Project {} was not proposed by your commune: you may read it, not change it.",
+                m.code
+            ),
+            format!(
+                "Đề án {} không do xã của bạn đề xuất: bạn chỉ được xem, không được thay đổi.",
+                m.code
+            ),
+        )));
+    }
+    Ok(m)
 }
 
 /// Saves a project only at the expected version.
@@ -369,7 +384,7 @@ async fn next_code(
 
 /// Creates a project in the caller's area (commune or province users).
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     input: NewProject,
     idempotency_key: Option<String>,
@@ -527,7 +542,7 @@ pub async fn create(
 
 /// Updates a project's description, dates, kind, category or general support.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,
@@ -764,7 +779,7 @@ fn check_cap(rule: &support_cap_rule::Model, support: i64, counterpart: i64) -> 
 
 /// Adds a beneficiary with its support and own investment.
 pub async fn add_beneficiary(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     project_id: i64,
     expected_version: i32,
@@ -834,7 +849,7 @@ pub async fn add_beneficiary(
 
 /// Removes a beneficiary (its support may not be needed by allocations already made).
 pub async fn remove_beneficiary(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     project_id: i64,
     expected_version: i32,
@@ -893,7 +908,7 @@ fn budget_exceeded(en: String, vi: String) -> AppError {
 /// Allocates money of a funding source to a project, atomically within the source's amount
 /// and the project's support.
 pub async fn allocate(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     project_id: i64,
     source_id: i64,
@@ -1077,7 +1092,7 @@ async fn release_rest(txn: &DatabaseTransaction, a: &allocation::Model) -> Resul
 
 /// Releases an allocation: its undisbursed money returns to the source.
 pub async fn release(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     allocation_id: i64,
 ) -> Result<allocation::Model> {
@@ -1139,7 +1154,7 @@ pub async fn release(
 /// advances stay within the advance rule's share of the allocation (70 % under Circular
 /// 28/2018/TT-BTC as amended).
 pub async fn disburse(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     allocation_id: i64,
     amount_vnd: i64,
@@ -1302,9 +1317,9 @@ fn check_outcomes(o: Outcomes) -> Result<Outcomes> {
     })
 }
 
-/// Takes a lifecycle action (SPEC §4), recording it in the history.
+/// Takes a lifecycle action, recording it in the history.
 pub async fn transition(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,
@@ -1416,17 +1431,14 @@ pub async fn transition(
 pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<project::Model>> {
     let actor = ctx.actor()?;
     Ok(project::Entity::find_by_id(id)
+        .filter(area_condition(actor, db.get_database_backend()))
         .one(db)
-        .await?
-        .filter(|m| covers(actor, m)))
+        .await?)
 }
 
-fn area_condition(actor: &Actor) -> Condition {
-    scope::area_condition(
-        actor,
-        project::Column::ProvinceCode,
-        project::Column::CommuneCode,
-    )
+/// The projects the actor sees: the one rule of [`scope::ProjectArea`].
+fn area_condition(actor: &Actor, backend: sea_orm::DbBackend) -> Condition {
+    scope::project_area(actor).condition(backend, "project")
 }
 
 /// Projects by id within the caller's area (for DataLoaders).
@@ -1438,7 +1450,7 @@ pub async fn get_many(
     let actor = ctx.actor()?;
     Ok(project::Entity::find()
         .filter(project::Column::Id.is_in(ids.iter().copied()))
-        .filter(area_condition(actor))
+        .filter(area_condition(actor, db.get_database_backend()))
         .all(db)
         .await?)
 }
@@ -1464,7 +1476,7 @@ pub async fn list(
 ) -> Result<Page<project::Entity>> {
     use project::Column as C;
     let actor = ctx.actor()?;
-    let mut cond = area_condition(actor);
+    let mut cond = area_condition(actor, db.get_database_backend());
     if let Some(v) = filter.province_code {
         cond = cond.add(C::ProvinceCode.eq(v));
     }
@@ -1588,7 +1600,7 @@ pub async fn projects_of_establishments(
     let ids: Vec<i64> = links.iter().map(|l| l.project_id).collect();
     let projects: HashMap<i64, project::Model> = project::Entity::find()
         .filter(project::Column::Id.is_in(ids))
-        .filter(area_condition(actor))
+        .filter(area_condition(actor, db.get_database_backend()))
         .order_by_asc(project::Column::Id)
         .all(db)
         .await?

@@ -8,12 +8,12 @@ use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 
 use crate::{
     auth::actor::Actor,
-    domain::{Ctx, ocop},
+    domain::{Ctx, ocop, scope},
     enums::{FundingLevel, NominationResult, ProgramLevel, ProjectStatus, Role, SelectionLevel},
     error::{AppError, Result},
 };
 
-/// Statuses whose money reports count (SPEC §4: approved or later; a stopped project counts
+/// Statuses whose money reports count (approved or later; a stopped project counts
 /// what was disbursed, which its released allocations leave behind).
 const COUNTED: &[ProjectStatus] = &[
     ProjectStatus::Approved,
@@ -152,7 +152,7 @@ impl Where {
 }
 
 /// The area part of a report: the caller's scope on `province`/`commune` columns.
-fn scope(w: &mut Where, actor: &Actor, province_col: &'static str, commune_col: &'static str) {
+fn area(w: &mut Where, actor: &Actor, province_col: &'static str, commune_col: &'static str) {
     match actor.role {
         Role::National => {}
         Role::Province => w.eq(
@@ -165,7 +165,9 @@ fn scope(w: &mut Where, actor: &Actor, province_col: &'static str, commune_col: 
 
 fn project_where(backend: DbBackend, actor: &Actor, f: &ReportFilter) -> Where {
     let mut w = Where::new(backend);
-    scope(&mut w, actor, "p.province_code", "p.commune_code");
+    // The projects the caller sees: the one rule of `scope::ProjectArea`.
+    let rule = scope::project_area(actor).sql("p", &mut |v| w.param(v));
+    w.sql.extend(rule);
     let counted: Vec<&'static str> = COUNTED.iter().map(|s| s.as_str()).collect();
     w.in_list("p.status", &counted);
     if let Some(p) = &f.province_code {
@@ -400,7 +402,7 @@ pub async fn selection_summary(
 ) -> Result<Vec<LevelCount>> {
     let actor = ctx.actor()?;
     let mut w = Where::new(db.get_database_backend());
-    scope(&mut w, actor, "n.province_code", "n.commune_code");
+    area(&mut w, actor, "n.province_code", "n.commune_code");
     if let Some(p) = province_code {
         w.eq("n.province_code", p);
     }
@@ -460,7 +462,7 @@ pub async fn ocop_summary(
     let backend = db.get_database_backend();
     let today = chrono::Utc::now().date_naive();
     let mut w = Where::new(backend);
-    scope(&mut w, actor, "c.province_code", "c.commune_code");
+    area(&mut w, actor, "c.province_code", "c.commune_code");
     if let Some(p) = &province_code {
         w.eq("c.province_code", p.clone());
     }

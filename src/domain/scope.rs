@@ -1,11 +1,11 @@
-//! Who may see and touch what (SPEC §1 "Scope rules"), in one place.
+//! Who may see and touch what (the README's "Roles and areas"), in one place.
 //!
 //! Records outside the caller's area do not exist for it: reads filter with
 //! [`area_condition`], single reads and mutations check [`covers`] and answer `NOT_FOUND`.
 //! Creating or moving a record into a place outside the area, or an action the role may not
 //! take at all, is `FORBIDDEN` ([`ensure_commune_in_area`], [`ensure_writer`]).
 
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, DbBackend, sea_query::Expr};
 
 use crate::{
     auth::actor::Actor,
@@ -58,6 +58,93 @@ pub fn area_condition<C: ColumnTrait>(actor: &Actor, province_col: C, commune_co
             Some(c) => Condition::all().add(commune_col.eq(c.clone())),
             None => deny_all(commune_col),
         },
+    }
+}
+
+/// The projects an actor sees (the README's table of roles). One rule for lists, single
+/// reads, nodes, reports, exports and the change feed:
+///
+/// - national: every project;
+/// - province: the projects of its province;
+/// - commune: the projects its commune proposed (the project's commune) and the projects
+///   with a beneficiary establishment in the commune, whichever province runs them.
+///
+/// Seeing a project is not changing it: writes stay with the proposing commune or the
+/// province ([`crate::domain::project`] checks them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectArea {
+    /// Every project.
+    All,
+    /// The projects of one province.
+    Province(String),
+    /// The projects a commune proposed or whose beneficiaries include one of its
+    /// establishments.
+    Commune(String),
+    /// None (a token without its area).
+    Nothing,
+}
+
+/// The projects `actor` sees.
+pub fn project_area(actor: &Actor) -> ProjectArea {
+    match actor.role {
+        Role::National => ProjectArea::All,
+        Role::Province => actor
+            .province_code
+            .clone()
+            .map_or(ProjectArea::Nothing, ProjectArea::Province),
+        Role::Commune => actor
+            .commune_code
+            .clone()
+            .map_or(ProjectArea::Nothing, ProjectArea::Commune),
+    }
+}
+
+impl ProjectArea {
+    /// The rule as one SQL predicate over the project row named `p` (a table name or an
+    /// alias); `param` turns each value into a placeholder. `None`: every project.
+    pub fn sql(&self, p: &str, param: &mut dyn FnMut(String) -> String) -> Option<String> {
+        match self {
+            Self::All => None,
+            Self::Province(code) => Some(format!("{p}.province_code = {}", param(code.clone()))),
+            Self::Commune(code) => {
+                let proposer = param(code.clone());
+                let beneficiary = param(code.clone());
+                Some(format!(
+                    "({p}.commune_code = {proposer} OR EXISTS (SELECT 1 FROM project_beneficiary scope_b \
+                     JOIN establishment scope_e ON scope_e.id = scope_b.establishment_id \
+                     WHERE scope_b.project_id = {p}.id AND scope_e.commune_code = {beneficiary}))"
+                ))
+            }
+            Self::Nothing => Some("1 = 0".to_owned()),
+        }
+    }
+
+    /// The rule as a query condition on the `project` table (or on the row named `p`).
+    pub fn condition(&self, backend: DbBackend, p: &str) -> Condition {
+        self.condition_within(backend, p, |rule| rule.to_owned())
+    }
+
+    /// The rule inside a larger predicate: `wrap` receives the rule's SQL over the row `p`
+    /// (a subquery of another table's condition, for instance). `Condition::all()` when the
+    /// actor sees every project.
+    pub fn condition_within(
+        &self,
+        backend: DbBackend,
+        p: &str,
+        wrap: impl FnOnce(&str) -> String,
+    ) -> Condition {
+        let mut values = Vec::new();
+        let sql = self.sql(p, &mut |v| {
+            values.push(v);
+            match backend {
+                DbBackend::Postgres => format!("${}", values.len()),
+                _ => "?".to_owned(),
+            }
+        });
+        match sql {
+            None => Condition::all(),
+            Some(sql) => Condition::all().add(Expr::cust_with_values(wrap(&sql), values)),
+        }
     }
 }
 

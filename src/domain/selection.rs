@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use crate::{
@@ -190,7 +189,7 @@ fn round_subject(r: &selection_round::Model) -> audit::Subject<'_> {
 
 /// Creates a round; its organiser is the caller (commune, province or national by level).
 pub async fn create_round(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     input: NewRound,
     idempotency_key: Option<String>,
@@ -358,7 +357,7 @@ fn closed_error() -> AppError {
 
 /// Nominates a product to a round.
 pub async fn nominate(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     round_id: i64,
     product_id: i64,
@@ -537,7 +536,7 @@ fn check_scores(c: &selection_criteria::Model, s: Scores) -> Result<()> {
 
 /// Submits (or, while scoring, replaces) a judge's scorecard.
 pub async fn submit_scorecard(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     nomination_id: i64,
     scores: Scores,
@@ -711,7 +710,7 @@ async fn close(
 
 /// Moves a round one step: OPEN → SCORING → CLOSED (computing results and certificates).
 pub async fn advance(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     expected_version: i32,

@@ -1,9 +1,9 @@
-//! Users and their administration (SPEC §1): a province admin manages the users of its
+//! Users and their administration (the README's "Roles and areas"): a province admin manages the users of its
 //! province and its communes, a national admin everyone; nobody grants beyond their area.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, QueryFilter,
 };
 
 use crate::{
@@ -307,7 +307,7 @@ pub async fn insert(
 }
 
 /// Creates a user inside the admin's area.
-pub async fn create(db: &DatabaseConnection, ctx: &Ctx, input: NewUser) -> Result<app_user::Model> {
+pub async fn create(db: &impl super::Db, ctx: &Ctx, input: NewUser) -> Result<app_user::Model> {
     let actor = ctx.actor()?;
     crate::domain::scope::ensure_writer(actor)?;
     if !actor.is_admin {
@@ -342,7 +342,7 @@ pub async fn create(db: &DatabaseConnection, ctx: &Ctx, input: NewUser) -> Resul
 /// Updates a user: admins of its area may change everything; a user may change its own
 /// display name and password.
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl super::Db,
     ctx: &Ctx,
     id: i64,
     patch: UserPatch,

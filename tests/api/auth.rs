@@ -1,4 +1,4 @@
-//! Authentication (SPEC §7): sign-in, access tokens and their claims, refresh-token rotation
+//! Authentication: sign-in, access tokens and their claims, refresh-token rotation
 //! with reuse detection, sign-out, the login rate limit, localized errors and read-only
 //! accounts. Every test goes through `POST /graphql` on its own app.
 

@@ -32,7 +32,7 @@ fn establishments_only() -> Value {
 }
 
 /// Pages through the feed from `after` to its end (pages of `first`).
-async fn pull(
+pub(crate) async fn pull(
     app: &TestApp,
     token: &str,
     after: Option<String>,

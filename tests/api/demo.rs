@@ -1,8 +1,10 @@
-//! The demo data set reproduces the seed articles' figures in the reports.
+//! The demo data set reproduces the seed articles' figures in the reports, attaches nothing
+//! made up to a real company, loads in one transaction and logs what it inserted.
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::common::assert_ok;
+use crate::helpers::{JWT_SECRET, assert_code, fresh_database, process::Server, spawn_app};
 
 #[tokio::test]
 async fn reports_over_the_demo_data_show_the_articles_figures() {
@@ -128,14 +130,320 @@ async fn reports_over_the_demo_data_show_the_articles_figures() {
     );
     assert_eq!(rule["maxPercent"], 50);
     assert_eq!(rule["maxAmountVnd"], 300_000_000);
-    // Nam Trường Sơn cocoa and Damaca macadamia are recognised nationally.
-    let national = app
+    // The illustrative products carry their real groups.
+    let groups = app
         .ok(
             Some(&token),
-            r#"{ products(filter: {search: "nam truong son"}) { nodes { name recognitions { round { level } } } } }"#,
+            r#"{ tc: products(filter: {search: "tho cam"}, first: 100) { nodes { name ocopGroup selectionGroup } }
+                 rc: products(filter: {search: "ruou can"}, first: 100) { nodes { name ocopGroup selectionGroup } } }"#,
             json!({}),
         )
         .await;
-    let recognitions = national["products"]["nodes"][0]["recognitions"].to_string();
-    assert!(recognitions.contains("NATIONAL"), "{national:#}");
+    for (key, ocop, selection) in [
+        ("tc", "HANDICRAFT_TEXTILE", "HANDICRAFT"),
+        ("rc", "BEVERAGE", "PROCESSED_AGRO_FORESTRY_FISHERY_FOOD"),
+    ] {
+        let nodes = groups[key]["nodes"].as_array().expect("nodes");
+        assert!(!nodes.is_empty(), "{key}: {groups:#}");
+        for n in nodes {
+            assert_eq!(n["ocopGroup"], ocop, "{n:#}");
+            assert_eq!(n["selectionGroup"], selection, "{n:#}");
+        }
+    }
+    assert_nothing_made_up_on_real_companies(&app, &token).await;
+
+    // The commune officer of Buôn Ma Thuột (24133) sees the commune's 8 establishments (the
+    // two real companies and the six illustrative ones with an even number, which the demo
+    // puts in 24133) and the projects they benefit from: project j of the 242 (0-based)
+    // goes to illustrative establishment j mod 13 + 1, in 24133 when that number is even,
+    // i.e. j mod 13 odd: 18 full cycles of 6 and, in the last 8 (j mod 13 = 0..7), 4 more.
+    let in_bmt = (0..242).filter(|j| j % 13 % 2 == 1).count();
+    assert_eq!(in_bmt, 18 * 6 + 4);
+    let login = app
+        .ok(
+            None,
+            "mutation($p: String!) { login(username: \"buonmathuot.officer\", password: $p) { accessToken } }",
+            json!({ "p": khuyencong::demo::PASSWORD }),
+        )
+        .await;
+    let bmt = login["login"]["accessToken"].as_str().expect("token");
+    let seen = app
+        .ok(
+            Some(bmt),
+            "{ establishments { totalCount } projects { totalCount } \
+               fundingSummary { projectCount establishmentCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(seen["establishments"]["totalCount"], 8, "{seen:#}");
+    assert_eq!(seen["projects"]["totalCount"], in_bmt, "{seen:#}");
+    assert_eq!(
+        seen["fundingSummary"]["projectCount"], in_bmt,
+        "all settled: {seen:#}"
+    );
+    assert_eq!(seen["fundingSummary"]["establishmentCount"], 6, "{seen:#}");
+}
+
+/// Whether a name marks an illustrative record.
+fn illustrative(name: &str) -> bool {
+    name.contains("(minh họa")
+}
+
+/// Every establishment the demo names after a real company carries no illustrative product,
+/// project, recognition or certificate, and no placeholder address; the anonymous public
+/// catalogue shows illustrative products only under illustrative establishments.
+async fn assert_nothing_made_up_on_real_companies(app: &crate::helpers::TestApp, token: &str) {
+    let mut after: Option<String> = None;
+    let mut real = 0;
+    loop {
+        let page = app
+            .ok(
+                Some(token),
+                "query($a: String) { establishments(first: 20, after: $a) { \
+                   pageInfo { hasNextPage endCursor } nodes { name address \
+                   products(first: 10) { totalCount nodes { name currentOcopCertificate { id } recognitions { id } } } \
+                   projects(first: 10) { totalCount nodes { title } } } } }",
+                json!({ "a": after }),
+            )
+            .await;
+        let conn = &page["establishments"];
+        for e in conn["nodes"].as_array().expect("nodes") {
+            let name = e["name"].as_str().expect("name");
+            let address = e["address"].as_str().unwrap_or("");
+            assert!(
+                !address.contains("bài viết") && !address.contains("không nêu"),
+                "placeholder address: {e:#}"
+            );
+            if illustrative(name) {
+                continue;
+            }
+            real += 1;
+            for list in ["products", "projects"] {
+                assert_eq!(
+                    e[list]["totalCount"].as_u64(),
+                    Some(e[list]["nodes"].as_array().expect("nodes").len() as u64),
+                    "{name}: every {list} on one page"
+                );
+            }
+            for p in e["products"]["nodes"].as_array().expect("products") {
+                assert!(
+                    !illustrative(p["name"].as_str().expect("name")),
+                    "{name}: {p:#}"
+                );
+                assert!(p["currentOcopCertificate"].is_null(), "{name}: {p:#}");
+                assert_eq!(p["recognitions"], json!([]), "{name}: {p:#}");
+            }
+            for pj in e["projects"]["nodes"].as_array().expect("projects") {
+                assert!(
+                    !illustrative(pj["title"].as_str().expect("title")),
+                    "{name}: {pj:#}"
+                );
+            }
+        }
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(
+        real, 7,
+        "the seven companies of data/demo/establishments.csv"
+    );
+    // The public catalogue, anonymously.
+    let mut after: Option<String> = None;
+    let mut seen = 0;
+    loop {
+        let page = app
+            .ok(
+                None,
+                "query($a: String) { publicCatalog(first: 100, after: $a) { \
+                   pageInfo { hasNextPage endCursor } nodes { productName establishmentName } } }",
+                json!({ "a": after }),
+            )
+            .await;
+        let conn = &page["publicCatalog"];
+        for n in conn["nodes"].as_array().expect("nodes") {
+            seen += 1;
+            let product = n["productName"].as_str().expect("productName");
+            let establishment = n["establishmentName"].as_str().expect("establishmentName");
+            assert_eq!(
+                illustrative(product),
+                illustrative(establishment),
+                "an illustrative item under a real company, or the reverse: {n:#}"
+            );
+        }
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert!(
+        seen > 0,
+        "the catalogue lists the demo's certified and recognised products"
+    );
+}
+
+/// Rows of the tables the demo fills.
+async fn rows(db: &sea_orm::DatabaseConnection) -> Vec<u64> {
+    use khuyencong::db::entities::{
+        app_user, audit_event, change_event, establishment, funding_source, nomination,
+        ocop_certificate, product, project, selection_round,
+    };
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    vec![
+        app_user::Entity::find().count(db).await.expect("count"),
+        establishment::Entity::find()
+            .count(db)
+            .await
+            .expect("count"),
+        product::Entity::find().count(db).await.expect("count"),
+        project::Entity::find().count(db).await.expect("count"),
+        funding_source::Entity::find()
+            .count(db)
+            .await
+            .expect("count"),
+        selection_round::Entity::find()
+            .count(db)
+            .await
+            .expect("count"),
+        nomination::Entity::find().count(db).await.expect("count"),
+        ocop_certificate::Entity::find()
+            .count(db)
+            .await
+            .expect("count"),
+        audit_event::Entity::find().count(db).await.expect("count"),
+        change_event::Entity::find().count(db).await.expect("count"),
+    ]
+}
+
+#[tokio::test]
+async fn a_demo_load_that_fails_leaves_nothing_and_the_next_start_loads_it() {
+    let app = spawn_app().await;
+    let before = rows(&app.state.db).await;
+    // Everything is written, then the last step fails: the one transaction rolls back.
+    let err = khuyencong::demo::load_and_fail_before_commit(&app.state).await;
+    assert!(err.is_err(), "the injected failure is reported");
+    assert_eq!(
+        rows(&app.state.db).await,
+        before,
+        "nothing of the demo is left"
+    );
+    let login = "mutation($p: String!) { login(username: \"national.admin\", password: $p) { accessToken } }";
+    let body = app
+        .gql(None, login, json!({ "p": khuyencong::demo::PASSWORD }))
+        .await;
+    assert_code(&body, "UNAUTHENTICATED");
+    // The next start finds no demo and loads all of it.
+    khuyencong::demo::load(&app.state)
+        .await
+        .expect("demo loads");
+    let after = rows(&app.state.db).await;
+    assert!(
+        after.iter().zip(&before).all(|(a, b)| a > b),
+        "every table got demo rows: {before:?} → {after:?}"
+    );
+    assert_ok(
+        &app.gql(None, login, json!({ "p": khuyencong::demo::PASSWORD }))
+            .await,
+        "login",
+    );
+}
+
+#[tokio::test]
+async fn serve_demo_logs_what_it_inserted_and_loads_only_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = fresh_database().await;
+    let envs = [
+        ("DATABASE_URL", url.as_str()),
+        ("KC_JWT_SECRET", JWT_SECRET),
+        ("RUST_LOG", "info"),
+    ];
+    let server = Server::start(dir.path(), &["serve", "--demo"], &envs);
+    let out = server.output();
+    let line = out
+        .lines()
+        .find(|l| l.contains("demo data loaded"))
+        .unwrap_or_else(|| panic!("no load line in {out}"));
+    let logged = |field: &str| -> u64 {
+        let at = line
+            .find(&format!("{field}="))
+            .unwrap_or_else(|| panic!("{field} in {line}"));
+        line[at + field.len() + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or_else(|_| panic!("{field} in {line}"))
+    };
+    // The database held no establishment, product or project before: the totals the API
+    // reports are what the load inserted.
+    let client = reqwest::Client::new();
+    let gql = |address: &str, token: Option<String>, query: &'static str| {
+        let client = client.clone();
+        let url = format!("{address}/graphql");
+        async move {
+            let mut req = client.post(url).json(&json!({ "query": query }));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let body: serde_json::Value = req
+                .send()
+                .await
+                .expect("request")
+                .json()
+                .await
+                .expect("json");
+            assert!(body["errors"].is_null(), "{body:#}");
+            body["data"].clone()
+        }
+    };
+    let login = gql(
+        &server.address,
+        None,
+        "mutation { login(username: \"national.admin\", password: \"khuyencong-demo\") { accessToken } }",
+    )
+    .await;
+    let token = login["login"]["accessToken"].as_str().map(str::to_owned);
+    let totals = gql(
+        &server.address,
+        token.clone(),
+        "{ establishments { totalCount } products { totalCount } projects { totalCount } \
+           ocopCertificates { totalCount } }",
+    )
+    .await;
+    assert_eq!(
+        logged("users"),
+        khuyencong::demo::USERS.len() as u64,
+        "{line}"
+    );
+    for (field, list) in [
+        ("establishments", "establishments"),
+        ("products", "products"),
+        ("projects", "projects"),
+        ("ocop_certificates", "ocopCertificates"),
+    ] {
+        assert_eq!(
+            totals[list]["totalCount"].as_u64(),
+            Some(logged(field)),
+            "{field}: {line}"
+        );
+    }
+    assert!(
+        logged("establishments") > 7,
+        "the illustrative ones count too: {line}"
+    );
+    drop(server);
+    // A second start finds the demo and inserts nothing.
+    let server = Server::start(dir.path(), &["serve", "--demo"], &envs);
+    let out = server.output();
+    assert!(out.contains("demo data already loaded"), "{out}");
+    assert!(!out.contains("demo data loaded "), "{out}");
+    let again = gql(
+        &server.address,
+        token,
+        "{ establishments { totalCount } products { totalCount } projects { totalCount } \
+           ocopCertificates { totalCount } }",
+    )
+    .await;
+    assert_eq!(again, totals);
 }

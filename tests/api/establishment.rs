@@ -1,6 +1,6 @@
-//! Establishments: the area matrix of SPEC §1, validation by field, tax-code uniqueness,
+//! Establishments: the area matrix (README "Roles and areas"), validation by field, tax-code uniqueness,
 //! optimistic concurrency, idempotency keys, diacritic-insensitive search, keyset paging,
-//! the audit trail, batched loading and the query limits of SPEC §8.
+//! the audit trail, batched loading and the query limits.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,4 +1,4 @@
-//! OCOP star rating (SPEC §6): who opens, screens, scores and decides an application at each
+//! OCOP star rating: who opens, screens, scores and decides an application at each
 //! level, inside and outside the area, and the states each step is refused in; score ranges
 //! and replacement; the band edges of the provincial decision, mandatory failures, the central
 //! council's 5★ and the province's 4★ after it; certificates (36 months, supersession, expiry,

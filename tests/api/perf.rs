@@ -1,4 +1,4 @@
-//! Statements per request under concurrent load (issue #9, SPEC §8): the to-many relations of
+//! Statements per request under concurrent load (issue #9): the to-many relations of
 //! a page are fetched by the parent resolver from the query's look-ahead, so the statements a
 //! request runs are the same whether it runs alone or among 50 concurrent requests. `/metrics`
 //! counts every request's statements: the test runs N requests at once and divides.

@@ -1,4 +1,4 @@
-//! Products: the area matrix of SPEC §1 (a product lives where its establishment lives and
+//! Products: the area matrix (README "Roles and areas") (a product lives where its establishment lives and
 //! moves with it), validation, optimistic concurrency, idempotency keys, search, paging and
 //! the audit trail.
 

@@ -1,4 +1,4 @@
-//! Industrial promotion (SPEC §4): funding sources, projects, beneficiaries under the decree's
+//! Industrial promotion: funding sources, projects, beneficiaries under the decree's
 //! eligibility and the support caps, allocations (with a 50-request race), disbursements and
 //! advances, releases, the lifecycle with its authority matrix and history, the audit trail,
 //! optimistic concurrency, idempotency keys and batched loading of nested lists.
@@ -106,7 +106,7 @@ const SET_STATUS: &str = "mutation($id: ID!, $v: Int!, $s: EstablishmentStatus!)
 const ESTABLISHMENT_PROJECTS: &str = "query($id: ID!) { establishment(id: $id) { \
     id projects(first: 50) { totalCount nodes { id code } } } }";
 
-/// The nested read whose statement count must not grow with the rows (SPEC §8).
+/// The nested read whose statement count must not grow with the rows.
 const DEEP: &str = "{ projects(first: 50) { nodes { id \
     beneficiaries { establishment { commune { province { name } } } } \
     allocations { fundingSource { name } } \
@@ -142,7 +142,7 @@ const STATUSES: [&str; 10] = [
     "CANCELLED",
 ];
 
-/// SPEC §4's table: action, the states it starts from, the state it leads to.
+/// The lifecycle table: action, the states it starts from, the state it leads to.
 const LIFECYCLE: &[(&str, &[&str], &str)] = &[
     ("SUBMIT", &["DRAFT"], "SUBMITTED"),
     ("RETURN", &["SUBMITTED"], "DRAFT"),
@@ -536,7 +536,7 @@ impl World {
         }
     }
 
-    /// A user allowed to take `action` on a commune project of `level` (SPEC §4's table).
+    /// A user allowed to take `action` on a commune project of `level` (the lifecycle table).
     fn actor_for(&self, action: &str, level: &str) -> &TestUser {
         match action {
             "SUBMIT" | "CANCEL" => &self.commune,
@@ -3261,11 +3261,9 @@ async fn an_establishment_lists_the_projects_it_benefits_from() {
     both.sort();
     assert_eq!(projects_of(w.national.token.clone(), e.clone()).await, both);
     assert_eq!(projects_of(w.province.token.clone(), e.clone()).await, both);
-    // The commune sees only the projects of its area.
-    assert_eq!(
-        projects_of(w.commune.token.clone(), e.clone()).await,
-        vec![local.clone()]
-    );
+    // The commune sees both: the one it proposed and the national one of the neighbouring
+    // commune, whose beneficiary is an establishment of the commune.
+    assert_eq!(projects_of(w.commune.token.clone(), e.clone()).await, both);
     assert!(
         projects_of(w.national.token.clone(), bystander.clone())
             .await

@@ -1,4 +1,4 @@
-//! Reports and data pulls (SPEC §1 scope, §4 money counted, §7 export and `updatedSince`):
+//! Reports and data pulls (scope, money counted, export and `updatedSince`):
 //! `fundingSummary` against hand-computed totals on a fixture with rejected, cancelled,
 //! stopped, settled (partly disbursed) projects and OTHER money, with its filters and its scope
 //! per role; `selectionSummary`, `ocopSummary` (valid certificates, prizes) and
@@ -69,6 +69,15 @@ enum Area {
 }
 
 impl Area {
+    /// Whether this area sees a counted project: a commune sees the projects it proposed
+    /// and those with a beneficiary in the commune.
+    fn sees(self, c: &Counted) -> bool {
+        match self {
+            Area::Commune(x) => c.commune == Some(x) || c.communes.contains(&x),
+            _ => self.covers(c.province, c.commune),
+        }
+    }
+
     /// Whether a record in `province` / `commune` is inside this area.
     fn covers(self, province: &str, commune: Option<&str>) -> bool {
         match self {
@@ -195,6 +204,8 @@ const FUNDING: &str = "query($f: ReportFilter) { fundingSummary(filter: $f) { \
 /// A project the funding summary must count, with what it must count for it.
 #[derive(Clone, Debug, Default)]
 struct Counted {
+    /// The project.
+    id: String,
     province: &'static str,
     commune: Option<&'static str>,
     level: &'static str,
@@ -209,6 +220,8 @@ struct Counted {
     trainees: i64,
     /// One entry per beneficiary row.
     establishments: Vec<String>,
+    /// The commune of each beneficiary row.
+    communes: Vec<&'static str>,
 }
 
 /// The funding fixture: sources of every level, thirteen projects in every state that matters,
@@ -419,6 +432,7 @@ impl Funding {
             .await;
         self.drive(&p1, bmt, dl, "LOCAL", APPROVED).await;
         counted.push(Counted {
+            id: p1.clone(),
             province: DAK_LAK,
             commune: Some(BMT),
             level: "LOCAL",
@@ -428,6 +442,7 @@ impl Funding {
             other: 40 * M,
             counterpart: 150 * M,
             establishments: vec![e1.clone()],
+            communes: vec![BMT],
             ..Default::default()
         });
 
@@ -453,6 +468,7 @@ impl Funding {
         self.disburse(&dl.token, &a2[0], 10 * M).await;
         self.act(&p2, bmt, dl, "LOCAL", "SETTLE", None).await;
         counted.push(Counted {
+            id: p2.clone(),
             province: DAK_LAK,
             commune: Some(BMT),
             level: "LOCAL",
@@ -464,6 +480,7 @@ impl Funding {
             jobs: 12,
             trainees: 35,
             establishments: vec![e1.clone(), e2.clone()],
+            communes: vec![BMT, BMT],
             ..Default::default()
         });
 
@@ -485,6 +502,7 @@ impl Funding {
         self.disburse(&dl.token, &a3[0], 100 * M).await;
         self.act(&p3, dlo, dl, "NATIONAL", "STOP", None).await;
         counted.push(Counted {
+            id: p3.clone(),
             province: DAK_LAK,
             commune: Some(DAK_LAK_OTHER),
             level: "NATIONAL",
@@ -493,6 +511,7 @@ impl Funding {
             national: 100 * M,
             disbursed: 100 * M,
             establishments: vec![e3.clone()],
+            communes: vec![DAK_LAK_OTHER],
             ..Default::default()
         });
 
@@ -515,6 +534,7 @@ impl Funding {
         self.act(&p4, bmt, dl, "NATIONAL", "ACCEPT", Some(outcomes))
             .await;
         counted.push(Counted {
+            id: p4.clone(),
             province: DAK_LAK,
             commune: Some(BMT),
             level: "NATIONAL",
@@ -526,6 +546,7 @@ impl Funding {
             jobs: 5,
             trainees: 7,
             establishments: vec![e2.clone()],
+            communes: vec![BMT],
             ..Default::default()
         });
 
@@ -611,6 +632,7 @@ impl Funding {
             .await;
         self.drive(&p8, tp, qt, "LOCAL", APPROVED).await;
         counted.push(Counted {
+            id: p8.clone(),
             province: QUANG_TRI,
             commune: Some(TRUONG_PHU),
             level: "LOCAL",
@@ -619,6 +641,7 @@ impl Funding {
             local: 70 * M,
             counterpart: 30 * M,
             establishments: vec![e4.clone()],
+            communes: vec![TRUONG_PHU],
             ..Default::default()
         });
 
@@ -637,6 +660,7 @@ impl Funding {
             .await;
         self.drive(&p9, bmt, dl, "NATIONAL", APPROVED).await;
         counted.push(Counted {
+            id: p9.clone(),
             province: DAK_LAK,
             commune: Some(BMT),
             level: "NATIONAL",
@@ -645,6 +669,7 @@ impl Funding {
             national: 20 * M,
             counterpart: 5 * M,
             establishments: vec![e1.clone()],
+            communes: vec![BMT],
             ..Default::default()
         });
 
@@ -670,12 +695,14 @@ impl Funding {
         )
         .await;
         counted.push(Counted {
+            id: p12.clone(),
             province: DAK_LAK,
             commune: Some(BMT),
             level: "LOCAL",
             year: 2025,
             category: "TRADE_FAIR",
             establishments: vec![e1.clone()],
+            communes: vec![BMT],
             ..Default::default()
         });
 
@@ -694,6 +721,7 @@ impl Funding {
             .await;
         self.drive(&p13, dl, dl, "LOCAL", APPROVED).await;
         counted.push(Counted {
+            id: p13.clone(),
             province: DAK_LAK,
             commune: None,
             level: "LOCAL",
@@ -702,6 +730,7 @@ impl Funding {
             local: 25 * M,
             counterpart: 25 * M,
             establishments: vec![e3.clone()],
+            communes: vec![DAK_LAK_OTHER],
             ..Default::default()
         });
 
@@ -891,7 +920,7 @@ async fn funding_summary_counts_only_the_callers_area() {
     let f = Funding::new().await;
     for (user, area, what) in f.people.views() {
         let got = f.summary(&user.token, json!({})).await;
-        let items = f.only(|c| area.covers(c.province, c.commune));
+        let items = f.only(|c| area.sees(c));
         assert_summary(&got, &items, what);
     }
     // By hand for the commune of BMT: P1, P2, P4, P9, P12 (not the province's own P13).
@@ -905,12 +934,17 @@ async fn funding_summary_counts_only_the_callers_area() {
     assert_eq!(got["disbursedVnd"], 80 * M);
     assert_eq!(got["beneficiaryCount"], 6);
     assert_eq!(got["establishmentCount"], 2);
-    // The other commune: only the stopped P3, public money but no counterpart.
+    // The other commune: the stopped P3 it proposed (public money but no counterpart) and
+    // the province's own P13, whose beneficiary e3 is in the commune: 100 M national,
+    // 25 M local and 25 M own, so 25 / 125 = 0.2 of own money per đồng of public money.
     let got = f.summary(&f.people.dak_lak_other.token, json!({})).await;
-    assert_eq!(got["projectCount"], 1, "{got:#}");
+    assert_eq!(got["projectCount"], 2, "{got:#}");
     assert_eq!(got["nationalVnd"], 100 * M);
-    assert_eq!(got["counterpartVnd"], 0);
-    assert_eq!(got["leverageRatio"].as_f64(), Some(0.0), "{got:#}");
+    assert_eq!(got["localVnd"], 25 * M);
+    assert_eq!(got["counterpartVnd"], 25 * M);
+    assert_eq!(got["beneficiaryCount"], 2);
+    assert_eq!(got["establishmentCount"], 1);
+    assert_eq!(got["leverageRatio"].as_f64(), Some(0.2), "{got:#}");
     // A province with nothing: zeros, no rows, and no leverage without public money.
     let got = f.summary(&f.people.ha_noi.token, json!({})).await;
     assert_eq!(got["projectCount"], 0, "{got:#}");
@@ -919,6 +953,224 @@ async fn funding_summary_counts_only_the_callers_area() {
     assert_eq!(got["byYear"], json!([]));
     assert_eq!(got["byProvince"], json!([]));
     assert_eq!(got["byCategory"], json!([]));
+}
+
+/// Every project as the ministry sees it: where it is, where its beneficiaries are and its
+/// allocations.
+const PROJECTS_PLACED: &str = "{ projects(first: 100) { totalCount nodes { id \
+    province { code } commune { code } \
+    beneficiaries { establishment { commune { code } } } allocations { id } } } }";
+
+const NODE: &str = "query($id: ID!) { node(id: $id) { id } }";
+
+const UPDATE_PROJECT: &str = "mutation($id: ID!, $v: Int!) { \
+    updateProject(id: $id, expectedVersion: $v, input: { description: \"Sửa thử\" }) { id } }";
+
+/// Whether `area` sees a project node of [`PROJECTS_PLACED`] by the rule of the README: a
+/// province its province's projects, a commune those it proposed and those with a
+/// beneficiary in the commune.
+fn sees_node(area: Area, n: &Value) -> bool {
+    let commune = n["commune"]["code"].as_str();
+    match area {
+        Area::National => true,
+        Area::Province(p) => n["province"]["code"] == p,
+        Area::Commune(c) => {
+            commune == Some(c)
+                || n["beneficiaries"]
+                    .as_array()
+                    .expect("beneficiaries")
+                    .iter()
+                    .any(|b| b["establishment"]["commune"]["code"] == c)
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_commune_sees_the_projects_it_proposed_or_its_establishments_benefit_from() {
+    let f = Funding::new().await;
+    let p = &f.people;
+    let app = &f.app;
+    // P14: a draft of the province whose beneficiary is a new establishment of BMT.
+    let e = f.establishment(BMT).await;
+    let (p14, _) = f
+        .funded(
+            &p.dak_lak,
+            &p.dak_lak,
+            DAK_LAK,
+            "LOCAL",
+            2025,
+            "VOCATIONAL_TRAINING",
+            &[(&e, 10 * M, 10 * M)],
+            &[],
+        )
+        .await;
+    let p13 = f.counted[7].id.clone();
+    assert!(f.counted[7].commune.is_none() && f.counted[7].communes == [DAK_LAK_OTHER]);
+
+    let all = app
+        .ok(Some(&p.national.token), PROJECTS_PLACED, json!({}))
+        .await;
+    let all = all["projects"]["nodes"].as_array().expect("nodes").clone();
+    assert_eq!(all.len(), 14, "thirteen projects of the fixture and P14");
+    let expected = |area: Area| sorted(all.iter().filter(|n| sees_node(area, n)).map(id_of));
+    // The rule is not vacuous: each commune sees a project it did not propose.
+    let bmt_sees = expected(Area::Commune(BMT));
+    let other_sees = expected(Area::Commune(DAK_LAK_OTHER));
+    assert!(bmt_sees.contains(&p14) && !other_sees.contains(&p14));
+    assert!(other_sees.contains(&p13) && !bmt_sees.contains(&p13));
+    assert_eq!(
+        other_sees.len(),
+        3,
+        "P3, P7 (its own) and P13: {other_sees:?}"
+    );
+
+    for (user, area, what) in p.views() {
+        let want = expected(area);
+        // The list and its count.
+        let got = app.ok(Some(&user.token), PROJECTS_PLACED, json!({})).await;
+        let ids = sorted(
+            got["projects"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(id_of),
+        );
+        assert_eq!(ids, want, "{what}: projects");
+        assert_eq!(
+            got["projects"]["totalCount"],
+            want.len(),
+            "{what}: totalCount"
+        );
+        // By id and as a node: the same projects, null for the others.
+        for n in &all {
+            let id = id_of(n);
+            let inside = want.contains(&id);
+            let one = app
+                .ok(Some(&user.token), PROJECT_VERSION, json!({ "id": id }))
+                .await;
+            assert_eq!(!one["project"].is_null(), inside, "{what}: project({id})");
+            let node = app.ok(Some(&user.token), NODE, json!({ "id": id })).await;
+            assert_eq!(!node["node"].is_null(), inside, "{what}: node({id})");
+        }
+        // The export.
+        let csv = export_ok(app, &user.token, "projects.csv", &[]).await;
+        let (_, rows) = parse_csv(&csv, "projects");
+        assert_eq!(
+            sorted(rows.iter().map(|r| r["id"].clone())),
+            want,
+            "{what}: projects.csv"
+        );
+    }
+
+    // The change feed: the changes of exactly these projects and of their allocations.
+    let project_ids = |token: String, entity: &'static str| async move {
+        let (rows, _) =
+            crate::changes::pull(app, &token, None, 500, json!({ "entities": [entity] })).await;
+        rows.iter()
+            .map(|r| r["id"].as_str().expect("id").to_owned())
+            .collect::<BTreeSet<String>>()
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while project_ids(p.national.token.clone(), "PROJECT").await.len() < all.len()
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for (user, area) in [
+        (&p.bmt, Area::Commune(BMT)),
+        (&p.dak_lak_other, Area::Commune(DAK_LAK_OTHER)),
+        (&p.truong_phu, Area::Commune(TRUONG_PHU)),
+        (&p.dak_lak, Area::Province(DAK_LAK)),
+    ] {
+        let seen: Vec<String> = project_ids(user.token.clone(), "PROJECT")
+            .await
+            .into_iter()
+            .collect();
+        assert_eq!(seen, expected(area), "{area:?}: project changes");
+        let allocations: BTreeSet<String> = all
+            .iter()
+            .filter(|n| sees_node(area, n))
+            .flat_map(|n| n["allocations"].as_array().expect("allocations").clone())
+            .map(|a| id_of(&a))
+            .collect();
+        assert_eq!(
+            project_ids(user.token.clone(), "ALLOCATION").await,
+            allocations,
+            "{area:?}: allocation changes"
+        );
+    }
+
+    // Seeing is not changing: a commune may not change a project it did not propose
+    // (FORBIDDEN), and the projects it does not see do not exist for it (NOT_FOUND).
+    let v = f.version(&p14).await;
+    let body = app
+        .gql(
+            Some(&p.bmt.token),
+            UPDATE_PROJECT,
+            json!({ "id": p14, "v": v }),
+        )
+        .await;
+    assert_code(&body, "FORBIDDEN");
+    let body = app
+        .gql(
+            Some(&p.bmt.token),
+            TRANSITION,
+            json!({ "id": p14, "v": v, "a": "SUBMIT" }),
+        )
+        .await;
+    assert_code(&body, "FORBIDDEN");
+    let other = f.establishment(BMT).await;
+    let body = app
+        .gql(
+            Some(&p.bmt.token),
+            ADD,
+            json!({ "p": p14, "v": v, "i": { "establishmentId": other,
+                "supportVnd": M, "counterpartVnd": M } }),
+        )
+        .await;
+    assert_code(&body, "FORBIDDEN");
+    let v13 = f.version(&p13).await;
+    let body = app
+        .gql(
+            Some(&p.bmt.token),
+            UPDATE_PROJECT,
+            json!({ "id": p13, "v": v13 }),
+        )
+        .await;
+    assert_code(&body, "NOT_FOUND");
+    assert_eq!(f.version(&p14).await, v, "nothing changed");
+    // The province still changes it, and the commune its own proposals.
+    assert_ok(
+        &app.gql(
+            Some(&p.dak_lak.token),
+            UPDATE_PROJECT,
+            json!({ "id": p14, "v": v }),
+        )
+        .await,
+        "updateProject",
+    );
+    let own = must(
+        app,
+        &p.bmt.token,
+        CREATE_PROJECT,
+        json!({ "i": { "title": "Đề án của phường", "programLevel": "LOCAL",
+            "kind": "INDIVIDUAL", "category": "TRADE_FAIR", "provinceCode": DAK_LAK,
+            "fiscalYear": 2026 } }),
+        "createProject",
+    )
+    .await;
+    assert_eq!(own["commune"]["code"], BMT);
+    let own = id_of(&own);
+    let v = f.version(&own).await;
+    assert_ok(
+        &app.gql(
+            Some(&p.bmt.token),
+            UPDATE_PROJECT,
+            json!({ "id": own, "v": v }),
+        )
+        .await,
+        "updateProject",
+    );
 }
 
 #[tokio::test]
@@ -1008,7 +1260,7 @@ async fn funding_summary_filters_by_province_years_and_programme() {
     ];
     for (user, area, filter, keep) in &cases {
         let got = f.summary(&user.token, filter.clone()).await;
-        let items = f.only(|c| area.covers(c.province, c.commune) && keep(c));
+        let items = f.only(|c| area.sees(c) && keep(c));
         assert_summary(&got, &items, &format!("{area:?} with {filter}"));
     }
     // By hand: national projects of 2025 are P3 (stopped, 100 M paid) and P4 (40 M).

@@ -1,4 +1,4 @@
-//! The selection of outstanding rural industrial products (SPEC §5): who organises, nominates
+//! The selection of outstanding rural industrial products: who organises, nominates
 //! and judges at each level inside and outside the area, the entry rules across levels
 //! (valid, missing, expired and out-of-region recognitions), score ranges, exact results at
 //! the threshold, the scorecard quorum, replacement of a scorecard, a frozen closed round,

@@ -1,4 +1,4 @@
-//! Users and their administration (SPEC §1): who may create and update which users, what each
+//! Users and their administration: who may create and update which users, what each
 //! role sees, input checks, sign-in of created and deactivated users, and the audit trail.
 
 use khuyencong::{
