@@ -7,8 +7,10 @@
 //! Every data-changing mutation already writes its audit event in its own transaction through
 //! [`super::audit::record`]; that function calls [`append`], so a feed row commits or rolls
 //! back with the change it describes. Records a mutation changes besides its subject (a
-//! certificate issued or superseded by a decision on an evaluation) are appended by the
-//! mutation with [`append`] in the same transaction.
+//! certificate issued or superseded by a decision on an evaluation, a funding source's and a
+//! project's totals moved by an allocation or a disbursement, products moving with their
+//! establishment, nominations decided when their round closes) are collected in a
+//! [`Touched`] and appended by the mutation in the same transaction, once each.
 //!
 //! # Why a cursor never skips a change
 //!
@@ -189,9 +191,10 @@ impl Operation {
 }
 
 /// The audit actions that create their subject; every other action of a carried entity is an
-/// update. `login` changes nothing a warehouse mirrors.
+/// update. `login` and `logoutAll` change nothing a warehouse mirrors (only sessions and the
+/// token epoch, which no query serves).
 const CREATING_ACTIONS: &[&str] = &["create", "allocate", "disburse", "nominate"];
-const NOT_A_CHANGE: &[&str] = &["login"];
+const NOT_A_CHANGE: &[&str] = &["login", "logoutAll"];
 
 /// The operation an audit action stands for, or `None` when it changes no mirrored record.
 pub fn operation_of(action: &str) -> Option<Operation> {
@@ -302,6 +305,90 @@ pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Res
         db.execute_unprepared(NOTIFY_SQL).await?;
     }
     Ok(())
+}
+
+/// The records a mutation changes besides the subject of its audit event (a funding source's
+/// and a project's totals moved by an allocation, products moving with their establishment,
+/// nominations decided when a round closes…). Each touched record reaches the feed as one
+/// `UPDATE` in the mutation's transaction, once however often it was touched, and never when
+/// it is the subject itself (the audit event already put the subject in the feed).
+#[derive(Default)]
+pub struct Touched {
+    rows: Vec<Touch>,
+}
+
+struct Touch {
+    entity_type: &'static str,
+    id: i64,
+    province_code: Option<String>,
+    commune_code: Option<String>,
+    status_changed: bool,
+}
+
+impl Touched {
+    /// Notes that a record changed (its scope as it is after the change).
+    pub fn add(
+        &mut self,
+        entity_type: &'static str,
+        id: i64,
+        province_code: Option<&str>,
+        commune_code: Option<&str>,
+        status_changed: bool,
+    ) {
+        if let Some(t) = self
+            .rows
+            .iter_mut()
+            .find(|t| t.entity_type == entity_type && t.id == id)
+        {
+            t.status_changed |= status_changed;
+            t.province_code = province_code.map(str::to_owned);
+            t.commune_code = commune_code.map(str::to_owned);
+            return;
+        }
+        self.rows.push(Touch {
+            entity_type,
+            id,
+            province_code: province_code.map(str::to_owned),
+            commune_code: commune_code.map(str::to_owned),
+            status_changed,
+        });
+    }
+
+    /// The touched records, in the order first touched.
+    pub fn ids(&self) -> impl Iterator<Item = (&'static str, i64)> + '_ {
+        self.rows.iter().map(|t| (t.entity_type, t.id))
+    }
+
+    /// Appends one `UPDATE` per touched record except `subject` (entity type and id), in the
+    /// caller's transaction, after the subject's own change.
+    pub async fn append_all(
+        self,
+        db: &impl ConnectionTrait,
+        ctx: &Ctx,
+        action: &str,
+        subject: (&str, i64),
+    ) -> Result<()> {
+        for t in self.rows {
+            if (t.entity_type, t.id) == subject {
+                continue;
+            }
+            append(
+                db,
+                ctx,
+                Written {
+                    entity_type: t.entity_type,
+                    entity_id: t.id,
+                    operation: Operation::Update,
+                    action,
+                    status_changed: t.status_changed,
+                    province_code: t.province_code.as_deref(),
+                    commune_code: t.commune_code.as_deref(),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The version of a record after a change, for the kinds that keep one.
@@ -502,5 +589,6 @@ mod tests {
         assert_eq!(operation_of("allocate"), Some(Operation::Create));
         assert_eq!(operation_of("certify"), Some(Operation::Update));
         assert_eq!(operation_of("login"), None);
+        assert_eq!(operation_of("logoutAll"), None);
     }
 }

@@ -18,7 +18,7 @@ use crate::{
         project_beneficiary, project_event, support_cap_rule,
     },
     domain::{
-        Ctx, audit, begin_write,
+        Ctx, audit, begin_write, change,
         establishment::search_condition,
         funding::{self, check_vnd, check_year},
         idempotency, now,
@@ -1031,6 +1031,25 @@ pub async fn allocate(
             audit::diff(None, Some(&model)),
         )
         .await?;
+        // Both totals moved: the source's and the project's allocated amounts.
+        let mut touched = change::Touched::default();
+        touched.add(
+            funding::ENTITY,
+            source.id,
+            source.province_code.as_deref(),
+            None,
+            false,
+        );
+        touched.add(
+            ENTITY,
+            p.id,
+            Some(&p.province_code),
+            p.commune_code.as_deref(),
+            false,
+        );
+        touched
+            .append_all(&txn, ctx, "allocate", (ALLOCATION, model.id))
+            .await?;
         txn.commit().await?;
         Ok::<_, AppError>(model)
     }
@@ -1047,7 +1066,13 @@ pub async fn allocate(
 }
 
 /// Releases what an allocation has not disbursed back to its source.
-async fn release_rest(txn: &DatabaseTransaction, a: &allocation::Model) -> Result<i64> {
+/// The allocation, its source and its project are noted in `touched` for the change feed.
+async fn release_rest(
+    txn: &DatabaseTransaction,
+    a: &allocation::Model,
+    p: &project::Model,
+    touched: &mut change::Touched,
+) -> Result<i64> {
     if a.released {
         return Ok(0);
     }
@@ -1069,9 +1094,24 @@ async fn release_rest(txn: &DatabaseTransaction, a: &allocation::Model) -> Resul
             project::Column::AllocatedVnd,
             Expr::col(project::Column::AllocatedVnd).sub(rest),
         )
+        .col_expr(project::Column::UpdatedAt, Expr::value(now()))
         .filter(project::Column::Id.eq(a.project_id))
         .exec(txn)
         .await?;
+    let source_province = funding_source::Entity::find_by_id(a.funding_source_id)
+        .one(txn)
+        .await?
+        .and_then(|s| s.province_code);
+    let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
+    touched.add(ALLOCATION, a.id, province, commune, false);
+    touched.add(
+        funding::ENTITY,
+        a.funding_source_id,
+        source_province.as_deref(),
+        None,
+        false,
+    );
+    touched.add(ENTITY, p.id, province, commune, false);
     Ok(rest)
 }
 
@@ -1113,7 +1153,8 @@ pub async fn release(
             "Phân bổ đã được thu hồi.",
         )));
     }
-    release_rest(&txn, &a).await?;
+    let mut touched = change::Touched::default();
+    release_rest(&txn, &a, &p, &mut touched).await?;
     let after = allocation::Entity::find_by_id(allocation_id)
         .one(&txn)
         .await?
@@ -1131,6 +1172,9 @@ pub async fn release(
         audit::diff(Some(&a), Some(&after)),
     )
     .await?;
+    touched
+        .append_all(&txn, ctx, "release", (ALLOCATION, a.id))
+        .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -1286,6 +1330,25 @@ pub async fn disburse(
         audit::diff(None, Some(&model)),
     )
     .await?;
+    // The allocation's, the source's and the project's disbursed totals moved.
+    let source_province = funding_source::Entity::find_by_id(a.funding_source_id)
+        .one(&txn)
+        .await?
+        .and_then(|s| s.province_code);
+    let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
+    let mut touched = change::Touched::default();
+    touched.add(ALLOCATION, a.id, province, commune, false);
+    touched.add(
+        funding::ENTITY,
+        a.funding_source_id,
+        source_province.as_deref(),
+        None,
+        false,
+    );
+    touched.add(ENTITY, p.id, province, commune, false);
+    touched
+        .append_all(&txn, ctx, "disburse", (DISBURSEMENT, model.id))
+        .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -1365,6 +1428,7 @@ pub async fn transition(
         }
     }
     // Money that will not be spent goes back to its sources.
+    let mut touched = change::Touched::default();
     if matches!(
         action,
         ProjectAction::Settle | ProjectAction::Stop | ProjectAction::Reject | ProjectAction::Cancel
@@ -1375,7 +1439,7 @@ pub async fn transition(
             .all(&txn)
             .await?;
         for a in &allocations {
-            release_rest(&txn, a).await?;
+            release_rest(&txn, a, &before, &mut touched).await?;
         }
     }
     let current = project::Entity::find_by_id(id)
@@ -1408,6 +1472,9 @@ pub async fn transition(
     let mut changes = audit::diff(Some(&before), Some(&after));
     changes["comment"] = serde_json::json!({ "before": null, "after": comment });
     audit::record(&txn, ctx, action.as_str(), subject(&after), changes).await?;
+    touched
+        .append_all(&txn, ctx, action.as_str(), (ENTITY, id))
+        .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -72,6 +72,31 @@ pub async fn wait_for_feed(app: &TestApp, token: &str, n: usize) -> Vec<Value> {
     }
 }
 
+/// The changes after `after` (all kinds) as `(entity, global id, operation)`, once at least
+/// `n` are exposed (or 20 s passed), with the cursor to resume from.
+pub async fn changes_since(
+    app: &TestApp,
+    token: &str,
+    after: Option<String>,
+    n: usize,
+) -> (Vec<(String, String, String)>, Option<String>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (rows, cursor) = pull(app, token, after.clone(), 1000, json!({})).await;
+        if rows.len() >= n || tokio::time::Instant::now() > deadline {
+            let summary = rows
+                .iter()
+                .map(|c| {
+                    let s = |k: &str| c[k].as_str().expect("a string field").to_owned();
+                    (s("entity"), s("id"), s("operation"))
+                })
+                .collect();
+            return (summary, cursor.or(after));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_feed_carries_creates_updates_and_status_changes_oldest_first_within_the_area() {
     let app = spawn_app().await;
@@ -391,4 +416,57 @@ async fn the_change_export_streams_the_feed_and_resumes_from_its_cursor() {
     assert!(body.contains("BAD_USER_INPUT"));
     let (status, _) = export(&app, Some(&national.token), "?after=zzz").await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn products_moving_with_their_establishment_reach_the_feed_in_its_new_place() {
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let e = app
+        .establishment(&national.token, place::BMT, json!({}))
+        .await;
+    let e_id = e["id"].as_str().expect("id").to_owned();
+    let p1 = app.product(&national.token, &e_id, "Cà phê rang").await;
+    let p2 = app.product(&national.token, &e_id, "Hạt điều").await;
+    let (_, start) = changes_since(&app, &national.token, None, 3).await;
+    app.ok(
+        Some(&national.token),
+        "mutation($id: ID!, $v: Int!, $c: String!) { updateEstablishment(id: $id, expectedVersion: $v, input: { communeCode: $c }) { version } }",
+        json!({ "id": e_id, "v": e["version"], "c": place::DAK_LAK_OTHER }),
+    )
+    .await;
+    let (rows, _) = pull(&app, &national.token, start.clone(), 100, json!({})).await;
+    let summary: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().expect("a string field").to_owned();
+            (s("entity"), s("id"), s("operation"), s("communeCode"))
+        })
+        .collect();
+    let row = |entity: &str, id: &str| {
+        (
+            entity.to_owned(),
+            id.to_owned(),
+            "UPDATE".to_owned(),
+            place::DAK_LAK_OTHER.to_owned(),
+        )
+    };
+    assert_eq!(
+        summary,
+        vec![
+            row("ESTABLISHMENT", &e_id),
+            row("PRODUCT", p1["id"].as_str().expect("id")),
+            row("PRODUCT", p2["id"].as_str().expect("id")),
+        ]
+    );
+    // A change that moves nothing touches only its subject.
+    app.ok(
+        Some(&national.token),
+        "mutation($id: ID!, $v: Int!) { updateEstablishment(id: $id, expectedVersion: $v, input: { employeeCount: 7 }) { version } }",
+        json!({ "id": e_id, "v": e["version"].as_i64().expect("version") + 1 }),
+    )
+    .await;
+    let (rows, _) = changes_since(&app, &national.token, start, 4).await;
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows[3].0, "ESTABLISHMENT");
 }
