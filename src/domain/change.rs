@@ -735,6 +735,80 @@ pub async fn records(
     Ok(out)
 }
 
+/// How many days before its expiry a certificate is `expiringWithinDays: 30` and announced.
+pub const EXPIRY_WINDOW_DAYS: i64 = 30;
+
+/// The audit action of a certificate's entry into the expiry window.
+pub const EXPIRING: &str = "expiring";
+
+/// A key of `pg_advisory_xact_lock`: one announcer at a time across instances.
+const EXPIRY_LOCK: i64 = 0x6b63_6578_7069_7279; // "kcexpiry"
+
+/// Puts in the feed, as an `UPDATE` of `OCOP_CERTIFICATE` (action `expiring`, no actor), every
+/// valid certificate (not revoked, not superseded) that has entered the
+/// [`EXPIRY_WINDOW_DAYS`]-day window before its `validUntil` on `today` and was not announced
+/// yet, so subscribers and pullers learn of it the day it starts to match
+/// `expiringWithinDays: 30`. Once per certificate: its `validUntil` never changes (a renewal
+/// is a new certificate), so one `expiring` row per certificate is one per window. Idempotent
+/// and safe on several instances at once: the check and the writes are one transaction,
+/// serialised by the write lock on SQLite and by an advisory lock on PostgreSQL. A server that
+/// was down catches up at its next run. Returns how many certificates were announced.
+pub async fn announce_expiring_certificates(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &Ctx,
+    today: chrono::NaiveDate,
+) -> Result<usize> {
+    use crate::domain::ocop::CERTIFICATE;
+    use ocop_certificate::Column as C;
+    let txn = super::begin_write(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({EXPIRY_LOCK})"))
+            .await?;
+    }
+    let until = today + chrono::Duration::days(EXPIRY_WINDOW_DAYS);
+    let entered = ocop_certificate::Entity::find()
+        .filter(C::RevokedAt.is_null())
+        .filter(C::Superseded.eq(false))
+        .filter(C::ValidUntil.gte(today))
+        .filter(C::ValidUntil.lte(until))
+        .order_by_asc(C::Id)
+        .all(&txn)
+        .await?;
+    let mut announced = 0;
+    for chunk in entered.chunks(500) {
+        let done: std::collections::HashSet<i64> = change_event::Entity::find()
+            .select_only()
+            .column(change_event::Column::EntityId)
+            .filter(change_event::Column::EntityType.eq(CERTIFICATE))
+            .filter(change_event::Column::EntityId.is_in(chunk.iter().map(|c| c.id)))
+            .filter(change_event::Column::Action.eq(EXPIRING))
+            .into_tuple::<i64>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        for c in chunk.iter().filter(|c| !done.contains(&c.id)) {
+            append(
+                &txn,
+                ctx,
+                Written {
+                    entity_type: CERTIFICATE,
+                    entity_id: c.id,
+                    operation: Operation::Update,
+                    action: EXPIRING,
+                    status_changed: false,
+                    province_code: Some(&c.province_code),
+                    commune_code: Some(&c.commune_code),
+                },
+            )
+            .await?;
+            announced += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(announced)
+}
+
 /// The position of the newest exposed change, of any area: a live subscription without
 /// `after` starts there, and every change committed later sorts after it (see the module
 /// comment).
