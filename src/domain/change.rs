@@ -322,17 +322,20 @@ pub struct Touched {
 struct Touch {
     entity_type: &'static str,
     id: i64,
+    version: Option<i32>,
     province_code: Option<String>,
     commune_code: Option<String>,
     status_changed: bool,
 }
 
 impl Touched {
-    /// Notes that a record changed (its scope as it is after the change).
+    /// Notes that a record changed: its version (which a side effect does not move) and its
+    /// scope as they are after the change.
     pub fn add(
         &mut self,
         entity_type: &'static str,
         id: i64,
+        version: Option<i32>,
         province_code: Option<&str>,
         commune_code: Option<&str>,
         status_changed: bool,
@@ -343,6 +346,7 @@ impl Touched {
             .find(|t| t.entity_type == entity_type && t.id == id)
         {
             t.status_changed |= status_changed;
+            t.version = version;
             t.province_code = province_code.map(str::to_owned);
             t.commune_code = commune_code.map(str::to_owned);
             return;
@@ -350,6 +354,7 @@ impl Touched {
         self.rows.push(Touch {
             entity_type,
             id,
+            version,
             province_code: province_code.map(str::to_owned),
             commune_code: commune_code.map(str::to_owned),
             status_changed,
@@ -362,7 +367,9 @@ impl Touched {
     }
 
     /// Appends one `UPDATE` per touched record except `subject` (entity type and id), in the
-    /// caller's transaction, after the subject's own change.
+    /// caller's transaction, after the subject's own change: one statement for all of them
+    /// (they run while the mutation holds its row locks), and no notification of their own
+    /// (the subject's change already notified on commit of this transaction).
     pub async fn append_all(
         self,
         db: &impl ConnectionTrait,
@@ -370,24 +377,28 @@ impl Touched {
         action: &str,
         subject: (&str, i64),
     ) -> Result<()> {
-        for t in self.rows {
-            if (t.entity_type, t.id) == subject {
-                continue;
-            }
-            append(
-                db,
-                ctx,
-                Written {
-                    entity_type: t.entity_type,
-                    entity_id: t.id,
-                    operation: Operation::Update,
-                    action,
-                    status_changed: t.status_changed,
-                    province_code: t.province_code.as_deref(),
-                    commune_code: t.commune_code.as_deref(),
-                },
-            )
-            .await?;
+        let at = super::now();
+        let rows: Vec<change_event::ActiveModel> = self
+            .rows
+            .into_iter()
+            .filter(|t| (t.entity_type, t.id) != subject)
+            .filter(|t| ChangeEntity::from_entity_type(t.entity_type).is_some())
+            .map(|t| change_event::ActiveModel {
+                entity_type: Set(t.entity_type.to_owned()),
+                entity_id: Set(t.id),
+                operation: Set(Operation::Update.as_str().to_owned()),
+                version: Set(t.version),
+                action: Set(action.to_owned()),
+                status_changed: Set(t.status_changed),
+                at: Set(at),
+                actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+                province_code: Set(t.province_code),
+                commune_code: Set(t.commune_code),
+                ..Default::default()
+            })
+            .collect();
+        if !rows.is_empty() {
+            change_event::Entity::insert_many(rows).exec(db).await?;
         }
         Ok(())
     }

@@ -416,18 +416,20 @@ async fn apply_update(
     if after.commune_code != before.commune_code {
         // Products carry their establishment's place for area filters; they move with it,
         // and each one that moves reaches the change feed.
-        let moved: Vec<i64> = product::Entity::find()
+        let moved: Vec<(i64, i32)> = product::Entity::find()
             .select_only()
             .column(product::Column::Id)
+            .column(product::Column::Version)
             .filter(product::Column::EstablishmentId.eq(id))
             .order_by_asc(product::Column::Id)
             .into_tuple()
             .all(txn)
             .await?;
-        for p in moved {
+        for (p, version) in moved {
             touched.add(
                 crate::domain::product::ENTITY,
                 p,
+                Some(version),
                 Some(&after.province_code),
                 Some(&after.commune_code),
                 false,

@@ -1036,6 +1036,7 @@ pub async fn allocate(
         touched.add(
             funding::ENTITY,
             source.id,
+            Some(source.version),
             source.province_code.as_deref(),
             None,
             false,
@@ -1043,6 +1044,7 @@ pub async fn allocate(
         touched.add(
             ENTITY,
             p.id,
+            Some(p.version),
             Some(&p.province_code),
             p.commune_code.as_deref(),
             false,
@@ -1098,20 +1100,21 @@ async fn release_rest(
         .filter(project::Column::Id.eq(a.project_id))
         .exec(txn)
         .await?;
-    let source_province = funding_source::Entity::find_by_id(a.funding_source_id)
+    let source = funding_source::Entity::find_by_id(a.funding_source_id)
         .one(txn)
-        .await?
-        .and_then(|s| s.province_code);
+        .await?;
+    let source_province = source.as_ref().and_then(|s| s.province_code.clone());
     let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
-    touched.add(ALLOCATION, a.id, province, commune, false);
+    touched.add(ALLOCATION, a.id, None, province, commune, false);
     touched.add(
         funding::ENTITY,
         a.funding_source_id,
+        source.as_ref().map(|s| s.version),
         source_province.as_deref(),
         None,
         false,
     );
-    touched.add(ENTITY, p.id, province, commune, false);
+    touched.add(ENTITY, p.id, Some(p.version), province, commune, false);
     Ok(rest)
 }
 
@@ -1331,21 +1334,22 @@ pub async fn disburse(
     )
     .await?;
     // The allocation's, the source's and the project's disbursed totals moved.
-    let source_province = funding_source::Entity::find_by_id(a.funding_source_id)
+    let source = funding_source::Entity::find_by_id(a.funding_source_id)
         .one(&txn)
-        .await?
-        .and_then(|s| s.province_code);
+        .await?;
+    let source_province = source.as_ref().and_then(|s| s.province_code.clone());
     let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
     let mut touched = change::Touched::default();
-    touched.add(ALLOCATION, a.id, province, commune, false);
+    touched.add(ALLOCATION, a.id, None, province, commune, false);
     touched.add(
         funding::ENTITY,
         a.funding_source_id,
+        source.as_ref().map(|s| s.version),
         source_province.as_deref(),
         None,
         false,
     );
-    touched.add(ENTITY, p.id, province, commune, false);
+    touched.add(ENTITY, p.id, Some(p.version), province, commune, false);
     touched
         .append_all(&txn, ctx, "disburse", (DISBURSEMENT, model.id))
         .await?;

@@ -710,6 +710,7 @@ async fn close(
         touched.add(
             NOMINATION,
             after.id,
+            None,
             Some(&after.province_code),
             Some(&after.commune_code),
             true,
