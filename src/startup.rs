@@ -169,6 +169,11 @@ impl Application {
         let limiters = self.state.limiters.clone();
         let pii_db = self.state.db.clone();
         let pii_days = self.state.config.pii_log_retention_days;
+        let system = crate::domain::Ctx {
+            actor: None,
+            request_id: None,
+            reference: self.state.reference(),
+        };
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             // The first purge a minute after start, then hourly.
@@ -182,6 +187,18 @@ impl Application {
                     && let Err(e) = crate::domain::pii::purge(&pii_db, pii_days).await
                 {
                     tracing::warn!(error = %e, "personal-data access log not purged");
+                }
+                // Certificates entering the 30-day expiry window reach the change feed
+                // (issue #11): six minutes after start, then hourly; once per certificate.
+                if n % 60 == 5
+                    && let Err(e) = crate::domain::change::announce_expiring_certificates(
+                        &pii_db,
+                        &system,
+                        chrono::Utc::now().date_naive(),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "expiring certificates not announced");
                 }
                 n += 1;
             }

@@ -7,8 +7,10 @@
 //! Every data-changing mutation already writes its audit event in its own transaction through
 //! [`super::audit::record`]; that function calls [`append`], so a feed row commits or rolls
 //! back with the change it describes. Records a mutation changes besides its subject (a
-//! certificate issued or superseded by a decision on an evaluation) are appended by the
-//! mutation with [`append`] in the same transaction.
+//! certificate issued or superseded by a decision on an evaluation, a funding source's and a
+//! project's totals moved by an allocation or a disbursement, products moving with their
+//! establishment, nominations decided when their round closes) are collected in a
+//! [`Touched`] and appended by the mutation in the same transaction, once each.
 //!
 //! # Why a cursor never skips a change
 //!
@@ -43,6 +45,8 @@
 //! `BEGIN IMMEDIATE`), so a row's sequence number is its commit order, `xid` is always 0, and
 //! every committed row is visible at once.
 
+use std::collections::HashMap;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
@@ -51,8 +55,8 @@ use sea_orm::{
 
 use crate::{
     db::entities::{
-        app_user, change_event, establishment, funding_source, ocop_evaluation, product, project,
-        selection_round,
+        allocation, app_user, change_event, establishment, funding_source, nomination,
+        ocop_certificate, ocop_evaluation, product, project, selection_round,
     },
     domain::{Ctx, scope},
     error::{AppError, Msg, Result},
@@ -189,9 +193,10 @@ impl Operation {
 }
 
 /// The audit actions that create their subject; every other action of a carried entity is an
-/// update. `login` changes nothing a warehouse mirrors.
+/// update. `login` and `logoutAll` change nothing a warehouse mirrors (only sessions and the
+/// token epoch, which no query serves).
 const CREATING_ACTIONS: &[&str] = &["create", "allocate", "disburse", "nominate"];
-const NOT_A_CHANGE: &[&str] = &["login"];
+const NOT_A_CHANGE: &[&str] = &["login", "logoutAll"];
 
 /// The operation an audit action stands for, or `None` when it changes no mirrored record.
 pub fn operation_of(action: &str) -> Option<Operation> {
@@ -339,6 +344,101 @@ pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Res
         db.execute_unprepared(NOTIFY_SQL).await?;
     }
     Ok(())
+}
+
+/// The records a mutation changes besides the subject of its audit event (a funding source's
+/// and a project's totals moved by an allocation, products moving with their establishment,
+/// nominations decided when a round closes…). Each touched record reaches the feed as one
+/// `UPDATE` in the mutation's transaction, once however often it was touched, and never when
+/// it is the subject itself (the audit event already put the subject in the feed).
+#[derive(Default)]
+pub struct Touched {
+    rows: Vec<Touch>,
+}
+
+struct Touch {
+    entity_type: &'static str,
+    id: i64,
+    version: Option<i32>,
+    province_code: Option<String>,
+    commune_code: Option<String>,
+    status_changed: bool,
+}
+
+impl Touched {
+    /// Notes that a record changed: its version (which a side effect does not move) and its
+    /// scope as they are after the change.
+    pub fn add(
+        &mut self,
+        entity_type: &'static str,
+        id: i64,
+        version: Option<i32>,
+        province_code: Option<&str>,
+        commune_code: Option<&str>,
+        status_changed: bool,
+    ) {
+        if let Some(t) = self
+            .rows
+            .iter_mut()
+            .find(|t| t.entity_type == entity_type && t.id == id)
+        {
+            t.status_changed |= status_changed;
+            t.version = version;
+            t.province_code = province_code.map(str::to_owned);
+            t.commune_code = commune_code.map(str::to_owned);
+            return;
+        }
+        self.rows.push(Touch {
+            entity_type,
+            id,
+            version,
+            province_code: province_code.map(str::to_owned),
+            commune_code: commune_code.map(str::to_owned),
+            status_changed,
+        });
+    }
+
+    /// The touched records, in the order first touched.
+    pub fn ids(&self) -> impl Iterator<Item = (&'static str, i64)> + '_ {
+        self.rows.iter().map(|t| (t.entity_type, t.id))
+    }
+
+    /// Appends one `UPDATE` per touched record except `subject` (entity type and id), in the
+    /// caller's transaction, after the subject's own change: one statement for all of them
+    /// (they run while the mutation holds its row locks), and no notification of their own
+    /// (the subject's change already notified on commit of this transaction).
+    pub async fn append_all(
+        self,
+        db: &impl ConnectionTrait,
+        ctx: &Ctx,
+        action: &str,
+        subject: (&str, i64),
+    ) -> Result<()> {
+        let at = super::now();
+        let rows: Vec<change_event::ActiveModel> = self
+            .rows
+            .into_iter()
+            .filter(|t| (t.entity_type, t.id) != subject)
+            .filter(|t| ChangeEntity::from_entity_type(t.entity_type).is_some())
+            .map(|t| change_event::ActiveModel {
+                entity_type: Set(t.entity_type.to_owned()),
+                entity_id: Set(t.id),
+                operation: Set(Operation::Update.as_str().to_owned()),
+                version: Set(t.version),
+                action: Set(action.to_owned()),
+                status_changed: Set(t.status_changed),
+                at: Set(at),
+                actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+                province_code: Set(t.province_code),
+                commune_code: Set(t.commune_code),
+                ..Default::default()
+            })
+            .collect();
+        if !rows.is_empty() {
+            change_event::Entity::insert_many(rows).exec(db).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The version of a record after a change, for the kinds that keep one.
@@ -542,6 +642,265 @@ pub async fn list(
     })
 }
 
+/// The records behind a page of changes as the caller may see them now, and the users who
+/// made the changes: read in a bounded number of statements whatever the page's size (one
+/// per kind present, allocations and nominations with their projects and rounds in the same
+/// statements as those, the changed users and the actors in one), with the same scoping as
+/// `node(id)` and `Change.actor`.
+#[derive(Default)]
+pub struct Records {
+    /// Whether the changed records were read (else only the actors).
+    pub nodes: bool,
+    /// Whether the actors were read.
+    pub actors: bool,
+    /// Establishments in scope.
+    pub establishments: HashMap<i64, establishment::Model>,
+    /// Products in scope.
+    pub products: HashMap<i64, product::Model>,
+    /// Funding sources the caller may see.
+    pub funding_sources: HashMap<i64, funding_source::Model>,
+    /// Projects in scope (also those of the allocations).
+    pub projects: HashMap<i64, project::Model>,
+    /// Allocations of projects in scope.
+    pub allocations: HashMap<i64, allocation::Model>,
+    /// Rounds the caller may see (also those of the nominations).
+    pub rounds: HashMap<i64, selection_round::Model>,
+    /// Nominations of rounds the caller may see.
+    pub nominations: HashMap<i64, nomination::Model>,
+    /// OCOP evaluations in scope.
+    pub evaluations: HashMap<i64, ocop_evaluation::Model>,
+    /// OCOP certificates in scope.
+    pub certificates: HashMap<i64, ocop_certificate::Model>,
+    /// Users the caller may see (changed users and actors).
+    pub users: HashMap<i64, app_user::Model>,
+}
+
+/// Reads the [`Records`] of `rows`: the changed records when `nodes`, the actors when
+/// `actors`. Deleted records are not read.
+pub async fn records(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    rows: &[change_event::Model],
+    nodes: bool,
+    actors: bool,
+) -> Result<Records> {
+    use crate::domain::{funding, project as projects, selection, user};
+    let actor = ctx.actor()?;
+    let mut out = Records {
+        nodes,
+        actors,
+        ..Default::default()
+    };
+    let mut keys: HashMap<ChangeEntity, Vec<i64>> = HashMap::new();
+    if nodes {
+        for r in rows {
+            if r.operation == Operation::Delete.as_str() {
+                continue;
+            }
+            if let Some(kind) = ChangeEntity::from_entity_type(&r.entity_type) {
+                let ids = keys.entry(kind).or_default();
+                if !ids.contains(&r.entity_id) {
+                    ids.push(r.entity_id);
+                }
+            }
+        }
+    }
+    let ids = |k: ChangeEntity| keys.get(&k).cloned().unwrap_or_default();
+    let by_id = |v: Vec<i64>| v.into_iter();
+
+    let wanted = ids(ChangeEntity::Establishment);
+    if !wanted.is_empty() {
+        for m in super::establishment::get_many(db, ctx, &wanted).await? {
+            out.establishments.insert(m.id, m);
+        }
+    }
+    let wanted = ids(ChangeEntity::Product);
+    if !wanted.is_empty() {
+        for m in product::Entity::find()
+            .filter(product::Column::Id.is_in(by_id(wanted)))
+            .filter(scope::area_condition(
+                actor,
+                product::Column::ProvinceCode,
+                product::Column::CommuneCode,
+            ))
+            .all(db)
+            .await?
+        {
+            out.products.insert(m.id, m);
+        }
+    }
+    let wanted = ids(ChangeEntity::FundingSource);
+    if !wanted.is_empty() {
+        for m in funding::get_many_unscoped(db, &wanted).await? {
+            if funding::visible(actor, &m) {
+                out.funding_sources.insert(m.id, m);
+            }
+        }
+    }
+    // Allocations are seen through their project.
+    let mut project_ids = ids(ChangeEntity::Project);
+    let wanted = ids(ChangeEntity::Allocation);
+    let allocations = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        allocation::Entity::find()
+            .filter(allocation::Column::Id.is_in(by_id(wanted)))
+            .all(db)
+            .await?
+    };
+    project_ids.extend(allocations.iter().map(|a| a.project_id));
+    if !project_ids.is_empty() {
+        for m in projects::get_many(db, ctx, &project_ids).await? {
+            out.projects.insert(m.id, m);
+        }
+    }
+    for a in allocations {
+        if out.projects.contains_key(&a.project_id) {
+            out.allocations.insert(a.id, a);
+        }
+    }
+    // Nominations are seen through their round.
+    let mut round_ids = ids(ChangeEntity::SelectionRound);
+    let wanted = ids(ChangeEntity::Nomination);
+    let nominations = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        nomination::Entity::find()
+            .filter(nomination::Column::Id.is_in(by_id(wanted)))
+            .all(db)
+            .await?
+    };
+    round_ids.extend(nominations.iter().map(|n| n.round_id));
+    if !round_ids.is_empty() {
+        for m in selection::get_rounds(db, ctx, &round_ids).await? {
+            out.rounds.insert(m.id, m);
+        }
+    }
+    for n in nominations {
+        if out.rounds.contains_key(&n.round_id) {
+            out.nominations.insert(n.id, n);
+        }
+    }
+    let wanted = ids(ChangeEntity::OcopEvaluation);
+    if !wanted.is_empty() {
+        for m in ocop_evaluation::Entity::find()
+            .filter(ocop_evaluation::Column::Id.is_in(by_id(wanted)))
+            .filter(scope::area_condition(
+                actor,
+                ocop_evaluation::Column::ProvinceCode,
+                ocop_evaluation::Column::CommuneCode,
+            ))
+            .all(db)
+            .await?
+        {
+            out.evaluations.insert(m.id, m);
+        }
+    }
+    let wanted = ids(ChangeEntity::OcopCertificate);
+    if !wanted.is_empty() {
+        for m in ocop_certificate::Entity::find()
+            .filter(ocop_certificate::Column::Id.is_in(by_id(wanted)))
+            .filter(scope::area_condition(
+                actor,
+                ocop_certificate::Column::ProvinceCode,
+                ocop_certificate::Column::CommuneCode,
+            ))
+            .all(db)
+            .await?
+        {
+            out.certificates.insert(m.id, m);
+        }
+    }
+    let mut user_ids = ids(ChangeEntity::User);
+    if actors {
+        user_ids.extend(rows.iter().filter_map(|r| r.actor_id));
+    }
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    if !user_ids.is_empty() {
+        for m in user::get_many_unscoped(db, &user_ids).await? {
+            if user::visible(actor, &m) {
+                out.users.insert(m.id, m);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How many days before its expiry a certificate is `expiringWithinDays: 30` and announced.
+pub const EXPIRY_WINDOW_DAYS: i64 = 30;
+
+/// The audit action of a certificate's entry into the expiry window.
+pub const EXPIRING: &str = "expiring";
+
+/// A key of `pg_advisory_xact_lock`: one announcer at a time across instances.
+const EXPIRY_LOCK: i64 = 0x6b63_6578_7069_7279; // "kcexpiry"
+
+/// Puts in the feed, as an `UPDATE` of `OCOP_CERTIFICATE` (action `expiring`, no actor), every
+/// valid certificate (not revoked, not superseded) that has entered the
+/// [`EXPIRY_WINDOW_DAYS`]-day window before its `validUntil` on `today` and was not announced
+/// yet, so subscribers and pullers learn of it the day it starts to match
+/// `expiringWithinDays: 30`. Once per certificate: its `validUntil` never changes (a renewal
+/// is a new certificate), so one `expiring` row per certificate is one per window. Idempotent
+/// and safe on several instances at once: the check and the writes are one transaction,
+/// serialised by the write lock on SQLite and by an advisory lock on PostgreSQL. A server that
+/// was down catches up at its next run. Returns how many certificates were announced.
+pub async fn announce_expiring_certificates(
+    db: &sea_orm::DatabaseConnection,
+    ctx: &Ctx,
+    today: chrono::NaiveDate,
+) -> Result<usize> {
+    use crate::domain::ocop::CERTIFICATE;
+    use ocop_certificate::Column as C;
+    let txn = super::begin_write(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({EXPIRY_LOCK})"))
+            .await?;
+    }
+    let until = today + chrono::Duration::days(EXPIRY_WINDOW_DAYS);
+    let entered = ocop_certificate::Entity::find()
+        .filter(C::RevokedAt.is_null())
+        .filter(C::Superseded.eq(false))
+        .filter(C::ValidUntil.gte(today))
+        .filter(C::ValidUntil.lte(until))
+        .order_by_asc(C::Id)
+        .all(&txn)
+        .await?;
+    let mut announced = 0;
+    for chunk in entered.chunks(500) {
+        let done: std::collections::HashSet<i64> = change_event::Entity::find()
+            .select_only()
+            .column(change_event::Column::EntityId)
+            .filter(change_event::Column::EntityType.eq(CERTIFICATE))
+            .filter(change_event::Column::EntityId.is_in(chunk.iter().map(|c| c.id)))
+            .filter(change_event::Column::Action.eq(EXPIRING))
+            .into_tuple::<i64>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect();
+        for c in chunk.iter().filter(|c| !done.contains(&c.id)) {
+            append(
+                &txn,
+                ctx,
+                Written {
+                    entity_type: CERTIFICATE,
+                    entity_id: c.id,
+                    operation: Operation::Update,
+                    action: EXPIRING,
+                    status_changed: false,
+                    province_code: Some(&c.province_code),
+                    commune_code: Some(&c.commune_code),
+                },
+            )
+            .await?;
+            announced += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(announced)
+}
+
 /// The position of the newest exposed change, of any area: a live subscription without
 /// `after` starts there, and every change committed later sorts after it (see the module
 /// comment).
@@ -583,5 +942,6 @@ mod tests {
         assert_eq!(operation_of("allocate"), Some(Operation::Create));
         assert_eq!(operation_of("certify"), Some(Operation::Update));
         assert_eq!(operation_of("login"), None);
+        assert_eq!(operation_of("logoutAll"), None);
     }
 }

@@ -5,13 +5,14 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, LikeExpr},
 };
 
 use crate::{
     db::entities::{establishment, product},
     domain::{
-        Ctx, audit, idempotency, now,
+        Ctx, audit, change, idempotency, now,
         page::{self, Keyed, Page, PageArgs},
         scope,
         validate::{self, Patch},
@@ -448,8 +449,29 @@ async fn apply_update(
     let mut am = before.clone().into_active_model();
     data.write_into(&mut am, commune);
     let after = save_versioned(txn, am, id, before.version).await?;
+    let mut touched = change::Touched::default();
     if after.commune_code != before.commune_code {
-        // Products carry their establishment's place for area filters; they move with it.
+        // Products carry their establishment's place for area filters; they move with it,
+        // and each one that moves reaches the change feed.
+        let moved: Vec<(i64, i32)> = product::Entity::find()
+            .select_only()
+            .column(product::Column::Id)
+            .column(product::Column::Version)
+            .filter(product::Column::EstablishmentId.eq(id))
+            .order_by_asc(product::Column::Id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (p, version) in moved {
+            touched.add(
+                crate::domain::product::ENTITY,
+                p,
+                Some(version),
+                Some(&after.province_code),
+                Some(&after.commune_code),
+                false,
+            );
+        }
         product::Entity::update_many()
             .col_expr(
                 product::Column::CommuneCode,
@@ -472,6 +494,7 @@ async fn apply_update(
         audit::diff(Some(before), Some(&after)),
     )
     .await?;
+    touched.append_all(txn, ctx, "update", (ENTITY, id)).await?;
     Ok(after)
 }
 

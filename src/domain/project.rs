@@ -18,7 +18,7 @@ use crate::{
         project_beneficiary, project_event, support_cap_rule,
     },
     domain::{
-        Ctx, audit, begin_write,
+        Ctx, audit, begin_write, change,
         establishment::search_condition,
         funding::{self, check_vnd, check_year},
         idempotency, now,
@@ -1046,6 +1046,27 @@ pub async fn allocate(
             audit::diff(None, Some(&model)),
         )
         .await?;
+        // Both totals moved: the source's and the project's allocated amounts.
+        let mut touched = change::Touched::default();
+        touched.add(
+            funding::ENTITY,
+            source.id,
+            Some(source.version),
+            source.province_code.as_deref(),
+            None,
+            false,
+        );
+        touched.add(
+            ENTITY,
+            p.id,
+            Some(p.version),
+            Some(&p.province_code),
+            p.commune_code.as_deref(),
+            false,
+        );
+        touched
+            .append_all(&txn, ctx, "allocate", (ALLOCATION, model.id))
+            .await?;
         txn.commit().await?;
         Ok::<_, AppError>(model)
     }
@@ -1062,7 +1083,13 @@ pub async fn allocate(
 }
 
 /// Releases what an allocation has not disbursed back to its source.
-async fn release_rest(txn: &DatabaseTransaction, a: &allocation::Model) -> Result<i64> {
+/// The allocation, its source and its project are noted in `touched` for the change feed.
+async fn release_rest(
+    txn: &DatabaseTransaction,
+    a: &allocation::Model,
+    p: &project::Model,
+    touched: &mut change::Touched,
+) -> Result<i64> {
     if a.released {
         return Ok(0);
     }
@@ -1084,9 +1111,25 @@ async fn release_rest(txn: &DatabaseTransaction, a: &allocation::Model) -> Resul
             project::Column::AllocatedVnd,
             Expr::col(project::Column::AllocatedVnd).sub(rest),
         )
+        .col_expr(project::Column::UpdatedAt, Expr::value(now()))
         .filter(project::Column::Id.eq(a.project_id))
         .exec(txn)
         .await?;
+    let source = funding_source::Entity::find_by_id(a.funding_source_id)
+        .one(txn)
+        .await?;
+    let source_province = source.as_ref().and_then(|s| s.province_code.clone());
+    let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
+    touched.add(ALLOCATION, a.id, None, province, commune, false);
+    touched.add(
+        funding::ENTITY,
+        a.funding_source_id,
+        source.as_ref().map(|s| s.version),
+        source_province.as_deref(),
+        None,
+        false,
+    );
+    touched.add(ENTITY, p.id, Some(p.version), province, commune, false);
     Ok(rest)
 }
 
@@ -1128,7 +1171,8 @@ pub async fn release(
             "Phân bổ đã được thu hồi.",
         )));
     }
-    release_rest(&txn, &a).await?;
+    let mut touched = change::Touched::default();
+    release_rest(&txn, &a, &p, &mut touched).await?;
     let after = allocation::Entity::find_by_id(allocation_id)
         .one(&txn)
         .await?
@@ -1146,6 +1190,9 @@ pub async fn release(
         audit::diff(Some(&a), Some(&after)),
     )
     .await?;
+    touched
+        .append_all(&txn, ctx, "release", (ALLOCATION, a.id))
+        .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -1301,6 +1348,26 @@ pub async fn disburse(
         audit::diff(None, Some(&model)),
     )
     .await?;
+    // The allocation's, the source's and the project's disbursed totals moved.
+    let source = funding_source::Entity::find_by_id(a.funding_source_id)
+        .one(&txn)
+        .await?;
+    let source_province = source.as_ref().and_then(|s| s.province_code.clone());
+    let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
+    let mut touched = change::Touched::default();
+    touched.add(ALLOCATION, a.id, None, province, commune, false);
+    touched.add(
+        funding::ENTITY,
+        a.funding_source_id,
+        source.as_ref().map(|s| s.version),
+        source_province.as_deref(),
+        None,
+        false,
+    );
+    touched.add(ENTITY, p.id, Some(p.version), province, commune, false);
+    touched
+        .append_all(&txn, ctx, "disburse", (DISBURSEMENT, model.id))
+        .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -1380,6 +1447,7 @@ pub async fn transition(
         }
     }
     // Money that will not be spent goes back to its sources.
+    let mut touched = change::Touched::default();
     if matches!(
         action,
         ProjectAction::Settle | ProjectAction::Stop | ProjectAction::Reject | ProjectAction::Cancel
@@ -1390,7 +1458,7 @@ pub async fn transition(
             .all(&txn)
             .await?;
         for a in &allocations {
-            release_rest(&txn, a).await?;
+            release_rest(&txn, a, &before, &mut touched).await?;
         }
     }
     let current = project::Entity::find_by_id(id)
@@ -1423,6 +1491,9 @@ pub async fn transition(
     let mut changes = audit::diff(Some(&before), Some(&after));
     changes["comment"] = serde_json::json!({ "before": null, "after": comment });
     audit::record(&txn, ctx, action.as_str(), subject(&after), changes).await?;
+    touched
+        .append_all(&txn, ctx, action.as_str(), (ENTITY, id))
+        .await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -15,7 +15,7 @@ use crate::{
     auth::actor::Actor,
     db::entities::{nomination, product, province, scorecard, selection_criteria, selection_round},
     domain::{
-        Ctx, audit, begin_write, idempotency, now,
+        Ctx, audit, begin_write, change, idempotency, now,
         page::{self, Keyed, Page, PageArgs},
         scope, validate,
     },
@@ -631,10 +631,12 @@ pub fn valid_until(issued: NaiveDate, years: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(issued.year() + years, 12, 31).unwrap_or(issued)
 }
 
+/// Every decided nomination is noted in `touched` for the change feed.
 async fn close(
     txn: &DatabaseTransaction,
     round: &selection_round::Model,
     recognized_on: NaiveDate,
+    touched: &mut change::Touched,
 ) -> Result<()> {
     let criteria = selection_criteria::Entity::find_by_id(round.criteria_id)
         .one(txn)
@@ -703,7 +705,15 @@ async fn close(
         } else {
             am.result = Set(NominationResult::NotRecognized.as_str().to_owned());
         }
-        am.update(txn).await?;
+        let after = am.update(txn).await?;
+        touched.add(
+            NOMINATION,
+            after.id,
+            None,
+            Some(&after.province_code),
+            Some(&after.commune_code),
+            true,
+        );
     }
     Ok(())
 }
@@ -730,6 +740,7 @@ pub async fn advance(
         return Err(AppError::stale_version(before.version));
     }
     let today = chrono::Utc::now().date_naive();
+    let mut touched = change::Touched::default();
     let next = match SelectionRoundStatus::from_db(&before.status)? {
         SelectionRoundStatus::Open => SelectionRoundStatus::Scoring,
         SelectionRoundStatus::Scoring => {
@@ -743,7 +754,7 @@ pub async fn advance(
                     ),
                 ));
             }
-            close(&txn, &before, on).await?;
+            close(&txn, &before, on, &mut touched).await?;
             SelectionRoundStatus::Closed
         }
         SelectionRoundStatus::Closed => return Err(closed_error()),
@@ -773,6 +784,9 @@ pub async fn advance(
         audit::diff(Some(&before), Some(&after)),
     )
     .await?;
+    touched
+        .append_all(&txn, ctx, "advance", (ROUND, id))
+        .await?;
     txn.commit().await?;
     Ok(after)
 }

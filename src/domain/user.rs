@@ -202,7 +202,7 @@ fn not_allowed() -> AppError {
 }
 
 /// A user the caller may see: its own record, or one inside its area.
-fn visible(actor: &Actor, u: &app_user::Model) -> bool {
+pub fn visible(actor: &Actor, u: &app_user::Model) -> bool {
     if u.id == actor.user_id {
         return true;
     }

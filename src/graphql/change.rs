@@ -1,6 +1,8 @@
 //! The change feed: `Query.changes` and the `Change` type (`domain::change` has the rules
 //! and the argument for why a cursor never skips a change).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
@@ -14,8 +16,14 @@ use crate::{
     graphql::{
         connection::{PageInfo, list_cost},
         context::ContextExt,
+        establishment::Establishment,
         ids,
         node::{self, Node},
+        ocop::{OcopCertificate, OcopEvaluation},
+        prefetch,
+        product::Product,
+        project::{Allocation, FundingSource, Project},
+        selection::{Nomination, SelectionRound},
         user::User,
     },
 };
@@ -86,8 +94,12 @@ impl From<Option<ChangeFilter>> for FeedFilter {
 /// One committed change of one record. The feed holds every committed change once, in one
 /// order that never changes, and a cursor never skips a change committed later by a
 /// transaction that started earlier.
+///
+/// A page read by `Query.changes` carries the records and actors of all its changes, read
+/// ahead in a bounded number of statements (`domain::change::records`); a change without them
+/// (one a subscription delivers) reads its own.
 #[derive(Clone)]
-pub struct Change(pub change_event::Model);
+pub struct Change(pub change_event::Model, pub Option<Arc<feed::Records>>);
 
 impl Change {
     fn kind(&self) -> async_graphql::Result<feed::ChangeEntity> {
@@ -129,6 +141,9 @@ impl Change {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };
+        if let Some(r) = self.1.as_ref().filter(|r| r.actors) {
+            return Ok(r.users.get(&id).cloned().map(User));
+        }
         Ok(domain::user::get(ctx.primary_db()?, ctx.dctx()?, id)
             .await?
             .map(User))
@@ -147,7 +162,65 @@ impl Change {
         if self.0.operation == feed::Operation::Delete.as_str() {
             return Ok(None);
         }
+        if let Some(r) = self.1.as_ref().filter(|r| r.nodes) {
+            return Ok(read_ahead(r, self.kind()?, self.0.entity_id));
+        }
         node::load(ctx, &self.0.entity_type, self.0.entity_id).await
+    }
+}
+
+/// The record of a change among those read ahead (what `node::load` would give).
+fn read_ahead(r: &feed::Records, kind: feed::ChangeEntity, id: i64) -> Option<Node> {
+    use feed::ChangeEntity as K;
+    match kind {
+        K::Establishment => r
+            .establishments
+            .get(&id)
+            .cloned()
+            .map(|m| Node::Establishment(Establishment(m))),
+        K::Product => r
+            .products
+            .get(&id)
+            .cloned()
+            .map(|m| Node::Product(Product(m))),
+        K::FundingSource => r
+            .funding_sources
+            .get(&id)
+            .cloned()
+            .map(|m| Node::FundingSource(FundingSource(m))),
+        K::Project => r
+            .projects
+            .get(&id)
+            .cloned()
+            .map(|m| Node::Project(Project(m))),
+        K::Allocation => r
+            .allocations
+            .get(&id)
+            .cloned()
+            .map(|m| Node::Allocation(Allocation(m))),
+        K::SelectionRound => r
+            .rounds
+            .get(&id)
+            .cloned()
+            .map(|m| Node::SelectionRound(SelectionRound(m))),
+        K::Nomination => r
+            .nominations
+            .get(&id)
+            .cloned()
+            .map(|m| Node::Nomination(Nomination(m))),
+        K::OcopEvaluation => r
+            .evaluations
+            .get(&id)
+            .cloned()
+            .map(|m| Node::OcopEvaluation(OcopEvaluation(m))),
+        K::OcopCertificate => r
+            .certificates
+            .get(&id)
+            .cloned()
+            .map(|m| Node::OcopCertificate(OcopCertificate(m))),
+        K::User => r.users.get(&id).cloned().map(|m| Node::User(User(m))),
+        // Disbursements are read through their allocation (no `node` of their own).
+        K::Disbursement => None,
     }
 }
 
@@ -242,8 +315,20 @@ impl ChangeQuery {
             first as usize,
         )
         .await?;
+        let (nodes, actors) = prefetch::change_selection(ctx);
+        let read = if nodes || actors {
+            Some(Arc::new(
+                feed::records(ctx.primary_db()?, ctx.dctx()?, &page.rows, nodes, actors).await?,
+            ))
+        } else {
+            None
+        };
         Ok(ChangeConnection {
-            rows: page.rows.into_iter().map(Change).collect(),
+            rows: page
+                .rows
+                .into_iter()
+                .map(|r| Change(r, read.clone()))
+                .collect(),
             has_next: page.has_next,
             has_previous: after.is_some(),
             end: page.next,

@@ -127,3 +127,9 @@ pub async fn projects(
     futures::try_join!(beneficiaries, allocations, history)?;
     Ok(())
 }
+
+/// What the selection asks of a page of changes: (`node`, `actor`).
+pub fn change_selection(ctx: &Context<'_>) -> (bool, bool) {
+    let rows = rows(ctx, true);
+    (selects(&rows, &["node"]), selects(&rows, &["actor"]))
+}

@@ -179,8 +179,10 @@ impl Subscription {
         ctx.dctx()?.actor()?;
         let slot = take_slot(ctx)?;
         let start = start_cursor(ctx, after).await?;
-        Ok(feed_stream(ctx, filter.into(), start, slot)?
-            .map(|r| r.map(Change).map_err(async_graphql::Error::from)))
+        Ok(feed_stream(ctx, filter.into(), start, slot)?.map(|r| {
+            r.map(|row| Change(row, None))
+                .map_err(async_graphql::Error::from)
+        }))
     }
 
     /// A project of the caller's area changed status (any instance).

@@ -72,6 +72,31 @@ pub async fn wait_for_feed(app: &TestApp, token: &str, n: usize) -> Vec<Value> {
     }
 }
 
+/// The changes after `after` (all kinds) as `(entity, global id, operation)`, once at least
+/// `n` are exposed (or 20 s passed), with the cursor to resume from.
+pub async fn changes_since(
+    app: &TestApp,
+    token: &str,
+    after: Option<String>,
+    n: usize,
+) -> (Vec<(String, String, String)>, Option<String>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (rows, cursor) = pull(app, token, after.clone(), 1000, json!({})).await;
+        if rows.len() >= n || tokio::time::Instant::now() > deadline {
+            let summary = rows
+                .iter()
+                .map(|c| {
+                    let s = |k: &str| c[k].as_str().expect("a string field").to_owned();
+                    (s("entity"), s("id"), s("operation"))
+                })
+                .collect();
+            return (summary, cursor.or(after));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_feed_carries_creates_updates_and_status_changes_oldest_first_within_the_area() {
     let app = spawn_app().await;
@@ -391,4 +416,163 @@ async fn the_change_export_streams_the_feed_and_resumes_from_its_cursor() {
     assert!(body.contains("BAD_USER_INPUT"));
     let (status, _) = export(&app, Some(&national.token), "?after=zzz").await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn products_moving_with_their_establishment_reach_the_feed_in_its_new_place() {
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let e = app
+        .establishment(&national.token, place::BMT, json!({}))
+        .await;
+    let e_id = e["id"].as_str().expect("id").to_owned();
+    let p1 = app.product(&national.token, &e_id, "Cà phê rang").await;
+    let p2 = app.product(&national.token, &e_id, "Hạt điều").await;
+    let (_, start) = changes_since(&app, &national.token, None, 3).await;
+    app.ok(
+        Some(&national.token),
+        "mutation($id: ID!, $v: Int!, $c: String!) { updateEstablishment(id: $id, expectedVersion: $v, input: { communeCode: $c }) { version } }",
+        json!({ "id": e_id, "v": e["version"], "c": place::DAK_LAK_OTHER }),
+    )
+    .await;
+    let (rows, _) = pull(&app, &national.token, start.clone(), 100, json!({})).await;
+    let summary: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().expect("a string field").to_owned();
+            (s("entity"), s("id"), s("operation"), s("communeCode"))
+        })
+        .collect();
+    let row = |entity: &str, id: &str| {
+        (
+            entity.to_owned(),
+            id.to_owned(),
+            "UPDATE".to_owned(),
+            place::DAK_LAK_OTHER.to_owned(),
+        )
+    };
+    assert_eq!(
+        summary,
+        vec![
+            row("ESTABLISHMENT", &e_id),
+            row("PRODUCT", p1["id"].as_str().expect("id")),
+            row("PRODUCT", p2["id"].as_str().expect("id")),
+        ]
+    );
+    // A change that moves nothing touches only its subject.
+    app.ok(
+        Some(&national.token),
+        "mutation($id: ID!, $v: Int!) { updateEstablishment(id: $id, expectedVersion: $v, input: { employeeCount: 7 }) { version } }",
+        json!({ "id": e_id, "v": e["version"].as_i64().expect("version") + 1 }),
+    )
+    .await;
+    let (rows, _) = changes_since(&app, &national.token, start, 4).await;
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows[3].0, "ESTABLISHMENT");
+}
+
+#[tokio::test]
+async fn certificates_entering_the_expiry_window_reach_the_feed_once() {
+    use khuyencong::{
+        db::entities::ocop_certificate, domain::change::announce_expiring_certificates,
+        enums::OcopIssuingLevel,
+    };
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let e = app
+        .establishment(&national.token, place::BMT, json!({}))
+        .await;
+    let e_id = e["id"].as_str().expect("id").to_owned();
+    let product = app.product(&national.token, &e_id, "Cà phê bột").await;
+    let product_id = crate::helpers::common::row_id(product["id"].as_str().expect("id"));
+    let today = chrono::Utc::now().date_naive();
+    let db = &app.state.db;
+    let certificate = |valid_days: i64, superseded: bool| {
+        let t = chrono::Utc::now();
+        ocop_certificate::ActiveModel {
+            product_id: Set(product_id),
+            evaluation_id: Set(None),
+            province_code: Set(place::DAK_LAK.to_owned()),
+            commune_code: Set(place::BMT.to_owned()),
+            stars: Set(4),
+            decision_number: Set(format!("{valid_days}/QĐ-UBND")),
+            issuing_level: Set(OcopIssuingLevel::Province.as_str().to_owned()),
+            issued_on: Set(today - chrono::Duration::days(1000)),
+            valid_until: Set(today + chrono::Duration::days(valid_days)),
+            superseded: Set(superseded),
+            revoked_at: Set(None),
+            revoked_reason: Set(None),
+            revoke_decision_number: Set(None),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        }
+        .insert(db)
+    };
+    let soon = certificate(10, false).await.expect("certificate");
+    let later = certificate(40, false).await.expect("certificate");
+    certificate(5, true)
+        .await
+        .expect("a superseded certificate");
+    certificate(-1, false)
+        .await
+        .expect("an expired certificate");
+    let (_, start) = changes_since(&app, &national.token, None, 2).await;
+    let gid = |id: i64| ids::encode("OcopCertificate", id).0;
+    let system = Ctx {
+        actor: None,
+        request_id: None,
+        reference: app.state.reference(),
+    };
+
+    // Today only the valid certificate within 30 days of its expiry, once however often the
+    // hourly task runs.
+    let n = announce_expiring_certificates(db, &system, today)
+        .await
+        .expect("announced");
+    assert_eq!(n, 1);
+    let again = announce_expiring_certificates(db, &system, today)
+        .await
+        .expect("announced");
+    assert_eq!(again, 0, "idempotent");
+    let (rows, _) = pull(&app, &national.token, start.clone(), 100, json!({})).await;
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0]["entity"], "OCOP_CERTIFICATE");
+    assert_eq!(rows[0]["id"], gid(soon.id).as_str());
+    assert_eq!(rows[0]["operation"], "UPDATE");
+    assert_eq!(rows[0]["communeCode"], place::BMT);
+    assert!(rows[0]["actor"].is_null(), "the server's own change");
+    assert_eq!(rows[0]["node"]["id"], gid(soon.id).as_str());
+    // The certificate matches `expiringWithinDays: 30` as the change says.
+    let listed = app
+        .ok(
+            Some(&national.token),
+            "{ ocopCertificates(filter: { expiringWithinDays: 30 }, first: 10) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["ocopCertificates"]["nodes"],
+        json!([{ "id": gid(soon.id) }])
+    );
+
+    // Eleven days on, the other one enters its window; the first is not announced again.
+    let n = announce_expiring_certificates(db, &system, today + chrono::Duration::days(11))
+        .await
+        .expect("announced");
+    assert_eq!(n, 1);
+    let (rows, _) = changes_since(&app, &national.token, start, 2).await;
+    assert_eq!(
+        rows,
+        vec![
+            ("OCOP_CERTIFICATE".into(), gid(soon.id), "UPDATE".into()),
+            ("OCOP_CERTIFICATE".into(), gid(later.id), "UPDATE".into()),
+        ]
+    );
+    // Outside the area nothing shows.
+    let other = app.commune(place::DAK_LAK_OTHER).await;
+    let (seen, _) = pull(&app, &other.token, None, 100, json!({})).await;
+    assert!(seen.is_empty(), "{seen:#?}");
 }

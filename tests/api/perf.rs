@@ -280,3 +280,57 @@ async fn spawn_measured_app() -> crate::helpers::TestApp {
     })
     .await
 }
+
+/// A page of the change feed with each change's record and actor (issue #11).
+const CHANGES: &str = "query Changes($first: Int) { changes(first: $first) { \
+    nodes { id entity operation actor { id username } node { id } } \
+    pageInfo { hasNextPage } } }";
+
+#[tokio::test]
+async fn a_page_of_changes_reads_its_records_and_actors_in_a_bounded_number_of_statements() {
+    let app = spawn_measured_app().await;
+    khuyencong::demo::load(&app.state).await.expect("demo");
+    let user = app.national().await;
+    let t = user.token.as_str();
+    // Every change's record is the one it names; every change has an actor the ministry sees.
+    let check = |d: &Value| {
+        let nodes = d["changes"]["nodes"].as_array().expect("nodes");
+        assert!(!nodes.is_empty());
+        for c in nodes {
+            assert!(c["actor"]["id"].is_string(), "{c:#}");
+            if c["entity"] != "DISBURSEMENT" && c["operation"] != "DELETE" {
+                assert_eq!(c["node"]["id"], c["id"], "{c:#}");
+            }
+        }
+    };
+    let mut counts = Vec::new();
+    for first in [10, 100, 1000] {
+        let n = per_request(&app, t, CHANGES, &json!({ "first": first }), 1, check).await;
+        counts.push(n);
+        // The page, one statement per kind of record on it (allocations and nominations
+        // with their projects and rounds), the users: never one per change.
+        assert!(n <= 12.0, "{n} statements for a page of {first} changes");
+    }
+    let kinds = app.ok(Some(t), CHANGES, json!({ "first": 1000 })).await["changes"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|c| c["entity"].as_str().expect("entity").to_owned())
+        .collect::<std::collections::HashSet<_>>();
+    assert!(kinds.len() >= 5, "the demo's feed mixes kinds: {kinds:?}");
+    eprintln!("statements for pages of 10, 100, 1000 changes: {counts:?} ({kinds:?})");
+    // Many at once cost the same per request as one alone.
+    let loaded = per_request(
+        &app,
+        t,
+        CHANGES,
+        &json!({ "first": 100 }),
+        CONCURRENCY,
+        check,
+    )
+    .await;
+    assert_eq!(
+        loaded, counts[1],
+        "statements per request at c = {CONCURRENCY}"
+    );
+}

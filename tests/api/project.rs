@@ -3287,3 +3287,109 @@ async fn an_establishment_lists_the_projects_it_benefits_from() {
         vec![national.clone()]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The change feed (issue #11): every record a money mutation changes, once
+
+/// `(entity, global id, operation)` of a change.
+fn change(entity: &str, id: &str, operation: &str) -> (String, String, String) {
+    (entity.to_owned(), id.to_owned(), operation.to_owned())
+}
+
+#[tokio::test]
+async fn every_record_a_money_mutation_changes_reaches_the_feed_once_in_its_transaction() {
+    use crate::changes::changes_since;
+    let w = World::new().await;
+    let token = &w.national.token;
+    let p = w.project("LOCAL", json!({})).await;
+    let body = w
+        .add(&w.commune.token, &p, &w.establishment, SUPPORT, SUPPORT)
+        .await;
+    assert_ok(&body, "addBeneficiary");
+    let (_, start) = changes_since(&w.app, token, None, 1).await;
+    let src = w.local_source.clone();
+
+    // Allocating creates the allocation and moves the source's and the project's totals.
+    let a = w.allocated(&w.province.token, &p, &src, SUPPORT).await;
+    let (rows, after_allocate) = changes_since(&w.app, token, start.clone(), 3).await;
+    assert_eq!(
+        rows,
+        vec![
+            change("ALLOCATION", &a, "CREATE"),
+            change("FUNDING_SOURCE", &src, "UPDATE"),
+            change("PROJECT", &p, "UPDATE"),
+        ]
+    );
+    // The commune sees its project's changes, not the province's source.
+    let (seen, _) = changes_since(&w.app, &w.commune.token, start, 2).await;
+    assert_eq!(
+        seen,
+        vec![
+            change("ALLOCATION", &a, "CREATE"),
+            change("PROJECT", &p, "UPDATE")
+        ]
+    );
+
+    // A disbursement moves the allocation's, the source's and the project's totals.
+    w.drive(&p, "LOCAL", "APPROVED").await;
+    let (rows, before_disburse) = changes_since(&w.app, token, after_allocate, 3).await;
+    assert_eq!(
+        rows,
+        vec![change("PROJECT", &p, "UPDATE"); 3],
+        "three steps"
+    );
+    let body = disburse_raw(&w.app, &w.province.token, &a, SUPPORT / 10).await;
+    assert_ok(&body, "recordDisbursement");
+    let d = id_of(&body["data"]["recordDisbursement"]);
+    let (rows, before_stop) = changes_since(&w.app, token, before_disburse, 4).await;
+    assert_eq!(
+        rows,
+        vec![
+            change("DISBURSEMENT", &d, "CREATE"),
+            change("ALLOCATION", &a, "UPDATE"),
+            change("FUNDING_SOURCE", &src, "UPDATE"),
+            change("PROJECT", &p, "UPDATE"),
+        ]
+    );
+    let (after_disburse, _) = changes_since(&w.app, token, before_stop.clone(), 0).await;
+    assert!(after_disburse.is_empty(), "{after_disburse:?}");
+
+    // Stopping releases the rest: the project changes once although its status and its
+    // allocated total both moved; the allocation and the source change with it.
+    let body = w.act(&w.province.token, &p, "STOP").await;
+    assert_ok(&body, "STOP");
+    let (rows, before_release) = changes_since(&w.app, token, before_stop, 3).await;
+    assert_eq!(
+        rows,
+        vec![
+            change("PROJECT", &p, "UPDATE"),
+            change("ALLOCATION", &a, "UPDATE"),
+            change("FUNDING_SOURCE", &src, "UPDATE"),
+        ]
+    );
+
+    // Releasing an allocation of a draft project gives its money back to the source.
+    let p2 = w.project("LOCAL", json!({})).await;
+    let body = w
+        .add(&w.commune.token, &p2, &w.establishment, SUPPORT, SUPPORT)
+        .await;
+    assert_ok(&body, "addBeneficiary");
+    let a2 = w.allocated(&w.province.token, &p2, &src, SUPPORT).await;
+    let (_, before) = changes_since(&w.app, token, before_release, 5).await;
+    assert_ok(
+        &release_raw(&w.app, &w.province.token, &a2).await,
+        "releaseAllocation",
+    );
+    let (rows, _) = changes_since(&w.app, token, before, 3).await;
+    assert_eq!(
+        rows,
+        vec![
+            change("ALLOCATION", &a2, "UPDATE"),
+            change("FUNDING_SOURCE", &src, "UPDATE"),
+            change("PROJECT", &p2, "UPDATE"),
+        ]
+    );
+    // The project's served totals are what the feed announced.
+    let project = w.get(&p2).await;
+    assert_eq!(vnd(&project["allocatedVnd"]), 0);
+}

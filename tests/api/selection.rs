@@ -1586,3 +1586,33 @@ async fn statements_for_a_round_and_its_nominations_do_not_grow_with_the_rows() 
         "2 nominations: {for_small} statements, 6 nominations: {for_large}"
     );
 }
+
+#[tokio::test]
+async fn closing_a_round_puts_every_decided_nomination_in_the_change_feed() {
+    use crate::changes::changes_since;
+    let app = spawn_app().await;
+    let organiser = app.province(DAK_LAK).await;
+    let year = today().year();
+    let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", year, json!({})).await);
+    let good = product_in(&app, BMT, "Cà phê bột").await;
+    let weak = product_in(&app, BMT, "Mật ong").await;
+    let n_good = nominated(&app, &organiser.token, &round, &good).await;
+    let n_weak = nominated(&app, &organiser.token, &round, &weak).await;
+    advanced(&app, &organiser.token, &round, None).await;
+    let js = judges(&app, Area::Province(DAK_LAK)).await;
+    score_all(&app, &js, &n_good, &[80, 80, 80]).await;
+    score_all(&app, &js, &n_weak, &[40, 40, 40]).await;
+    let national = app.national().await;
+    let (_, start) = changes_since(&app, &national.token, None, 1).await;
+    close(&app, &organiser.token, &round, None).await;
+    let (rows, _) = changes_since(&app, &national.token, start, 3).await;
+    let row = |e: &str, id: &str| (e.to_owned(), id.to_owned(), "UPDATE".to_owned());
+    assert_eq!(
+        rows,
+        vec![
+            row("SELECTION_ROUND", &round),
+            row("NOMINATION", &n_good),
+            row("NOMINATION", &n_weak),
+        ]
+    );
+}
