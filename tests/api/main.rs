@@ -10,6 +10,7 @@ mod demo;
 mod edge;
 mod establishment;
 mod faults;
+mod fuzz;
 mod generate;
 mod health;
 mod import;
