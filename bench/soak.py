@@ -222,6 +222,9 @@ def main():
 
         mib = lambda kib: kib / 1024  # noqa: E731
         first_loaded = samples[1][1] if len(samples) > 2 else samples[0][1]
+        print(f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '<unset>')}, "
+              f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+              "(a shared machine: other builds run too)")
         print(f"soak: {elapsed:.0f} s, {WORKERS} workers, pool {POOL} "
               f"(in-flight slots {4 * POOL}), {total} requests ({total / elapsed:.0f}/s), "
               f"p50 {pct(0.5):.0f} ms, p99 {pct(0.99):.0f} ms")

@@ -13,4 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v psql >/dev/null || { echo "psql is needed (postgresql-client)"; exit 1; }
 cargo build --release -q --bin khuyencong
+# As in the Dockerfile: a fixed malloc mmap threshold, so argon2's 19 MiB blocks are returned
+# to the system (GLIBC_TUNABLES= bash bench/soak.sh measures without it).
+export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.mmap_threshold=1048576}"
+echo "GLIBC_TUNABLES=${GLIBC_TUNABLES:-<unset>}"
 exec nice -n 10 python3 bench/soak.py "$@"
