@@ -616,10 +616,10 @@ fn generated_and_mutated_requests_get_graphql_answers_with_stable_codes() {
 
     let json_cases = cases - cases / 3;
     runner(json_cases, 1)
-        .run(&json_case(seeds("request")), &property)
+        .run(&json_case(seeds("request")), property)
         .expect("JSON bodies: GraphQL answers with stable codes");
     runner(cases / 3, 2)
-        .run(&multipart_case(seeds("multipart")), &property)
+        .run(&multipart_case(seeds("multipart")), property)
         .expect("multipart bodies: GraphQL answers with stable codes");
     eprintln!(
         "request-path property: {cases} cases in {:?}, answers by status {:?}",
