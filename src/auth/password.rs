@@ -18,12 +18,20 @@ pub fn hashing_slots() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8))
 }
 
+/// The longest wait for a hashing slot.
+pub const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 static HASHING: LazyLock<tokio::sync::Semaphore> =
     LazyLock::new(|| tokio::sync::Semaphore::new(hashing_slots()));
 
 /// Runs `work` on the blocking pool once a hashing slot is free.
 async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let _slot = HASHING.acquire().await.map_err(AppError::internal)?;
+    // A sign-in waits at most a few seconds for a slot, then is told to come back
+    // (`UNAVAILABLE` + `Retry-After`), never held until the 30 s request timeout.
+    let _slot = match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
+        Ok(slot) => slot.map_err(AppError::internal)?,
+        Err(_) => return Err(AppError::busy(crate::guard::RETRY_AFTER_SECS)),
+    };
     tokio::task::spawn_blocking(work)
         .await
         .map_err(AppError::internal)
