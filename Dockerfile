@@ -35,6 +35,11 @@ USER khuyencong:khuyencong
 WORKDIR /var/lib/khuyencong
 
 ENV KC_BIND=0.0.0.0:8080
+# glibc's malloc raises its mmap threshold after each freed large block, so argon2's 19 MiB
+# blocks (one per sign-in) end up kept in per-thread arenas: the soak (bench/soak.sh) grew
+# from 36 to 1,339 MiB in 10 minutes without this, and stayed flat with it (README,
+# "Reliability"). A fixed threshold returns such blocks to the system at once.
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576
 EXPOSE 8080
 
 HEALTHCHECK --interval=10s --timeout=6s --start-period=20s --retries=3 \

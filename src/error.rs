@@ -254,6 +254,44 @@ impl AppError {
         }
     }
 
+    /// `UNAVAILABLE`: the database answers but cannot store changes (a full disk, a
+    /// read-only file); the message says what an administrator must do. Reads still work.
+    pub fn storage(
+        fault: StorageFault,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let secs = STORAGE_RETRY_AFTER_SECS;
+        let msg = match fault {
+            StorageFault::Full => Msg::new(
+                format!(
+                    "The database cannot store changes: its disk is full. This change was not saved; an administrator must free disk space, then try again (in {secs} s or later)."
+                ),
+                format!(
+                    "Cơ sở dữ liệu không lưu được thay đổi: ổ đĩa đã đầy. Thay đổi này chưa được lưu; quản trị viên cần giải phóng dung lượng đĩa, sau đó hãy thử lại (sau {secs} giây hoặc muộn hơn)."
+                ),
+            ),
+            StorageFault::ReadOnly => Msg::new(
+                format!(
+                    "The database is read-only: changes cannot be stored. This change was not saved; an administrator must make the database writable (file permissions, mount or connection mode), then try again (in {secs} s or later)."
+                ),
+                format!(
+                    "Cơ sở dữ liệu đang ở chế độ chỉ đọc: không lưu được thay đổi. Thay đổi này chưa được lưu; quản trị viên cần cho phép ghi cơ sở dữ liệu (quyền tệp, điểm gắn kết hoặc chế độ kết nối), sau đó hãy thử lại (sau {secs} giây hoặc muộn hơn)."
+                ),
+            ),
+        };
+        let source: Box<dyn std::error::Error + Send + Sync> = source.into();
+        tracing::error!(error = %source, ?fault, "the database cannot store changes");
+        Self {
+            source: Some(source),
+            ..Self::new(
+                Code::Unavailable {
+                    retry_after_secs: secs,
+                },
+                msg,
+            )
+        }
+    }
+
     /// Seconds the client should wait before sending the request again, when it may.
     pub fn retry_after(&self) -> Option<u64> {
         match self.code {
@@ -319,10 +357,56 @@ impl From<DbErr> for AppError {
                 ))
             };
         }
+        if let Some(fault) = storage_fault(&err) {
+            return Self::storage(fault, err);
+        }
         if is_connection_failure(&err) {
             return Self::unavailable(DB_RETRY_AFTER_SECS, err);
         }
         Self::internal(err)
+    }
+}
+
+/// Why a database that answers refuses to store a change: an operator must act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageFault {
+    /// The disk (or the SQLite file's page limit) is full: SQLite `SQLITE_FULL`,
+    /// PostgreSQL `53100 disk_full`.
+    Full,
+    /// The database is read-only: SQLite `SQLITE_READONLY` (file permissions, a read-only
+    /// mount, `mode=ro`), PostgreSQL `25006` (a standby, `default_transaction_read_only`).
+    ReadOnly,
+}
+
+/// Seconds a client is told to wait when the database cannot store changes: an
+/// administrator has to free disk space or make the database writable first.
+pub const STORAGE_RETRY_AFTER_SECS: u64 = 60;
+
+/// The storage fault behind a database error, if it is one.
+pub fn storage_fault(err: &DbErr) -> Option<StorageFault> {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx, sqlx::sqlite::SqliteError};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let Sqlx::Database(db) = &**e else {
+        return None;
+    };
+    let code = db.code()?;
+    if db.try_downcast_ref::<SqliteError>().is_some() {
+        // Extended result codes: the primary code is the low byte.
+        return match code.parse::<i32>().ok()? & 0xff {
+            13 => Some(StorageFault::Full),
+            8 => Some(StorageFault::ReadOnly),
+            _ => None,
+        };
+    }
+    match &*code {
+        "53100" => Some(StorageFault::Full),
+        "25006" => Some(StorageFault::ReadOnly),
+        _ => None,
     }
 }
 

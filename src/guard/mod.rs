@@ -1,21 +1,23 @@
 //! Protection of the request path that is not GraphQL itself: back-pressure in front of the
 //! database, revocation of access tokens within seconds, and limits shared by every instance.
 //!
-//! One axum middleware ([`middleware`]) runs before `/graphql` and `/export`:
-//! 1. it takes one of `KC_MAX_IN_FLIGHT` slots, waiting at most `KC_QUEUE_TIMEOUT_MS`, or
-//!    answers 503 `UNAVAILABLE` with `Retry-After` (no request queues until the 30 s timeout);
-//! 2. it checks a bearer token's epoch against the user's current one (cached ≤ 2 s), so a
-//!    deactivated user, changed rights or password, or `logoutAll` end access tokens within
-//!    seconds on every instance;
-//! 3. with `KC_REDIS_URL`, it counts the request against limits shared by every instance.
+//! One axum middleware ([`middleware`]) runs before `/graphql` (POST) and `/export`: it takes
+//! one of `KC_MAX_IN_FLIGHT` slots, waiting at most `KC_QUEUE_TIMEOUT_MS`, or answers 503
+//! `UNAVAILABLE` with `Retry-After` (no request queues until the 30 s timeout).
+//!
+//! Inside the slot, the HTTP edge ([`crate::http::edge`]) parses the bearer token once and
+//! uses the rest of the guard: the token's epoch against the user's current one (cached
+//! ≤ 2 s, [`epochs`]), so a deactivated user, changed rights or password, or `logoutAll` end
+//! access tokens within seconds on every instance; and, with `KC_REDIS_URL`, the limits
+//! shared by every instance ([`shared`]).
 
 pub mod epochs;
 pub mod shared;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{HeaderValue, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -93,33 +95,6 @@ pub fn default_in_flight(pool: u32) -> usize {
 /// Seconds a client is told to wait in `Retry-After`.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
-fn bearer(req: &Request) -> Option<&str> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-fn client_ip(req: &Request, trust_forwarded: bool) -> String {
-    if trust_forwarded
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    {
-        return first.to_owned();
-    }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default()
-}
-
 /// A GraphQL-shaped error body (`errors[0].extensions.code`) with the right status:
 /// 503 + `Retry-After` for `UNAVAILABLE`, 429 for `RATE_LIMITED`.
 pub fn error_response(err: AppError, lang: Lang) -> Response {
@@ -166,21 +141,6 @@ pub async fn middleware(State(app): State<AppState>, req: Request, next: Next) -
             return error_response(AppError::busy(RETRY_AFTER_SECS), lang);
         }
     };
-    let ip = client_ip(&req, app.config.trust_forwarded_for);
-    let mut user = None;
-    if let Some(token) = bearer(&req)
-        && let Ok((actor, epoch)) = app.keys.verify_with_epoch(token)
-    {
-        // A bad token is left to the handler, which answers UNAUTHENTICATED.
-        match guard.epochs.is_current(&app.db, actor.user_id, epoch).await {
-            Ok(true) => user = Some(actor.user_id),
-            Ok(false) => return error_response(AppError::unauthenticated(), lang),
-            Err(e) => return error_response(e, lang),
-        }
-    }
-    if let Err(e) = guard.shared.check_request(&ip, user).await {
-        return error_response(e, lang);
-    }
     let resp = next.run(req).await;
     drop(permit);
     resp

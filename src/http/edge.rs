@@ -209,6 +209,37 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded:
     peer.map_or_else(|| "unknown".to_owned(), |p| p.ip().to_string())
 }
 
+/// The signed-in user of a request, if any, once its token is verified, its epoch is still
+/// current (a deactivated user, changed rights or password, or `logoutAll` end access tokens
+/// within [`crate::guard::epochs::TTL`] on every instance) and the request is within the
+/// limits: this instance's, then those shared by every instance through Redis
+/// (`KC_REDIS_URL`).
+async fn authenticate(
+    app: &AppState,
+    token: Option<Result<String, AppError>>,
+    client_ip: &str,
+) -> Result<Option<Actor>, AppError> {
+    let actor = match token {
+        None => None,
+        Some(token) => {
+            let (actor, epoch) = app.keys.verify_with_epoch(&token?)?;
+            if !app
+                .guard
+                .epochs
+                .is_current(&app.db, actor.user_id, epoch)
+                .await?
+            {
+                return Err(AppError::unauthenticated());
+            }
+            Some(actor)
+        }
+    };
+    let user = actor.as_ref().map(|a| a.user_id);
+    app.limiters.check_request(client_ip, user)?;
+    app.guard.shared.check_request(client_ip, user).await?;
+    Ok(actor)
+}
+
 /// Probes, metrics and static files skip the edge: they need no caller, must answer a load
 /// balancer whatever its address's request rate, and would flood the log with a line each.
 fn bypasses_edge(path: &str) -> bool {
@@ -251,16 +282,10 @@ pub async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> 
     };
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let checked = match bearer(headers) {
-        None => Ok(None),
-        Some(Err(e)) => Err(e),
-        Some(Ok(token)) => app.keys.verify(token).map(Some),
-    }
-    .and_then(|actor| {
-        app.limiters
-            .check_request(&caller.client_ip, actor.as_ref().map(|a| a.user_id))
-            .map(|()| actor)
-    });
+    // The one parse of the bearer token per request (the guard in front only holds the
+    // in-flight slot).
+    let token = bearer(headers).map(|t| t.map(str::to_owned));
+    let checked = authenticate(&app, token, &caller.client_ip).await;
     let caller = Caller {
         actor: checked.as_ref().ok().cloned().flatten(),
         ..caller

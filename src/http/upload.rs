@@ -11,7 +11,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::startup::MAX_BODY_BYTES;
+use crate::{
+    error::{AppError, Msg},
+    http::edge::{Caller, ErrorResponse},
+    startup::MAX_BODY_BYTES,
+};
 
 /// How long a multipart GraphQL request (an import or a document upload) may run: the
 /// import's own 60-second limit, plus time to receive 20 MiB and answer.
@@ -91,6 +95,82 @@ pub async fn timeout(
     }
 }
 
+fn over_limit(io: &std::io::Error) -> bool {
+    // An I/O error shows its inner error only through `get_ref` (its `source` skips it).
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = io
+        .get_ref()
+        .map(|e| e as &(dyn std::error::Error + 'static));
+    while let Some(err) = cur {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// Why a request body is not a GraphQL request, as a `BAD_USER_INPUT` error a person can act
+/// on (never the parser's Debug text); `None` for a body over the limit (413).
+pub fn unreadable(e: &async_graphql::ParseRequestError) -> Option<AppError> {
+    use async_graphql::ParseRequestError as P;
+    let (en, vi) = match e {
+        P::PayloadTooLarge => return None,
+        // The body passed the limit while streaming (no or a false `Content-Length`).
+        P::Io(io) if over_limit(io) => return None,
+        P::Io(_) => (
+            "The request body could not be read completely.".to_owned(),
+            "Không đọc được trọn vẹn nội dung yêu cầu.".to_owned(),
+        ),
+        P::InvalidRequest(detail) => (
+            format!(
+                "The request body is not a GraphQL request (a JSON object with a \"query\" string): {detail}."
+            ),
+            format!(
+                "Nội dung yêu cầu không phải một yêu cầu GraphQL (đối tượng JSON có chuỗi \"query\"): {detail}."
+            ),
+        ),
+        P::UnsupportedBatch => (
+            "Send one GraphQL operation per request; batches (JSON arrays) are not accepted."
+                .to_owned(),
+            "Mỗi yêu cầu chỉ gửi một thao tác GraphQL; không nhận lô (mảng JSON).".to_owned(),
+        ),
+        P::InvalidFilesMap(detail) => (
+            format!(
+                "The multipart \"map\" part is not valid (a JSON object from part names to variable paths such as [\"variables.file\"]): {detail}."
+            ),
+            format!(
+                "Phần \"map\" của yêu cầu multipart không hợp lệ (đối tượng JSON ánh xạ tên phần sang đường dẫn biến như [\"variables.file\"]): {detail}."
+            ),
+        ),
+        P::InvalidMultipart(_) => (
+            "The multipart body is malformed (check the boundary of the Content-Type and the parts).".to_owned(),
+            "Nội dung multipart sai định dạng (hãy kiểm tra boundary trong Content-Type và các phần).".to_owned(),
+        ),
+        P::MissingOperatorsPart => (
+            "The multipart request has no \"operations\" part.".to_owned(),
+            "Yêu cầu multipart thiếu phần \"operations\".".to_owned(),
+        ),
+        P::MissingMapPart => (
+            "The multipart request has no \"map\" part.".to_owned(),
+            "Yêu cầu multipart thiếu phần \"map\".".to_owned(),
+        ),
+        P::NotUpload => (
+            "A multipart request must carry a file for an Upload variable.".to_owned(),
+            "Yêu cầu multipart phải mang tệp cho một biến kiểu Upload.".to_owned(),
+        ),
+        P::MissingFiles => (
+            "A file named in the multipart \"map\" part is missing.".to_owned(),
+            "Thiếu tệp được nêu trong phần \"map\" của yêu cầu multipart.".to_owned(),
+        ),
+        // A reason added by a later async-graphql: still the caller's body, said in general.
+        _ => (
+            "The request body is not a valid GraphQL request.".to_owned(),
+            "Nội dung yêu cầu không phải một yêu cầu GraphQL hợp lệ.".to_owned(),
+        ),
+    };
+    Some(AppError::bad_input("body", Msg::new(en, vi)))
+}
+
 /// A GraphQL request, multipart (with uploads) or not.
 pub struct GraphQLUpload(pub async_graphql::Request);
 
@@ -98,13 +178,22 @@ impl<S: Send + Sync> FromRequest<S> for GraphQLUpload {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Refusals speak the caller's language and media type, as every error of the edge.
+        let caller = req.extensions().get::<Caller>().cloned();
+        let refuse = move |e: async_graphql::ParseRequestError, limit: usize| match unreadable(&e) {
+            None => too_large(limit),
+            Some(err) => match &caller {
+                Some(c) => c.error(err).into_response(),
+                None => ErrorResponse::from(err).into_response(),
+            },
+        };
         if !is_multipart(&req) {
             return async_graphql_axum::GraphQLRequest::<
                 async_graphql_axum::rejection::GraphQLRejection,
             >::from_request(req, state)
             .await
             .map(|r| Self(r.into_inner()))
-            .map_err(IntoResponse::into_response);
+            .map_err(|r| refuse(r.0, MAX_BODY_BYTES));
         }
         let content_type = req
             .headers()
@@ -126,10 +215,9 @@ impl<S: Send + Sync> FromRequest<S> for GraphQLUpload {
             opts,
         )
         .await;
-        match batch.and_then(async_graphql::BatchRequest::into_single) {
-            Ok(r) => Ok(Self(r)),
-            Err(async_graphql::ParseRequestError::PayloadTooLarge) => Err(too_large(limit)),
-            Err(e) => Err(async_graphql_axum::rejection::GraphQLRejection(e).into_response()),
-        }
+        batch
+            .and_then(async_graphql::BatchRequest::into_single)
+            .map(Self)
+            .map_err(|e| refuse(e, limit))
     }
 }

@@ -11,6 +11,7 @@ mod documents;
 mod edge;
 mod establishment;
 mod faults;
+mod fuzz;
 mod generate;
 mod health;
 mod import;
