@@ -514,9 +514,18 @@ struct Answer {
     body: Vec<u8>,
 }
 
+fn fresh_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
 async fn send(app: &TestApp, token: &str, case: &Case) -> Answer {
-    let mut req = app
-        .client
+    // A fresh connection per case: a closed connection then means the server dropped this
+    // request, never a keep-alive connection it closed while the client reused it.
+    let mut req = fresh_client()
         .post(format!("{}/graphql", app.address))
         .header("content-type", case.content_type.as_str())
         .body(case.body.clone());

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use crate::helpers::{
     TestApp,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER},
-    spawn_app_with,
 };
 
 /// W2a: a page of 50 establishments with their products.
@@ -271,14 +270,10 @@ async fn funding_summary_computes_only_the_groupings_selected_in_one_statement_e
     assert_eq!(part["establishmentCount"], all["establishmentCount"]);
 }
 
-/// An app that admits 50 concurrent requests at once: these tests count statements under
-/// concurrency, not the back-pressure of `KC_MAX_IN_FLIGHT` (tested in `overload`).
+/// These tests count statements under concurrency, not the back-pressure of
+/// `KC_MAX_IN_FLIGHT` (tested in `overload`).
 async fn spawn_measured_app() -> crate::helpers::TestApp {
-    spawn_app_with(|c| {
-        c.max_in_flight = Some(200);
-        c.queue_timeout = std::time::Duration::from_secs(30);
-    })
-    .await
+    crate::helpers::spawn_app_admitting_all().await
 }
 
 /// A page of the change feed with each change's record and actor (issue #11).

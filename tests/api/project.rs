@@ -2522,7 +2522,7 @@ async fn allocate_audits(app: &TestApp) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_allocations_across_projects_never_overcommit_a_source() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_admitting_all().await;
     let province = app.province(DAK_LAK).await;
     let t = &province.token;
     let src = new_source(&app, t, "LOCAL", None, YEAR, 300_000_000).await;
@@ -2570,7 +2570,7 @@ async fn fifty_concurrent_allocations_across_projects_never_overcommit_a_source(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_allocations_to_one_project_never_overcommit_a_source() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_admitting_all().await;
     let province = app.province(DAK_LAK).await;
     let t = &province.token;
     let src = new_source(&app, t, "LOCAL", None, YEAR, 300_000_000).await;
@@ -2599,7 +2599,7 @@ async fn fifty_concurrent_allocations_to_one_project_never_overcommit_a_source()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_allocations_never_exceed_a_project_support() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_admitting_all().await;
     let province = app.province(DAK_LAK).await;
     let t = &province.token;
     let src = new_source(&app, t, "LOCAL", None, YEAR, 1_000_000_000).await;
