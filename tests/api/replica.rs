@@ -96,9 +96,11 @@ async fn exported(app: &TestApp, user: &TestUser) -> usize {
 async fn reads_go_to_the_replica_within_its_lag_and_writers_read_their_own_writes() {
     let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
         // SQLite has no replica: the setting is refused before anything starts.
-        let mut config = Config::default();
-        config.read_database_url = Some("postgres://127.0.0.1:5433/x".into());
-        config.jwt_secret = Some("x".repeat(40));
+        let config = Config {
+            read_database_url: Some("postgres://127.0.0.1:5433/x".into()),
+            jwt_secret: Some("x".repeat(40)),
+            ..Default::default()
+        };
         let serve = preflight::Needs {
             signs_tokens: true,
             creates_database: true,
