@@ -1082,6 +1082,32 @@ pub async fn allocate(
     .await
 }
 
+/// The allocation, its funding source and its project, whose totals a money mutation moved:
+/// one UPDATE each in the change feed.
+async fn touch_money(
+    txn: &DatabaseTransaction,
+    touched: &mut change::Touched,
+    a: &allocation::Model,
+    p: &project::Model,
+) -> Result<()> {
+    let source = funding_source::Entity::find_by_id(a.funding_source_id)
+        .one(txn)
+        .await?;
+    let source_province = source.as_ref().and_then(|s| s.province_code.clone());
+    let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
+    touched.add(ALLOCATION, a.id, None, province, commune, false);
+    touched.add(
+        funding::ENTITY,
+        a.funding_source_id,
+        source.as_ref().map(|s| s.version),
+        source_province.as_deref(),
+        None,
+        false,
+    );
+    touched.add(ENTITY, p.id, Some(p.version), province, commune, false);
+    Ok(())
+}
+
 /// Releases what an allocation has not disbursed back to its source.
 /// The allocation, its source and its project are noted in `touched` for the change feed.
 async fn release_rest(
@@ -1115,21 +1141,7 @@ async fn release_rest(
         .filter(project::Column::Id.eq(a.project_id))
         .exec(txn)
         .await?;
-    let source = funding_source::Entity::find_by_id(a.funding_source_id)
-        .one(txn)
-        .await?;
-    let source_province = source.as_ref().and_then(|s| s.province_code.clone());
-    let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
-    touched.add(ALLOCATION, a.id, None, province, commune, false);
-    touched.add(
-        funding::ENTITY,
-        a.funding_source_id,
-        source.as_ref().map(|s| s.version),
-        source_province.as_deref(),
-        None,
-        false,
-    );
-    touched.add(ENTITY, p.id, Some(p.version), province, commune, false);
+    touch_money(txn, touched, a, p).await?;
     Ok(rest)
 }
 
@@ -1349,22 +1361,8 @@ pub async fn disburse(
     )
     .await?;
     // The allocation's, the source's and the project's disbursed totals moved.
-    let source = funding_source::Entity::find_by_id(a.funding_source_id)
-        .one(&txn)
-        .await?;
-    let source_province = source.as_ref().and_then(|s| s.province_code.clone());
-    let (province, commune) = (Some(p.province_code.as_str()), p.commune_code.as_deref());
     let mut touched = change::Touched::default();
-    touched.add(ALLOCATION, a.id, None, province, commune, false);
-    touched.add(
-        funding::ENTITY,
-        a.funding_source_id,
-        source.as_ref().map(|s| s.version),
-        source_province.as_deref(),
-        None,
-        false,
-    );
-    touched.add(ENTITY, p.id, Some(p.version), province, commune, false);
+    touch_money(&txn, &mut touched, &a, &p).await?;
     touched
         .append_all(&txn, ctx, "disburse", (DISBURSEMENT, model.id))
         .await?;
