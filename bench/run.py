@@ -115,7 +115,7 @@ def w5_pairs(level):
         year = psql(f"SELECT p.fiscal_year FROM project p WHERE {where} GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1", DB_URL)
         where += f" AND p.fiscal_year = {year}"
     rows = psql(f"SELECT p.id, MIN(a.funding_source_id), p.province_code FROM project p JOIN allocation a ON a.project_id = p.id "
-                f"WHERE {where} GROUP BY p.id, p.province_code ORDER BY p.id LIMIT 100", DB_URL).splitlines()
+                f"WHERE {where} GROUP BY p.id, p.province_code ORDER BY p.id DESC LIMIT 100", DB_URL).splitlines()
     return [(int(r.split("|")[0]), int(r.split("|")[1]), r.split("|")[2]) for r in rows if r]
 W5_PAIRS = {"W5d": w5_pairs("LOCAL"), "W5h": w5_pairs("NATIONAL")}
 province_tokens = {}
@@ -299,7 +299,7 @@ lines.append(f"- machine: {platform.node()} — {os.cpu_count()} CPUs ({open('/p
 lines.append(f"- versions: khuyencong {subprocess.run([BIN, '--version'], capture_output=True, text=True).stdout.strip()} (release), "
              f"{psql('SELECT version()').split(' on ')[0]}, PostGraphile {pg5_version}, {subprocess.run(['wrk', '-v'], capture_output=True, text=True).stdout.splitlines()[0] if True else ''}")
 lines.append(f"- data: scale `{a.scale}` seed {a.seed}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) +
-             (f"; generated in {gen_secs:.1f} s (multi-row INSERTs)" if gen_secs else ""))
+             (f"; generated in {gen_secs:.1f} s (COPY)" if gen_secs else ""))
 lines.append(f"- command: `bench/run.sh --scale {a.scale} --duration {a.duration} --rounds {a.rounds} --concurrency {a.concurrency} --workloads {a.workloads}`")
 lines.append(f"- each cell: wrk {a.duration} s, best of {a.rounds} interleaved round(s); floor = pgbench with prepared statements doing what the query needs (bench/pgbench/*.sql)")
 lines.append(f"- peak RSS: khuyencong {fmt(kc_rss)} MiB, PostGraphile {fmt(pg5_rss)} MiB\n")
