@@ -383,7 +383,7 @@ impl Config {
         if let Some(dir) = &self.storage_dir {
             return dir.clone();
         }
-        match crate::auth::jwt::sqlite_file(&self.database_url) {
+        match sqlite_file(&self.database_url) {
             Some(file) => {
                 let file = std::path::Path::new(&file);
                 let stem = file
@@ -398,6 +398,19 @@ impl Config {
     /// Whether the database is SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// The file of a `sqlite://` URL, or `None` for an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or("");
+    if file.is_empty() || file == ":memory:" || rest.contains("mode=memory") {
+        None
+    } else {
+        Some(file.to_owned())
     }
 }
 

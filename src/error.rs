@@ -132,6 +132,10 @@ pub struct AppError {
 /// the time a PostgreSQL restart or a fail-over takes.
 pub const DB_RETRY_AFTER_SECS: u64 = 2;
 
+/// Seconds a client is told to wait when every request slot (or password-hashing slot) is
+/// taken.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
 /// The result type of the application.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 

@@ -17,6 +17,7 @@ pub mod graphql;
 pub mod guard;
 pub mod http;
 pub mod live;
+pub mod metrics;
 pub mod preflight;
 pub mod reference;
 pub mod startup;

@@ -2,19 +2,14 @@
 //! failures: one plain line naming the variable or the connection, exit status 2 for the
 //! configuration and 1 for everything that fails at run time.
 
-use std::time::Duration;
-
 use sea_orm::{DbErr, RuntimeErr, sqlx};
 
 use crate::{
-    auth::jwt::{Keys, sqlite_file},
-    config::{Config, redact_url},
+    auth::jwt::Keys,
+    config::{Config, redact_url, sqlite_file},
+    db,
     error::AppError,
 };
-
-/// How long a first connection may take before start-up gives up (a closed port fails at
-/// once; a host that drops packets would otherwise hang).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A start-up failure: its one-line text and whether it is the configuration's fault.
 #[derive(Debug)]
@@ -173,7 +168,7 @@ pub async fn reach(config: &Config) -> Result<(), Failure> {
         return Ok(());
     }
     let target = pg_target(url);
-    match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&target)).await {
+    match tokio::time::timeout(db::CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&target)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(Failure::runtime(format!(
             "cannot connect to PostgreSQL at {target}: {}",
@@ -181,7 +176,7 @@ pub async fn reach(config: &Config) -> Result<(), Failure> {
         ))),
         Err(_) => Err(Failure::runtime(format!(
             "cannot connect to PostgreSQL at {target}: no answer within {} s",
-            CONNECT_TIMEOUT.as_secs()
+            db::CONNECT_TIMEOUT.as_secs()
         ))),
     }
 }
@@ -232,7 +227,7 @@ pub fn describe(err: &AppError, config: &Config) -> Failure {
     let message = match (db, sqlx_of(db)) {
         (DbErr::ConnectionAcquire(_), _) | (_, Some(sqlx::Error::PoolTimedOut)) => format!(
             "cannot connect to {place}: no answer within {} s",
-            CONNECT_TIMEOUT.as_secs()
+            db::CONNECT_TIMEOUT.as_secs()
         ),
         (_, Some(sqlx::Error::Io(io))) => format!("cannot connect to {place}: {}", io_reason(io)),
         (_, Some(sqlx::Error::Database(d))) => {
@@ -268,12 +263,13 @@ pub fn health(bind: std::net::SocketAddr) -> Result<(), String> {
     }
     let fail =
         |e: std::io::Error| format!("no answer from http://{addr}/readyz: {}", io_reason(&e));
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(fail)?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, db::CONNECT_TIMEOUT).map_err(fail)?;
     stream
-        .set_read_timeout(Some(CONNECT_TIMEOUT))
+        .set_read_timeout(Some(db::CONNECT_TIMEOUT))
         .map_err(fail)?;
     stream
-        .set_write_timeout(Some(CONNECT_TIMEOUT))
+        .set_write_timeout(Some(db::CONNECT_TIMEOUT))
         .map_err(fail)?;
     // HTTP/1.0 with `Connection: close`: the answer ends when the server closes.
     write!(

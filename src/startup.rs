@@ -17,13 +17,12 @@ use crate::{
     db,
     error::{AppError, Result},
     graphql::build_schema,
-    http::{self, HttpState, metrics::Metrics},
+    guard::limits::Limiters,
+    http::{self, HttpState},
+    metrics::Metrics,
     reference::{self, Reference},
-    state::{AppState, Limiters},
+    state::AppState,
 };
-
-/// The largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Connects, migrates, loads the reference data and builds the state.
 pub async fn prepare(config: Config) -> Result<AppState> {
@@ -99,9 +98,9 @@ pub fn router(state: AppState) -> Router {
         .layer(edge)
         .layer(axum::middleware::from_fn_with_state(
             guard_state,
-            crate::guard::middleware,
+            crate::http::admission::middleware,
         ))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
         // 1 MiB, or 20 MiB for a multipart upload (see http::upload::body_limit).
         .layer(axum::middleware::from_fn(http::upload::body_limit))
         // KC_REQUEST_TIMEOUT_SECS, but at least 90 s for an import or upload (60 s of work).

@@ -203,7 +203,7 @@ pub fn secret_for(configured: Option<&str>, database_url: &str) -> Result<Vec<u8
         }
         return Ok(s.as_bytes().to_vec());
     }
-    let Some(db_file) = sqlite_file(database_url) else {
+    let Some(db_file) = crate::config::sqlite_file(database_url) else {
         if database_url.starts_with("sqlite:") {
             // An in-memory database: a secret for this process only.
             return Ok(random_secret().into_bytes());
@@ -254,19 +254,6 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
-}
-
-/// The file of a `sqlite://` URL, or `None` for an in-memory database.
-pub fn sqlite_file(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let file = rest.split('?').next().unwrap_or("");
-    if file.is_empty() || file == ":memory:" || rest.contains("mode=memory") {
-        None
-    } else {
-        Some(file.to_owned())
-    }
 }
 
 #[cfg(test)]
@@ -321,10 +308,10 @@ mod tests {
     #[test]
     fn sqlite_urls_name_their_file() {
         assert_eq!(
-            sqlite_file("sqlite://khuyencong.db?mode=rwc").as_deref(),
+            crate::config::sqlite_file("sqlite://khuyencong.db?mode=rwc").as_deref(),
             Some("khuyencong.db")
         );
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://x@y/z"), None);
+        assert_eq!(crate::config::sqlite_file("sqlite::memory:"), None);
+        assert_eq!(crate::config::sqlite_file("postgres://x@y/z"), None);
     }
 }

@@ -30,7 +30,7 @@ async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
     // (`UNAVAILABLE` + `Retry-After`), never held until the 30 s request timeout.
     let _slot = match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
         Ok(slot) => slot.map_err(AppError::internal)?,
-        Err(_) => return Err(AppError::busy(crate::guard::RETRY_AFTER_SECS)),
+        Err(_) => return Err(AppError::busy(crate::error::BUSY_RETRY_AFTER_SECS)),
     };
     tokio::task::spawn_blocking(work)
         .await

@@ -11,7 +11,11 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::{config::Config, error::Result, http::metrics::Metrics};
+use crate::{config::Config, error::Result, metrics::Metrics};
+
+/// How long a first connection may take before start-up gives up (a closed port fails at
+/// once; a host that drops packets would otherwise hang).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The prefix of statements left out of `db_statements_total`.
 pub const UNCOUNTED: &str = "/* kc:uncounted */ ";
@@ -23,8 +27,8 @@ pub async fn connect(config: &Config, metrics: &Metrics) -> Result<DatabaseConne
     opts.max_connections(config.db_max_connections)
         .min_connections(1)
         // A database that does not answer fails start-up in a few seconds, saying so.
-        .connect_timeout(crate::preflight::CONNECT_TIMEOUT)
-        .acquire_timeout(crate::preflight::CONNECT_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(CONNECT_TIMEOUT)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -59,4 +63,18 @@ pub async fn connect(config: &Config, metrics: &Metrics) -> Result<DatabaseConne
 pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
     Migrator::up(db, None).await?;
     Ok(())
+}
+
+/// The pool's size and idle connections.
+pub fn pool_state(db: &DatabaseConnection) -> (i64, i64) {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (i64::from(p.size()), p.num_idle() as i64)
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (i64::from(p.size()), p.num_idle() as i64)
+        }
+    }
 }

@@ -28,7 +28,7 @@ use std::{
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
-use crate::{config::Config, db, error::Result, http::metrics::Metrics};
+use crate::{config::Config, db, error::Result, metrics::Metrics};
 
 /// How often the replica's lag is measured.
 const PROBE_EVERY: Duration = Duration::from_millis(250);

@@ -16,6 +16,7 @@ pub mod page;
 pub mod pii;
 pub mod product;
 pub mod project;
+pub mod reference;
 pub mod report;
 pub mod scope;
 pub mod selection;

@@ -155,7 +155,7 @@ impl ReferenceMutation {
         region: Region,
     ) -> async_graphql::Result<Province> {
         let state = ctx.state()?;
-        reference::set_region(&state.db, ctx.dctx()?, &code, region.into()).await?;
+        crate::domain::reference::set_region(&state.db, ctx.dctx()?, &code, region.into()).await?;
         state.reload_reference().await?;
         state
             .reference()

@@ -251,7 +251,7 @@ impl UserMutation {
                     .await
                 {
                     return Err(crate::error::AppError::rate_limited_for(
-                        crate::state::LOCKOUT.as_secs(),
+                        crate::guard::limits::LOCKOUT.as_secs(),
                     )
                     .into());
                 }

@@ -1,7 +1,7 @@
 //! Protection of the request path that is not GraphQL itself: back-pressure in front of the
 //! database, revocation of access tokens within seconds, and limits shared by every instance.
 //!
-//! One axum middleware ([`middleware`]) runs before `/graphql` (POST) and `/export`: it takes
+//! One axum middleware ([`crate::http::admission`]) runs before `/graphql` (POST) and `/export`: it takes
 //! one of `KC_MAX_IN_FLIGHT` slots, waiting at most `KC_QUEUE_TIMEOUT_MS`, or answers 503
 //! `UNAVAILABLE` with `Retry-After` (no request queues until the 30 s timeout).
 //!
@@ -12,23 +12,15 @@
 //! shared by every instance ([`shared`]).
 
 pub mod epochs;
+pub mod limits;
+pub mod manifest;
 pub mod shared;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{
-    extract::{Request, State},
-    http::{HeaderValue, Method, header},
-    middleware::Next,
-    response::{IntoResponse, Response},
-};
 use tokio::sync::Semaphore;
 
-use crate::{
-    config::Config,
-    error::{AppError, Lang},
-    state::AppState,
-};
+use crate::{config::Config, error::AppError};
 
 /// The guard's parts, shared by every request of an instance.
 pub struct Guard {
@@ -43,7 +35,7 @@ pub struct Guard {
     /// Limits shared through Redis (or this instance's only).
     pub shared: shared::Shared,
     /// The persisted-query manifest (`KC_PERSISTED_MANIFEST`), if any.
-    pub manifest: Option<Arc<crate::graphql::guard::Manifest>>,
+    pub manifest: Option<Arc<manifest::Manifest>>,
 }
 
 impl Guard {
@@ -59,7 +51,7 @@ impl Guard {
             .max(1);
         let manifest = match (&config.persisted_manifest, config.persisted_only) {
             (Some(path), _) => {
-                let m = crate::graphql::guard::Manifest::load(path)?;
+                let m = manifest::Manifest::load(path)?;
                 tracing::info!(
                     documents = m.len(),
                     only = config.persisted_only,
@@ -90,58 +82,4 @@ impl Guard {
 /// connections keep the pool busy without letting a queue grow behind it.
 pub fn default_in_flight(pool: u32) -> usize {
     (pool as usize).saturating_mul(4).max(4)
-}
-
-/// Seconds a client is told to wait in `Retry-After`.
-pub const RETRY_AFTER_SECS: u64 = 1;
-
-/// A GraphQL-shaped error body (`errors[0].extensions.code`) with the right status:
-/// 503 + `Retry-After` for `UNAVAILABLE`, 429 for `RATE_LIMITED`.
-pub fn error_response(err: AppError, lang: Lang) -> Response {
-    // The same statuses as the HTTP edge (`http::edge::status_of`): 401 for a revoked token.
-    let status = crate::http::edge::status_of(err.code);
-    let retry = err.retry_after();
-    let body = crate::graphql::error::error_response(err, lang);
-    let mut r = async_graphql_axum::GraphQLResponse::from(body).into_response();
-    *r.status_mut() = status;
-    if let Some(secs) = retry {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    r
-}
-
-/// The guard in front of `/graphql` (POST) and `/export`.
-pub async fn middleware(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let guarded = (path == "/graphql" && req.method() == Method::POST)
-        || path.starts_with("/export/")
-        || path.starts_with("/documents/");
-    if !guarded {
-        return next.run(req).await;
-    }
-    let lang = Lang::from_accept_language(
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let guard = &app.guard;
-    let permit = match tokio::time::timeout(
-        guard.queue_timeout,
-        Arc::clone(&guard.in_flight).acquire_owned(),
-    )
-    .await
-    {
-        Ok(Ok(p)) => p,
-        _ => {
-            app.metrics
-                .graphql_errors
-                .with_label_values(&["UNAVAILABLE"])
-                .inc();
-            return error_response(AppError::busy(RETRY_AFTER_SECS), lang);
-        }
-    };
-    let resp = next.run(req).await;
-    drop(permit);
-    resp
 }

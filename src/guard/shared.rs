@@ -1,6 +1,6 @@
 //! Rate limits and sign-in lockouts shared by every instance through Redis
 //! (`KC_REDIS_URL`). Without Redis, or while it is unreachable, each instance counts alone
-//! (the in-memory limiters of [`crate::state::Limiters`], which always count as well), and the
+//! (the in-memory limiters of [`crate::guard::limits::Limiters`], which always count as well), and the
 //! log says so loudly: an attacker spreading guesses over N instances then gets N times the
 //! allowance until Redis is back.
 //!
@@ -21,7 +21,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::{
     config::Config,
     error::{AppError, Result},
-    state::Limiters,
+    guard::limits::Limiters,
 };
 
 /// The longest a Redis call may take before this instance falls back to its own counts.

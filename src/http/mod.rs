@@ -1,5 +1,6 @@
 //! The HTTP surface: GraphQL, GraphiQL, health, readiness and metrics.
 
+pub mod admission;
 pub mod changes_export;
 pub mod documents;
 pub mod edge;
@@ -34,3 +35,6 @@ impl FromRef<HttpState> for AppState {
         s.app.clone()
     }
 }
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -14,7 +14,6 @@ use axum::{
 use crate::{
     error::{AppError, Msg},
     http::edge::{Caller, ErrorResponse},
-    startup::MAX_BODY_BYTES,
 };
 
 /// How long a multipart GraphQL request (an import or a document upload) may run: the
@@ -61,7 +60,7 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
     let limit = if is_multipart(&req) {
         MAX_UPLOAD_BYTES + ENVELOPE_BYTES
     } else {
-        MAX_BODY_BYTES
+        super::MAX_BODY_BYTES
     };
     let declared = req
         .headers()
@@ -193,7 +192,7 @@ impl<S: Send + Sync> FromRequest<S> for GraphQLUpload {
             >::from_request(req, state)
             .await
             .map(|r| Self(r.into_inner()))
-            .map_err(|r| refuse(r.0, MAX_BODY_BYTES));
+            .map_err(|r| refuse(r.0, super::MAX_BODY_BYTES));
         }
         let content_type = req
             .headers()

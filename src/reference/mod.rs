@@ -295,54 +295,6 @@ pub async fn seed(db: &sea_orm::DatabaseConnection) -> Result<()> {
     Ok(())
 }
 
-/// Moves a province to another region of the regional selection (a national administrator's
-/// decision; the mapping is data, Circular 26/2014/TT-BCT leaves it to the Ministry).
-pub async fn set_region(
-    db: &sea_orm::DatabaseConnection,
-    ctx: &crate::domain::Ctx,
-    code: &str,
-    region: Region,
-) -> Result<()> {
-    use sea_orm::{ActiveModelTrait, IntoActiveModel};
-
-    use crate::{
-        domain::{audit, begin_write, scope},
-        enums::Role,
-        error::Msg,
-    };
-    let actor = ctx.actor()?;
-    scope::ensure_writer(actor)?;
-    if !(actor.role == Role::National && actor.is_admin) {
-        return Err(AppError::forbidden(Msg::new(
-            "Only a national administrator changes the regions of the selection.",
-            "Chỉ quản trị viên cấp trung ương được thay đổi vùng bình chọn.",
-        )));
-    }
-    let txn = begin_write(db).await?;
-    let before = province::Entity::find_by_id(code.trim().to_owned())
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("province", "tỉnh"))?;
-    let mut am = before.clone().into_active_model();
-    am.region = Set(region.as_str().to_owned());
-    let after = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "setRegion",
-        audit::Subject {
-            entity_type: "Province",
-            entity_id: after.code.parse().unwrap_or(0),
-            province_code: Some(&after.code),
-            commune_code: None,
-        },
-        serde_json::json!({ "region": { "before": before.region, "after": after.region } }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

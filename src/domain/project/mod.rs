@@ -1,0 +1,466 @@
+//! Industrial-promotion projects (đề án khuyến công): proposal, beneficiaries under the
+//! decree's eligibility and the support caps, allocations and disbursements that keep every
+//! budget rule atomically, and the project lifecycle with its history.
+//!
+//! Split by concern: [`lifecycle`], [`beneficiaries`], [`money`] and [`read`]; this file
+//! holds the types and the checks they share.
+
+mod beneficiaries;
+mod lifecycle;
+mod money;
+mod read;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
+};
+
+use crate::{
+    auth::actor::Actor,
+    db::entities::{
+        allocation, disbursement, disbursement_rule, establishment, funding_source, project,
+        project_beneficiary, project_event, support_cap_rule,
+    },
+    domain::{
+        Ctx, audit, begin_write, change,
+        establishment::search_condition,
+        funding::{self, check_vnd, check_year},
+        idempotency, now,
+        page::{self, Keyed, Page, PageArgs},
+        scope, validate,
+    },
+    enums::{
+        CommuneKind, EstablishmentKind, EstablishmentStatus, FundingLevel, ProgramLevel,
+        ProjectAction, ProjectCategory, ProjectKind, ProjectStatus, ProvinceKind, Role,
+    },
+    error::{AppError, Code, Msg, Result},
+    text,
+};
+
+pub use beneficiaries::{add_beneficiary, remove_beneficiary};
+pub use lifecycle::{create, transition, update};
+pub use money::{advance_rule, allocate, disburse, release};
+pub use read::{
+    allocations_of, beneficiaries_of, disbursements_of, get, get_allocation, get_many, history_of,
+    list, projects_of_establishments,
+};
+
+/// Entity type name in the audit trail and global ids.
+pub const ENTITY: &str = "Project";
+/// Entity type name of allocations.
+pub const ALLOCATION: &str = "Allocation";
+/// Entity type name of disbursements.
+pub const DISBURSEMENT: &str = "Disbursement";
+const CREATE_OP: &str = "createProject";
+const ALLOCATE_OP: &str = "allocateFunding";
+const DISBURSE_OP: &str = "recordDisbursement";
+
+impl Keyed for project::Model {
+    fn key_id(&self) -> i64 {
+        self.id
+    }
+    fn key_updated(&self) -> chrono::DateTime<chrono::Utc> {
+        self.updated_at
+    }
+}
+
+/// Who may take a lifecycle action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    /// The area that proposed it: a user of its commune, or of its province.
+    Proposer,
+    /// Province users of the project's province.
+    Province,
+    /// The level that approves: the province for LOCAL, national users for NATIONAL.
+    Approver,
+    /// The proposer's area or any level above.
+    ProposerOrAbove,
+}
+
+/// States in which money and beneficiaries may change.
+const EDITABLE: &[ProjectStatus] = &[
+    ProjectStatus::Draft,
+    ProjectStatus::Submitted,
+    ProjectStatus::Appraised,
+];
+
+/// A new project.
+#[derive(Clone, Debug)]
+pub struct NewProject {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Programme.
+    pub program_level: ProgramLevel,
+    /// Kind.
+    pub kind: ProjectKind,
+    /// Activity content.
+    pub category: ProjectCategory,
+    /// Province.
+    pub province_code: String,
+    /// Commune, if the project is a commune's.
+    pub commune_code: Option<String>,
+    /// Implementing unit.
+    pub implementing_unit: Option<String>,
+    /// Fiscal year.
+    pub fiscal_year: i32,
+    /// Planned start.
+    pub planned_start: Option<NaiveDate>,
+    /// Planned end.
+    pub planned_end: Option<NaiveDate>,
+    /// Support not tied to a beneficiary.
+    pub general_support_vnd: Option<i64>,
+}
+
+/// An update of a project.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectPatch {
+    /// Title.
+    pub title: Option<String>,
+    /// Description.
+    pub description: validate::Patch<String>,
+    /// Kind.
+    pub kind: Option<ProjectKind>,
+    /// Activity content.
+    pub category: Option<ProjectCategory>,
+    /// Commune.
+    pub commune_code: validate::Patch<String>,
+    /// Implementing unit.
+    pub implementing_unit: validate::Patch<String>,
+    /// Planned start.
+    pub planned_start: validate::Patch<NaiveDate>,
+    /// Planned end.
+    pub planned_end: validate::Patch<NaiveDate>,
+    /// Support not tied to a beneficiary.
+    pub general_support_vnd: Option<i64>,
+}
+
+/// Outcomes recorded on acceptance.
+#[derive(Clone, Debug, Default)]
+pub struct Outcomes {
+    /// Jobs created.
+    pub jobs_created: Option<i32>,
+    /// People trained.
+    pub trainees: Option<i32>,
+    /// Average monthly income of workers, đồng.
+    pub average_monthly_income_vnd: Option<i64>,
+    /// Free text.
+    pub notes: Option<String>,
+}
+
+/// List filters.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFilter {
+    /// Province.
+    pub province_code: Option<String>,
+    /// Commune.
+    pub commune_code: Option<String>,
+    /// Programme.
+    pub program_level: Option<ProgramLevel>,
+    /// Kind.
+    pub kind: Option<ProjectKind>,
+    /// Activity content.
+    pub category: Option<ProjectCategory>,
+    /// Status.
+    pub status: Option<ProjectStatus>,
+    /// Fiscal year.
+    pub fiscal_year: Option<i32>,
+    /// With this establishment among the beneficiaries.
+    pub establishment_id: Option<i64>,
+    /// Text in the code, title or description.
+    pub search: Option<String>,
+    /// Changed at or after.
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("project", "đề án")
+}
+
+fn subject(m: &project::Model) -> audit::Subject<'_> {
+    audit::Subject {
+        entity_type: ENTITY,
+        entity_id: m.id,
+        province_code: Some(&m.province_code),
+        commune_code: m.commune_code.as_deref(),
+    }
+}
+
+/// Whether the actor may change a project: its province, or the commune that proposed it
+/// (a commune sees more projects than it may change: see [`scope::ProjectArea`]).
+fn covers(actor: &Actor, m: &project::Model) -> bool {
+    scope::covers(actor, &m.province_code, m.commune_code.as_deref())
+}
+
+fn may(actor: &Actor, who: Who, m: &project::Model, level: ProgramLevel) -> bool {
+    let in_province = actor.role == Role::Province
+        && actor.province_code.as_deref() == Some(m.province_code.as_str());
+    let in_commune = actor.role == Role::Commune
+        && m.commune_code.is_some()
+        && actor.commune_code == m.commune_code;
+    match who {
+        Who::Proposer => in_commune || in_province,
+        Who::Province => in_province,
+        Who::Approver => match level {
+            ProgramLevel::Local => in_province,
+            ProgramLevel::National => actor.role == Role::National,
+        },
+        Who::ProposerOrAbove => in_commune || in_province || actor.role == Role::National,
+    }
+}
+
+fn status_of(m: &project::Model) -> Result<ProjectStatus> {
+    ProjectStatus::from_db(&m.status)
+}
+
+fn ensure_editable(m: &project::Model, beneficiaries_of_group: bool) -> Result<()> {
+    let s = status_of(m)?;
+    let group_open = beneficiaries_of_group
+        && m.kind == ProjectKind::Group.as_str()
+        && s == ProjectStatus::Approved;
+    if EDITABLE.contains(&s) || group_open {
+        return Ok(());
+    }
+    Err(AppError::invalid_transition(Msg::new(
+        format!("The project is {s}: its money and beneficiaries can no longer change."),
+        format!("Đề án đang ở trạng thái {s}: không thể thay đổi kinh phí và đối tượng thụ hưởng."),
+    )))
+}
+
+/// Loads a project for a write: inside the area (else `NOT_FOUND`), writable account.
+async fn load_for_write(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: i64,
+) -> Result<project::Model> {
+    scope::ensure_writer(actor)?;
+    let m = project::Entity::find_by_id(id)
+        .filter(read::area_condition(actor, txn.get_database_backend()))
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if !covers(actor, &m) {
+        // Seen (one of its beneficiaries is in the commune) but proposed by someone else.
+        return Err(AppError::forbidden(Msg::new(
+            format!(
+                "Project {} was not proposed by your commune: you may read it, not change it.",
+                m.code
+            ),
+            format!(
+                "Đề án {} không do xã của bạn đề xuất: bạn chỉ được xem, không được thay đổi.",
+                m.code
+            ),
+        )));
+    }
+    Ok(m)
+}
+
+/// Saves a project only at the expected version.
+async fn save_versioned(
+    txn: &DatabaseTransaction,
+    mut am: project::ActiveModel,
+    id: i64,
+    expected: i32,
+) -> Result<project::Model> {
+    am.version = Set(expected + 1);
+    am.updated_at = Set(now());
+    let res = project::Entity::update_many()
+        .set(am)
+        .filter(project::Column::Id.eq(id))
+        .filter(project::Column::Version.eq(expected))
+        .exec(txn)
+        .await?;
+    let current = project::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if res.rows_affected == 0 {
+        return Err(AppError::stale_version(current.version));
+    }
+    Ok(current)
+}
+
+fn check_version(m: &project::Model, expected: i32) -> Result<()> {
+    if m.version != expected {
+        return Err(AppError::stale_version(m.version));
+    }
+    Ok(())
+}
+
+fn check_dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<()> {
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        return Err(AppError::bad_input(
+            "plannedEnd",
+            Msg::new(
+                "The planned end is before the planned start.",
+                "Ngày kết thúc dự kiến trước ngày bắt đầu.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn search_text(m: &project::ActiveModel) -> String {
+    let get = |v: &sea_orm::ActiveValue<String>| match v {
+        Set(s) | sea_orm::ActiveValue::Unchanged(s) => Some(s.clone()),
+        _ => None,
+    };
+    let code = get(&m.code);
+    let title = get(&m.title);
+    let desc = match &m.description {
+        Set(d) | sea_orm::ActiveValue::Unchanged(d) => d.clone(),
+        _ => None,
+    };
+    let unit = match &m.implementing_unit {
+        Set(d) | sea_orm::ActiveValue::Unchanged(d) => d.clone(),
+        _ => None,
+    };
+    text::search_text(&[
+        code.as_deref(),
+        title.as_deref(),
+        desc.as_deref(),
+        unit.as_deref(),
+    ])
+}
+
+async fn next_code(
+    db: &impl ConnectionTrait,
+    level: ProgramLevel,
+    province: &str,
+    year: i32,
+) -> Result<String> {
+    // KCQG (quốc gia) or KCDP (địa phương), province, year, sequence: KCDP-66-2025-0007.
+    let prefix = format!(
+        "{}-{province}-{year}-",
+        match level {
+            ProgramLevel::National => "KCQG",
+            ProgramLevel::Local => "KCDP",
+        }
+    );
+    let n = project::Entity::find()
+        .filter(project::Column::Code.starts_with(prefix.clone()))
+        .count(db)
+        .await?;
+    Ok(format!("{prefix}{:04}", n + 1))
+}
+
+/// Loads the shipped advance rule into an empty table.
+pub async fn seed_disbursement_rules(db: &impl ConnectionTrait) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        legal_basis: String,
+        effective_from: NaiveDate,
+        advance_percent: i32,
+    }
+    if disbursement_rule::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let rows: Vec<Row> =
+        csv::Reader::from_reader(include_str!("../../../data/rules/disbursement.csv").as_bytes())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .map_err(AppError::internal)?;
+    for r in rows {
+        disbursement_rule::ActiveModel {
+            legal_basis: Set(r.legal_basis),
+            effective_from: Set(r.effective_from),
+            advance_percent: Set(r.advance_percent),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Loads the shipped support-cap rules into an empty table.
+pub async fn seed_cap_rules(db: &impl ConnectionTrait) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        legal_basis: String,
+        effective_from: NaiveDate,
+        program_level: String,
+        category: String,
+        province_code: Option<String>,
+        max_percent: i32,
+        max_amount_vnd: i64,
+        per_unit: String,
+    }
+    if support_cap_rule::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let rows: Vec<Row> =
+        csv::Reader::from_reader(include_str!("../../../data/rules/support_caps.csv").as_bytes())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .map_err(AppError::internal)?;
+    for r in rows {
+        ProgramLevel::from_db(&r.program_level)?;
+        ProjectCategory::from_db(&r.category)?;
+        support_cap_rule::ActiveModel {
+            legal_basis: Set(r.legal_basis),
+            effective_from: Set(r.effective_from),
+            program_level: Set(r.program_level),
+            category: Set(r.category),
+            province_code: Set(r.province_code.filter(|p| !p.is_empty())),
+            max_percent: Set(r.max_percent),
+            max_amount_vnd: Set(r.max_amount_vnd),
+            per_unit: Set(r.per_unit),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{beneficiaries::check_cap, lifecycle::TRANSITIONS, *};
+
+    fn rule(pct: i32, max: i64) -> support_cap_rule::Model {
+        support_cap_rule::Model {
+            id: 1,
+            legal_basis: "test".into(),
+            effective_from: NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            program_level: "NATIONAL".into(),
+            category: "ADVANCED_MACHINERY".into(),
+            province_code: None,
+            max_percent: pct,
+            max_amount_vnd: max,
+            per_unit: "ESTABLISHMENT".into(),
+        }
+    }
+
+    #[test]
+    fn caps_bound_the_share_and_the_amount() {
+        let r = rule(50, 300_000_000);
+        assert!(check_cap(&r, 300_000_000, 300_000_000).is_ok());
+        assert!(
+            check_cap(&r, 300_000_001, 400_000_000).is_err(),
+            "over the amount"
+        );
+        assert!(
+            check_cap(&r, 200_000_000, 199_999_999).is_err(),
+            "over 50 %"
+        );
+        assert!(
+            check_cap(&r, 200_000_000, 200_000_000).is_ok(),
+            "exactly 50 %"
+        );
+    }
+
+    #[test]
+    fn every_action_has_one_transition() {
+        for a in ProjectAction::ALL {
+            assert_eq!(TRANSITIONS.iter().filter(|t| t.0 == *a).count(), 1, "{a}");
+        }
+    }
+}
