@@ -30,10 +30,7 @@ pub async fn prepare(config: Config) -> Result<AppState> {
     let db = db::connect(&config, &metrics).await?;
     db::migrate(&db).await?;
     reference::seed(&db).await?;
-    crate::domain::project::seed_cap_rules(&db).await?;
-    crate::domain::project::seed_disbursement_rules(&db).await?;
-    crate::domain::selection::seed_criteria(&db).await?;
-    crate::domain::ocop::seed_rules(&db).await?;
+    crate::domain::rules::seed(&db).await?;
     let reference = Reference::load(&db).await?;
     let secret = secret_for(config.jwt_secret.as_deref(), &config.database_url)?;
     let keys = Keys::new(

@@ -18,6 +18,7 @@ pub mod product;
 pub mod project;
 pub mod reference;
 pub mod report;
+pub mod rules;
 pub mod scope;
 pub mod selection;
 pub mod session;

@@ -17,7 +17,7 @@ use crate::{
     domain::{
         Ctx, audit, begin_write, change, idempotency, now,
         page::{self, Keyed, Page, PageArgs},
-        scope, validate,
+        rules, scope, validate,
     },
     enums::{CertificateStatus, OcopApplicationType, OcopEvaluationStatus, OcopIssuingLevel, Role},
     error::{AppError, Msg, Result},
@@ -626,6 +626,12 @@ async fn issue(
     Ok(created)
 }
 
+/// The level that issues a certificate of `stars` (`data/rules/ocop_issuing.csv`).
+fn issuer(stars: i32) -> Result<OcopIssuingLevel> {
+    rules::ocop_issuer(stars)
+        .ok_or_else(|| AppError::internal(format!("no issuing level for {stars} stars")))
+}
+
 /// The decision on an evaluation: the province certifies 3★/4★ or forwards ≥ 90 to the
 /// central council (or, after the centre declines 5★, certifies 4★); the centre alone
 /// certifies 5★.
@@ -701,7 +707,7 @@ pub async fn certify(
                     &before,
                     &criteria,
                     stars,
-                    OcopIssuingLevel::Province,
+                    issuer(stars)?,
                     &decision,
                 )
                 .await?;
@@ -712,18 +718,20 @@ pub async fn certify(
             }
         }
         (Role::Province, OcopEvaluationStatus::CentralNotRecognized) if province_user => {
+            let stars = rules::ocop_fallback(5)
+                .ok_or_else(|| AppError::internal("no fall-back rating in ocop_issuing.csv"))?;
             let c = issue(
                 &txn,
                 ctx,
                 &before,
                 &criteria,
-                4,
-                OcopIssuingLevel::Province,
+                stars,
+                issuer(stars)?,
                 &decision,
             )
             .await?;
             am.status = Set(OcopEvaluationStatus::Certified.as_str().to_owned());
-            am.stars = Set(Some(4));
+            am.stars = Set(Some(stars));
             am.certificate_id = Set(Some(c.id));
             certificate = Some(c);
         }
@@ -742,16 +750,7 @@ pub async fn certify(
                 )));
             }
             if !failed && sum >= i64::from(criteria.star5_from) * 100 * count {
-                let c = issue(
-                    &txn,
-                    ctx,
-                    &before,
-                    &criteria,
-                    5,
-                    OcopIssuingLevel::National,
-                    &decision,
-                )
-                .await?;
+                let c = issue(&txn, ctx, &before, &criteria, 5, issuer(5)?, &decision).await?;
                 am.status = Set(OcopEvaluationStatus::Certified.as_str().to_owned());
                 am.stars = Set(Some(5));
                 am.certificate_id = Set(Some(c.id));
@@ -1032,73 +1031,6 @@ pub async fn prizes(db: &impl ConnectionTrait) -> Result<HashMap<i32, i64>> {
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|p| (p.stars, p.amount_vnd)).collect())
-}
-
-/// Loads the shipped OCOP criteria and prizes into empty tables.
-pub async fn seed_rules(db: &impl ConnectionTrait) -> Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Criteria {
-        version: String,
-        legal_basis: String,
-        effective_from: NaiveDate,
-        max_part_a: i32,
-        max_part_b: i32,
-        max_part_c: i32,
-        min_members: i32,
-        star2_from: i32,
-        star3_from: i32,
-        star4_from: i32,
-        star5_from: i32,
-        validity_months: i32,
-    }
-    #[derive(serde::Deserialize)]
-    struct Prize {
-        stars: i32,
-        amount_vnd: i64,
-        legal_basis: String,
-        effective_from: NaiveDate,
-    }
-    fn read<T: for<'de> serde::Deserialize<'de>>(text: &str) -> Result<Vec<T>> {
-        csv::Reader::from_reader(text.as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .map_err(AppError::internal)
-    }
-    if ocop_criteria::Entity::find().count(db).await? == 0 {
-        for r in read::<Criteria>(include_str!("../../data/rules/ocop_criteria.csv"))? {
-            ocop_criteria::ActiveModel {
-                version: Set(r.version),
-                legal_basis: Set(r.legal_basis),
-                effective_from: Set(r.effective_from),
-                max_part_a: Set(r.max_part_a),
-                max_part_b: Set(r.max_part_b),
-                max_part_c: Set(r.max_part_c),
-                min_members: Set(r.min_members),
-                star2_from: Set(r.star2_from),
-                star3_from: Set(r.star3_from),
-                star4_from: Set(r.star4_from),
-                star5_from: Set(r.star5_from),
-                validity_months: Set(r.validity_months),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-        }
-    }
-    if ocop_prize::Entity::find().count(db).await? == 0 {
-        for r in read::<Prize>(include_str!("../../data/rules/ocop_prizes.csv"))? {
-            ocop_prize::ActiveModel {
-                stars: Set(r.stars),
-                amount_vnd: Set(r.amount_vnd),
-                legal_basis: Set(r.legal_basis),
-                effective_from: Set(r.effective_from),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -906,48 +906,6 @@ pub async fn scorecards_of(
     Ok(super::group_by(nomination_ids, rows, |s| s.nomination_id))
 }
 
-/// Loads the shipped criteria versions into an empty table.
-pub async fn seed_criteria(db: &impl ConnectionTrait) -> Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        legal_basis: String,
-        effective_from: NaiveDate,
-        max_market: i32,
-        max_economic: i32,
-        max_culture: i32,
-        max_other: i32,
-        threshold: i32,
-        min_scorecards: i32,
-        validity_years: i32,
-    }
-    if selection_criteria::Entity::find().count(db).await? > 0 {
-        return Ok(());
-    }
-    let rows: Vec<Row> = csv::Reader::from_reader(
-        include_str!("../../data/rules/selection_criteria.csv").as_bytes(),
-    )
-    .deserialize()
-    .collect::<Result<_, _>>()
-    .map_err(AppError::internal)?;
-    for r in rows {
-        selection_criteria::ActiveModel {
-            legal_basis: Set(r.legal_basis),
-            effective_from: Set(r.effective_from),
-            max_market: Set(r.max_market),
-            max_economic: Set(r.max_economic),
-            max_culture: Set(r.max_culture),
-            max_other: Set(r.max_other),
-            threshold: Set(r.threshold),
-            min_scorecards: Set(r.min_scorecards),
-            validity_years: Set(r.validity_years),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

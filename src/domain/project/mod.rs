@@ -31,7 +31,7 @@ use crate::{
         funding::{self, check_vnd, check_year},
         idempotency, now,
         page::{self, Keyed, Page, PageArgs},
-        scope, validate,
+        rules, scope, validate,
     },
     enums::{
         CommuneKind, EstablishmentKind, EstablishmentStatus, FundingLevel, ProgramLevel,
@@ -80,13 +80,6 @@ enum Who {
     /// The proposer's area or any level above.
     ProposerOrAbove,
 }
-
-/// States in which money and beneficiaries may change.
-const EDITABLE: &[ProjectStatus] = &[
-    ProjectStatus::Draft,
-    ProjectStatus::Submitted,
-    ProjectStatus::Appraised,
-];
 
 /// A new project.
 #[derive(Clone, Debug)]
@@ -223,7 +216,7 @@ fn ensure_editable(m: &project::Model, beneficiaries_of_group: bool) -> Result<(
     let group_open = beneficiaries_of_group
         && m.kind == ProjectKind::Group.as_str()
         && s == ProjectStatus::Approved;
-    if EDITABLE.contains(&s) || group_open {
+    if rules::money_may_change(s) || group_open {
         return Ok(());
     }
     Err(AppError::invalid_transition(Msg::new(
@@ -349,76 +342,6 @@ async fn next_code(
         .count(db)
         .await?;
     Ok(format!("{prefix}{:04}", n + 1))
-}
-
-/// Loads the shipped advance rule into an empty table.
-pub async fn seed_disbursement_rules(db: &impl ConnectionTrait) -> Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        legal_basis: String,
-        effective_from: NaiveDate,
-        advance_percent: i32,
-    }
-    if disbursement_rule::Entity::find().count(db).await? > 0 {
-        return Ok(());
-    }
-    let rows: Vec<Row> =
-        csv::Reader::from_reader(include_str!("../../../data/rules/disbursement.csv").as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .map_err(AppError::internal)?;
-    for r in rows {
-        disbursement_rule::ActiveModel {
-            legal_basis: Set(r.legal_basis),
-            effective_from: Set(r.effective_from),
-            advance_percent: Set(r.advance_percent),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Loads the shipped support-cap rules into an empty table.
-pub async fn seed_cap_rules(db: &impl ConnectionTrait) -> Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        legal_basis: String,
-        effective_from: NaiveDate,
-        program_level: String,
-        category: String,
-        province_code: Option<String>,
-        max_percent: i32,
-        max_amount_vnd: i64,
-        per_unit: String,
-    }
-    if support_cap_rule::Entity::find().count(db).await? > 0 {
-        return Ok(());
-    }
-    let rows: Vec<Row> =
-        csv::Reader::from_reader(include_str!("../../../data/rules/support_caps.csv").as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .map_err(AppError::internal)?;
-    for r in rows {
-        ProgramLevel::from_db(&r.program_level)?;
-        ProjectCategory::from_db(&r.category)?;
-        support_cap_rule::ActiveModel {
-            legal_basis: Set(r.legal_basis),
-            effective_from: Set(r.effective_from),
-            program_level: Set(r.program_level),
-            category: Set(r.category),
-            province_code: Set(r.province_code.filter(|p| !p.is_empty())),
-            max_percent: Set(r.max_percent),
-            max_amount_vnd: Set(r.max_amount_vnd),
-            per_unit: Set(r.per_unit),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -57,18 +57,12 @@ pub async fn allocate(
             .await?
             .filter(|s| funding::visible(actor, s))
             .ok_or_else(|| AppError::not_found("funding source", "nguồn kinh phí"))?;
-        let slevel = FundingLevel::from_db(&source.level)?;
-        let level_ok = match (level, slevel) {
-            (ProgramLevel::National, FundingLevel::National | FundingLevel::Other) => true,
-            (ProgramLevel::Local, FundingLevel::Local) => {
-                source.province_code.as_deref() == Some(p.province_code.as_str())
-            }
-            (ProgramLevel::Local, FundingLevel::Other) => source
-                .province_code
-                .as_deref()
-                .is_none_or(|c| c == p.province_code),
-            _ => false,
-        };
+        let level_ok = rules::source_may_fund(
+            level,
+            &p.province_code,
+            FundingLevel::from_db(&source.level)?,
+            source.province_code.as_deref(),
+        );
         if !level_ok {
             return Err(AppError::bad_input(
                 "fundingSourceId",
@@ -286,7 +280,9 @@ pub async fn release(
         )));
     }
     let s = status_of(&p)?;
-    if !(EDITABLE.contains(&s) || matches!(s, ProjectStatus::Rejected | ProjectStatus::Cancelled)) {
+    if !(rules::money_may_change(s)
+        || matches!(s, ProjectStatus::Rejected | ProjectStatus::Cancelled))
+    {
         return Err(AppError::invalid_transition(Msg::new(
             format!("The project is {s}: its allocations are released by STOP or SETTLE."),
             format!("Đề án đang {s}: phân bổ được thu hồi khi dừng hoặc quyết toán."),
