@@ -16,6 +16,7 @@ pub mod generate;
 pub mod graphql;
 pub mod guard;
 pub mod http;
+pub mod kind;
 pub mod live;
 pub mod metrics;
 pub mod preflight;

@@ -122,7 +122,7 @@ impl Replica {
             "SELECT COUNT(*) AS recent FROM (SELECT at, entity_type FROM audit_event \
              WHERE actor_id = $1 ORDER BY id DESC LIMIT 20) t WHERE t.entity_type <> '{}' \
              AND t.at > CURRENT_TIMESTAMP - ({window} * INTERVAL '1 millisecond')",
-            crate::domain::user::ENTITY
+            crate::kind::EntityKind::User.as_str()
         );
         let row = primary
             .query_one_raw(Statement::from_sql_and_values(

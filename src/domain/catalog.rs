@@ -8,14 +8,22 @@ use sea_orm::{
 use crate::{
     db::entities::{nomination, ocop_certificate, product},
     domain::{
-        establishment::search_condition,
-        ocop::valid_condition,
+        page::search_condition,
         page::{self, Page, PageArgs},
         validate,
     },
     enums::NominationResult,
     error::{AppError, Msg, Result},
 };
+
+/// The condition of certificates valid today.
+pub fn valid_condition() -> Condition {
+    use ocop_certificate::Column as C;
+    Condition::all()
+        .add(C::RevokedAt.is_null())
+        .add(C::Superseded.eq(false))
+        .add(C::ValidUntil.gte(chrono::Utc::now().date_naive()))
+}
 
 /// Catalogue filters.
 #[derive(Clone, Debug, Default)]

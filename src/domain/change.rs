@@ -53,6 +53,7 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     db::entities::{
         allocation, app_user, change_event, establishment, funding_source, nomination,
@@ -112,22 +113,26 @@ impl ChangeEntity {
         Self::User,
     ];
 
+    /// The kind of record (its name in the audit trail and in global ids).
+    pub const fn kind(self) -> EntityKind {
+        match self {
+            Self::Establishment => EntityKind::Establishment,
+            Self::Product => EntityKind::Product,
+            Self::FundingSource => EntityKind::FundingSource,
+            Self::Project => EntityKind::Project,
+            Self::Allocation => EntityKind::Allocation,
+            Self::Disbursement => EntityKind::Disbursement,
+            Self::SelectionRound => EntityKind::SelectionRound,
+            Self::Nomination => EntityKind::Nomination,
+            Self::OcopEvaluation => EntityKind::OcopEvaluation,
+            Self::OcopCertificate => EntityKind::OcopCertificate,
+            Self::User => EntityKind::User,
+        }
+    }
+
     /// The entity type of the audit trail and of global ids (`Project`).
     pub fn entity_type(self) -> &'static str {
-        use crate::domain::{establishment, funding, ocop, product, project, selection, user};
-        match self {
-            Self::Establishment => establishment::ENTITY,
-            Self::Product => product::ENTITY,
-            Self::FundingSource => funding::ENTITY,
-            Self::Project => project::ENTITY,
-            Self::Allocation => project::ALLOCATION,
-            Self::Disbursement => project::DISBURSEMENT,
-            Self::SelectionRound => selection::ROUND,
-            Self::Nomination => selection::NOMINATION,
-            Self::OcopEvaluation => ocop::EVALUATION,
-            Self::OcopCertificate => ocop::CERTIFICATE,
-            Self::User => user::ENTITY,
-        }
+        self.kind().as_str()
     }
 
     /// The kind of an entity type, if the feed carries it.

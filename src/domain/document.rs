@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::kind::EntityKind;
 use crate::{
     db::entities::{document, document_blob},
     domain::{
@@ -27,7 +28,7 @@ use crate::{
 };
 
 /// The entity type of documents (global ids, audit trail).
-pub const ENTITY: &str = "Document";
+pub const ENTITY: &str = EntityKind::Document.as_str();
 /// The largest document.
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// The idempotency operation of uploads.

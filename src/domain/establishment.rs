@@ -2,13 +2,11 @@
 //! status, and scoped reads.
 
 use sea_orm::{
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
-    sea_query::{Expr, LikeExpr},
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     db::entities::{establishment, product},
     domain::{
@@ -24,7 +22,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = "Establishment";
+pub const ENTITY: &str = EntityKind::Establishment.as_str();
 
 impl Keyed for establishment::Model {
     fn key_id(&self) -> i64 {
@@ -464,7 +462,7 @@ async fn apply_update(
             .await?;
         for (p, version) in moved {
             touched.add(
-                crate::domain::product::ENTITY,
+                EntityKind::Product.as_str(),
                 p,
                 Some(version),
                 Some(&after.province_code),
@@ -639,11 +637,6 @@ pub async fn get_many(
         .await?)
 }
 
-/// A `LIKE … ESCAPE '\'` condition on a folded search column.
-pub fn search_condition<C: ColumnTrait>(col: C, term: &str) -> Condition {
-    Condition::all().add(col.like(LikeExpr::new(text::contains_pattern(term)).escape('\\')))
-}
-
 /// A page of the establishments the caller may see.
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -676,7 +669,7 @@ pub async fn list(
         .filter(|t| !t.is_empty())
     {
         validate::required_text("search", term, 200)?;
-        cond = cond.add(search_condition(C::SearchText, term));
+        cond = cond.add(super::page::search_condition(C::SearchText, term));
     }
     if let Some(t) = filter.updated_since {
         cond = cond.add(C::UpdatedAt.gte(t));

@@ -6,6 +6,7 @@ use sea_orm::{
     ExprTrait, IntoActiveModel, QueryFilter, sea_query::Expr,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     auth::actor::Actor,
     db::entities::funding_source,
@@ -19,7 +20,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = "FundingSource";
+pub const ENTITY: &str = EntityKind::FundingSource.as_str();
 const CREATE_OP: &str = "createFundingSource";
 /// The largest amount the API carries (2^53 − 1, exact in JSON).
 pub const MAX_VND: i64 = 9_007_199_254_740_991;

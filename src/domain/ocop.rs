@@ -11,11 +11,14 @@ use sea_orm::{
     sea_query::Expr,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     auth::actor::Actor,
     db::entities::{ocop_certificate, ocop_criteria, ocop_evaluation, ocop_prize, ocop_score},
     domain::{
-        Ctx, audit, begin_write, change, idempotency, now,
+        Ctx, audit, begin_write,
+        catalog::valid_condition,
+        change, idempotency, now,
         page::{self, Keyed, Page, PageArgs},
         rules, scope, validate,
     },
@@ -24,9 +27,9 @@ use crate::{
 };
 
 /// Entity type name of evaluations.
-pub const EVALUATION: &str = "OcopEvaluation";
+pub const EVALUATION: &str = EntityKind::OcopEvaluation.as_str();
 /// Entity type name of certificates.
-pub const CERTIFICATE: &str = "OcopCertificate";
+pub const CERTIFICATE: &str = EntityKind::OcopCertificate.as_str();
 const CREATE_OP: &str = "createOcopEvaluation";
 /// Stage of a score given by the provincial council.
 pub const STAGE_PROVINCE: &str = "PROVINCE";
@@ -134,15 +137,6 @@ pub fn certificate_status(c: &ocop_certificate::Model, today: NaiveDate) -> Cert
 
 fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
-}
-
-/// The condition of certificates valid today.
-pub fn valid_condition() -> Condition {
-    use ocop_certificate::Column as C;
-    Condition::all()
-        .add(C::RevokedAt.is_null())
-        .add(C::Superseded.eq(false))
-        .add(C::ValidUntil.gte(today()))
 }
 
 async fn criteria_in_force(db: &impl ConnectionTrait) -> Result<ocop_criteria::Model> {

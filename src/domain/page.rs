@@ -213,3 +213,12 @@ mod tests {
         assert!(PageArgs::new(Some(-1), None).is_err());
     }
 }
+
+/// A `LIKE … ESCAPE '\'` condition on a folded search column.
+pub fn search_condition<C: sea_orm::ColumnTrait>(col: C, term: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(
+        col.like(
+            sea_orm::sea_query::LikeExpr::new(crate::text::contains_pattern(term)).escape('\\'),
+        ),
+    )
+}

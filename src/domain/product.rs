@@ -5,12 +5,14 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     db::entities::{establishment, product},
     domain::{
         Ctx, audit,
-        establishment::{find_in_scope as find_establishment, search_condition},
+        establishment::find_in_scope as find_establishment,
         idempotency, now,
+        page::search_condition,
         page::{self, Keyed, Page, PageArgs},
         scope,
         validate::{self, Patch},
@@ -21,7 +23,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = "Product";
+pub const ENTITY: &str = EntityKind::Product.as_str();
 const CREATE_OP: &str = "createProduct";
 
 impl Keyed for product::Model {

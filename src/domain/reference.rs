@@ -5,6 +5,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     db::entities::province,
     domain::{Ctx, audit, begin_write, scope},
@@ -41,7 +42,7 @@ pub async fn set_region(
         ctx,
         "setRegion",
         audit::Subject {
-            entity_type: "Province",
+            entity_type: EntityKind::Province.as_str(),
             entity_id: after.code.parse().unwrap_or(0),
             province_code: Some(&after.code),
             commune_code: None,

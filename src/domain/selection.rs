@@ -11,6 +11,7 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     auth::actor::Actor,
     db::entities::{nomination, product, province, scorecard, selection_criteria, selection_round},
@@ -26,9 +27,9 @@ use crate::{
 };
 
 /// Entity type name of rounds.
-pub const ROUND: &str = "SelectionRound";
+pub const ROUND: &str = EntityKind::SelectionRound.as_str();
 /// Entity type name of nominations.
-pub const NOMINATION: &str = "Nomination";
+pub const NOMINATION: &str = EntityKind::Nomination.as_str();
 const CREATE_OP: &str = "createSelectionRound";
 
 impl Keyed for selection_round::Model {

@@ -6,13 +6,13 @@ use sea_orm::{
     IntoActiveModel, QueryFilter,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     auth::{actor::Actor, password},
     db::entities::app_user,
     domain::{
-        Ctx, audit,
-        establishment::search_condition,
-        now,
+        Ctx, audit, now,
+        page::search_condition,
         page::{self, Keyed, Page, PageArgs},
         validate,
     },
@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = "User";
+pub const ENTITY: &str = EntityKind::User.as_str();
 
 impl Keyed for app_user::Model {
     fn key_id(&self) -> i64 {

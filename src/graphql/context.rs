@@ -1,7 +1,7 @@
 //! What resolvers read from the request context. Each accessor returns a `Result`; none
 //! unwraps.
 
-use async_graphql::{Context, dataloader::DataLoader};
+use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -89,9 +89,4 @@ impl OperationKind for Context<'_> {
     fn is_query(&self) -> bool {
         self.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Query
     }
-}
-
-/// A DataLoader that spawns its batches on tokio.
-pub fn loader<T: Send + Sync + 'static>(t: T) -> DataLoader<T> {
-    DataLoader::new(t, tokio::spawn)
 }

@@ -3,13 +3,13 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 
+use crate::graphql::input::{establishment_id, patch};
 use crate::{
     db::entities::establishment,
     domain::{
         self,
         establishment::{EstablishmentData, EstablishmentPatch},
         page::PageArgs,
-        validate::Patch,
     },
     enums,
     graphql::{
@@ -306,15 +306,6 @@ pub struct EstablishmentFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// Converts a GraphQL tri-state into a domain patch.
-pub fn patch<T, U: From<T>>(v: MaybeUndefined<T>) -> Patch<U> {
-    match v {
-        MaybeUndefined::Undefined => Patch::Keep,
-        MaybeUndefined::Null => Patch::Clear,
-        MaybeUndefined::Value(v) => Patch::Set(v.into()),
-    }
-}
-
 /// Establishment queries.
 #[derive(Default)]
 pub struct EstablishmentQuery;
@@ -374,10 +365,6 @@ impl EstablishmentQuery {
 /// Establishment mutations.
 #[derive(Default)]
 pub struct EstablishmentMutation;
-
-fn establishment_id(id: &ID) -> crate::error::Result<i64> {
-    ids::require(domain::establishment::ENTITY, id, "establishment", "cơ sở")
-}
 
 #[Object]
 impl EstablishmentMutation {

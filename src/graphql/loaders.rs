@@ -17,7 +17,6 @@ use crate::{
         project_beneficiary, project_event, scorecard, selection_round, support_cap_rule,
     },
     domain::{self, Ctx},
-    graphql::context::loader,
 };
 
 /// The DataLoaders of one request. Each is made the first time a resolver uses it (a request
@@ -481,3 +480,8 @@ by_id_loader!(
     support_cap_rule,
     "Loads support-cap rules by id."
 );
+
+/// A DataLoader that spawns its batches on tokio.
+pub fn loader<T: Send + Sync + 'static>(t: T) -> DataLoader<T> {
+    DataLoader::new(t, tokio::spawn)
+}

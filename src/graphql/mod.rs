@@ -1,5 +1,7 @@
 //! The GraphQL layer: thin resolvers over `domain`, DataLoaders, limits, errors.
 
+pub mod audit;
+pub mod catalog;
 pub mod change;
 pub mod connection;
 pub mod context;
@@ -7,9 +9,11 @@ pub mod document;
 pub mod enums;
 pub mod error;
 pub mod establishment;
+pub mod funding;
 pub mod guard;
 pub mod ids;
 pub mod import;
+pub mod input;
 pub mod legacy;
 pub mod limits;
 pub mod loaders;
@@ -23,6 +27,7 @@ pub mod report;
 pub mod root;
 pub mod scalars;
 pub mod selection;
+pub mod session;
 pub mod subscription;
 pub mod user;
 

@@ -5,13 +5,14 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     domain,
     graphql::{
+        audit::AuditEvent,
         context::ContextExt,
         establishment::Establishment,
+        funding::FundingSource,
         ids,
         ocop::{OcopCertificate, OcopEvaluation},
         product::Product,
-        project::{Allocation, FundingSource, Project},
-        report::AuditEvent,
+        project::{Allocation, Project},
         selection::{Nomination, SelectionRound},
         user::User,
     },

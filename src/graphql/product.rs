@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 
+use crate::graphql::input::patch;
 use crate::{
     db::entities::product,
     domain::{self, page::PageArgs, product::ProductPatch},
@@ -12,7 +13,7 @@ use crate::{
         connection::{connection, list_cost},
         context::ContextExt,
         enums::{OcopProductGroup, SelectionProductGroup},
-        establishment::{Establishment, patch},
+        establishment::Establishment,
         ids,
     },
 };

@@ -3,9 +3,12 @@
 use async_graphql::MergedObject;
 
 use crate::graphql::{
+    audit::AuditQuery,
+    catalog::CatalogQuery,
     change::ChangeQuery,
     document::DocumentMutation,
     establishment::{EstablishmentMutation, EstablishmentQuery},
+    funding::{FundingMutation, FundingQuery},
     guard::{GuardMutation, GuardQuery},
     import::ImportMutation,
     legacy::LegacyQuery,
@@ -16,6 +19,7 @@ use crate::graphql::{
     reference::{ReferenceMutation, ReferenceQuery},
     report::ReportQuery,
     selection::{SelectionMutation, SelectionQuery},
+    session::SessionMutation,
     user::{UserMutation, UserQuery},
 };
 
@@ -27,10 +31,13 @@ pub struct Query(
     ReferenceQuery,
     EstablishmentQuery,
     ProductQuery,
+    FundingQuery,
     ProjectQuery,
     SelectionQuery,
     OcopQuery,
+    CatalogQuery,
     ReportQuery,
+    AuditQuery,
     ChangeQuery,
     LegacyQuery,
     GuardQuery,
@@ -39,9 +46,11 @@ pub struct Query(
 /// All mutations.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
+    SessionMutation,
     UserMutation,
     EstablishmentMutation,
     ProductMutation,
+    FundingMutation,
     ProjectMutation,
     SelectionMutation,
     OcopMutation,

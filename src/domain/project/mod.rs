@@ -19,6 +19,7 @@ use sea_orm::{
     QueryOrder, sea_query::Expr,
 };
 
+use crate::kind::EntityKind;
 use crate::{
     auth::actor::Actor,
     db::entities::{
@@ -27,9 +28,9 @@ use crate::{
     },
     domain::{
         Ctx, audit, begin_write, change,
-        establishment::search_condition,
         funding::{self, check_vnd, check_year},
         idempotency, now,
+        page::search_condition,
         page::{self, Keyed, Page, PageArgs},
         rules, scope, validate,
     },
@@ -50,11 +51,11 @@ pub use read::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = "Project";
+pub const ENTITY: &str = EntityKind::Project.as_str();
 /// Entity type name of allocations.
-pub const ALLOCATION: &str = "Allocation";
+pub const ALLOCATION: &str = EntityKind::Allocation.as_str();
 /// Entity type name of disbursements.
-pub const DISBURSEMENT: &str = "Disbursement";
+pub const DISBURSEMENT: &str = EntityKind::Disbursement.as_str();
 const CREATE_OP: &str = "createProject";
 const ALLOCATE_OP: &str = "allocateFunding";
 const DISBURSE_OP: &str = "recordDisbursement";

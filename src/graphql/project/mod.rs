@@ -1,111 +1,35 @@
-//! Funding sources and projects: types, queries and mutations.
+//! Projects (domain::project): the project, its history and outcomes, inputs, queries and
+//! mutations (money and beneficiary mutations included, to keep the served field order).
+//! The types of [`beneficiaries`] and [`money`] live beside it.
+
+mod beneficiaries;
+mod money;
+
+pub use beneficiaries::{Beneficiary, BeneficiaryInput, SupportCapRule};
+pub use money::{Allocation, Disbursement};
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use crate::graphql::input::{date_patch, patch, project_id};
 use crate::{
-    db::entities::{
-        allocation, disbursement, funding_source, project, project_beneficiary, project_event,
-    },
+    db::entities::{project, project_event},
     domain::{
         self,
-        funding::{FundingSourceFilter as DFundingFilter, FundingSourcePatch, NewFundingSource},
         page::PageArgs,
         project::{NewProject, Outcomes, ProjectFilter as DProjectFilter, ProjectPatch},
     },
     enums,
-    error::AppError,
     graphql::{
         connection::{connection, list_cost},
         context::ContextExt,
-        enums::{
-            FundingLevel, ProgramLevel, ProjectAction, ProjectCategory, ProjectKind, ProjectStatus,
-        },
-        establishment::{Establishment, patch},
+        enums::{ProgramLevel, ProjectAction, ProjectCategory, ProjectKind, ProjectStatus},
         ids,
         reference::{Commune, Province, commune_of, province_of},
         scalars::{Date, Vnd},
         user::{User, user_ref},
     },
 };
-
-/// A budget line for one fiscal year (nguồn kinh phí).
-#[derive(Clone)]
-pub struct FundingSource(pub funding_source::Model);
-
-impl From<funding_source::Model> for FundingSource {
-    fn from(m: funding_source::Model) -> Self {
-        Self(m)
-    }
-}
-
-#[Object]
-impl FundingSource {
-    /// Opaque id.
-    pub async fn id(&self) -> ID {
-        ids::encode(domain::funding::ENTITY, self.0.id)
-    }
-    /// Name.
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    /// National programme, local programme, or other.
-    async fn level(&self) -> async_graphql::Result<FundingLevel> {
-        Ok(enums::FundingLevel::from_db(&self.0.level)?.into())
-    }
-    /// Owning province (local sources; other sources of a province).
-    async fn province(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Province>> {
-        self.0
-            .province_code
-            .as_deref()
-            .map(|c| province_of(ctx, c))
-            .transpose()
-    }
-    /// Fiscal year.
-    async fn fiscal_year(&self) -> i32 {
-        self.0.fiscal_year
-    }
-    /// Amount.
-    async fn amount_vnd(&self) -> Vnd {
-        Vnd(self.0.amount_vnd)
-    }
-    /// Committed to projects (released allocations excluded, except what they disbursed).
-    async fn allocated_vnd(&self) -> Vnd {
-        Vnd(self.0.allocated_vnd)
-    }
-    /// Paid out.
-    async fn disbursed_vnd(&self) -> Vnd {
-        Vnd(self.0.disbursed_vnd)
-    }
-    /// Not yet allocated.
-    async fn remaining_vnd(&self) -> Vnd {
-        Vnd(self.0.amount_vnd - self.0.allocated_vnd)
-    }
-    /// Legal basis (decision allotting the budget).
-    async fn legal_basis(&self) -> Option<&str> {
-        self.0.legal_basis.as_deref()
-    }
-    /// Version for optimistic concurrency.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    /// Created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// Last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-}
-
-connection!(
-    FundingSourceConnection,
-    FundingSourceEdge,
-    FundingSource,
-    funding_source::Entity,
-    "A page of funding sources."
-);
 
 /// An industrial-promotion project (đề án khuyến công).
 #[derive(Clone)]
@@ -287,162 +211,6 @@ connection!(
     "A page of projects."
 );
 
-/// An establishment supported by a project.
-pub struct Beneficiary(pub project_beneficiary::Model);
-
-#[Object]
-impl Beneficiary {
-    /// The establishment.
-    async fn establishment(&self, ctx: &Context<'_>) -> async_graphql::Result<Establishment> {
-        ctx.loaders()?
-            .establishment_ref
-            .load_one(self.0.establishment_id)
-            .await?
-            .map(Establishment)
-            .ok_or_else(|| AppError::not_found("establishment", "cơ sở").into())
-    }
-    /// State support.
-    async fn support_vnd(&self) -> Vnd {
-        Vnd(self.0.support_vnd)
-    }
-    /// The establishment's own investment.
-    async fn counterpart_vnd(&self) -> Vnd {
-        Vnd(self.0.counterpart_vnd)
-    }
-    /// The support-cap rule (and its legal basis) the support was checked against.
-    async fn cap_rule(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SupportCapRule>> {
-        match self.0.cap_rule_id {
-            Some(id) => Ok(ctx
-                .loaders()?
-                .cap_rule
-                .load_one(id)
-                .await?
-                .map(SupportCapRule)),
-            None => Ok(None),
-        }
-    }
-}
-
-/// A support cap of a regulation, as versioned data.
-pub struct SupportCapRule(pub crate::db::entities::support_cap_rule::Model);
-
-#[Object]
-impl SupportCapRule {
-    /// The regulation.
-    async fn legal_basis(&self) -> &str {
-        &self.0.legal_basis
-    }
-    /// In force from.
-    async fn effective_from(&self) -> Date {
-        Date(self.0.effective_from)
-    }
-    /// Activity content it caps.
-    async fn category(&self) -> async_graphql::Result<ProjectCategory> {
-        Ok(enums::ProjectCategory::from_db(&self.0.category)?.into())
-    }
-    /// The province that set it (none for the national caps).
-    async fn province_code(&self) -> Option<&str> {
-        self.0.province_code.as_deref()
-    }
-    /// Largest share of the beneficiary's total cost, in percent.
-    async fn max_percent(&self) -> i32 {
-        self.0.max_percent
-    }
-    /// Largest support per establishment or per model.
-    async fn max_amount_vnd(&self) -> Vnd {
-        Vnd(self.0.max_amount_vnd)
-    }
-}
-
-/// Money of a funding source committed to a project.
-#[derive(Clone)]
-pub struct Allocation(pub allocation::Model);
-
-#[Object]
-impl Allocation {
-    /// Opaque id.
-    pub async fn id(&self) -> ID {
-        ids::encode(domain::project::ALLOCATION, self.0.id)
-    }
-    /// The project.
-    async fn project(&self, ctx: &Context<'_>) -> async_graphql::Result<Project> {
-        ctx.loaders()?
-            .project
-            .load_one(self.0.project_id)
-            .await?
-            .map(Project)
-            .ok_or_else(|| AppError::not_found("project", "đề án").into())
-    }
-    /// The funding source.
-    async fn funding_source(&self, ctx: &Context<'_>) -> async_graphql::Result<FundingSource> {
-        ctx.loaders()?
-            .funding_source
-            .load_one(self.0.funding_source_id)
-            .await?
-            .map(FundingSource)
-            .ok_or_else(|| AppError::not_found("funding source", "nguồn kinh phí").into())
-    }
-    /// Amount allocated.
-    async fn amount_vnd(&self) -> Vnd {
-        Vnd(self.0.amount_vnd)
-    }
-    /// Disbursed from it.
-    async fn disbursed_vnd(&self) -> Vnd {
-        Vnd(self.0.disbursed_vnd)
-    }
-    /// Released: what was not disbursed went back to the source.
-    async fn released(&self) -> bool {
-        self.0.released
-    }
-    /// How much went back to the source on release.
-    async fn released_vnd(&self) -> Vnd {
-        Vnd(self.0.released_vnd)
-    }
-    /// Payments made.
-    async fn disbursements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Disbursement>> {
-        Ok(ctx
-            .loaders()?
-            .disbursements
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Disbursement)
-            .collect())
-    }
-    /// Created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-}
-
-/// A payment made against an allocation.
-pub struct Disbursement(pub disbursement::Model);
-
-#[Object]
-impl Disbursement {
-    /// Opaque id.
-    async fn id(&self) -> ID {
-        ids::encode(domain::project::DISBURSEMENT, self.0.id)
-    }
-    /// Amount.
-    async fn amount_vnd(&self) -> Vnd {
-        Vnd(self.0.amount_vnd)
-    }
-    /// Payment date.
-    async fn date(&self) -> Date {
-        Date(self.0.date)
-    }
-    /// Note.
-    async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
-    }
-    /// Recorded.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-}
-
 /// One status transition of a project.
 pub struct ProjectEvent(pub project_event::Model);
 
@@ -507,47 +275,6 @@ pub struct ProjectOutcomesInput {
     pub notes: Option<String>,
 }
 
-/// A new funding source.
-#[derive(InputObject)]
-pub struct CreateFundingSourceInput {
-    /// Name.
-    pub name: String,
-    /// Level.
-    pub level: FundingLevel,
-    /// Province (local sources; a province's own other sources).
-    pub province_code: Option<String>,
-    /// Fiscal year.
-    pub fiscal_year: i32,
-    /// Amount.
-    pub amount_vnd: Vnd,
-    /// Legal basis.
-    pub legal_basis: Option<String>,
-}
-
-/// Changes to a funding source.
-#[derive(InputObject)]
-pub struct UpdateFundingSourceInput {
-    /// Name.
-    pub name: Option<String>,
-    /// Amount (not below what is allocated).
-    pub amount_vnd: Option<Vnd>,
-    /// Legal basis.
-    pub legal_basis: Option<String>,
-}
-
-/// Filters of `fundingSources`.
-#[derive(InputObject, Default)]
-pub struct FundingSourceFilter {
-    /// Level.
-    pub level: Option<FundingLevel>,
-    /// Province.
-    pub province_code: Option<String>,
-    /// Fiscal year.
-    pub fiscal_year: Option<i32>,
-    /// Changed at or after (oldest change first).
-    pub updated_since: Option<DateTime<Utc>>,
-}
-
 /// A new project.
 #[derive(InputObject)]
 pub struct CreateProjectInput {
@@ -600,17 +327,6 @@ pub struct UpdateProjectInput {
     pub general_support_vnd: Option<Vnd>,
 }
 
-/// A beneficiary to add.
-#[derive(InputObject)]
-pub struct BeneficiaryInput {
-    /// The establishment.
-    pub establishment_id: ID,
-    /// State support (within the support caps).
-    pub support_vnd: Vnd,
-    /// The establishment's own investment.
-    pub counterpart_vnd: Vnd,
-}
-
 /// Filters of `projects`.
 #[derive(InputObject, Default)]
 pub struct ProjectFilter {
@@ -636,62 +352,12 @@ pub struct ProjectFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-fn date_patch(v: MaybeUndefined<Date>) -> domain::validate::Patch<chrono::NaiveDate> {
-    match v {
-        MaybeUndefined::Undefined => domain::validate::Patch::Keep,
-        MaybeUndefined::Null => domain::validate::Patch::Clear,
-        MaybeUndefined::Value(d) => domain::validate::Patch::Set(d.0),
-    }
-}
-
 /// Funding and project queries.
 #[derive(Default)]
 pub struct ProjectQuery;
 
 #[Object]
 impl ProjectQuery {
-    /// Funding sources the caller may see: national ones and its province's.
-    #[graphql(complexity = "list_cost(first, child_complexity)")]
-    async fn funding_sources(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<FundingSourceFilter>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> async_graphql::Result<FundingSourceConnection> {
-        let args = PageArgs::new(first, after.as_deref())?;
-        let f = filter.unwrap_or_default();
-        let page = domain::funding::list(
-            ctx.db()?,
-            ctx.dctx()?,
-            DFundingFilter {
-                level: f.level.map(Into::into),
-                province_code: f.province_code,
-                fiscal_year: f.fiscal_year,
-                updated_since: f.updated_since,
-            },
-            &args,
-        )
-        .await?;
-        Ok(FundingSourceConnection::from_page(page))
-    }
-
-    /// One funding source.
-    async fn funding_source(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<Option<FundingSource>> {
-        let dctx = ctx.dctx()?;
-        dctx.actor()?;
-        let Some(id) = ids::decode(domain::funding::ENTITY, &id) else {
-            return Ok(None);
-        };
-        Ok(domain::funding::get(ctx.db()?, dctx, id)
-            .await?
-            .map(FundingSource))
-    }
-
     /// Projects of the caller's area.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
     async fn projects(
@@ -744,69 +410,12 @@ impl ProjectQuery {
     }
 }
 
-fn project_id(id: &ID) -> crate::error::Result<i64> {
-    ids::require(domain::project::ENTITY, id, "project", "đề án")
-}
-
 /// Funding and project mutations.
 #[derive(Default)]
 pub struct ProjectMutation;
 
 #[Object]
 impl ProjectMutation {
-    /// Creates a funding source (NATIONAL: national users; LOCAL: its province; OTHER: either).
-    async fn create_funding_source(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateFundingSourceInput,
-        idempotency_key: Option<String>,
-    ) -> async_graphql::Result<FundingSource> {
-        let m = domain::funding::create(
-            ctx.db()?,
-            ctx.dctx()?,
-            NewFundingSource {
-                name: input.name,
-                level: input.level.into(),
-                province_code: input.province_code,
-                fiscal_year: input.fiscal_year,
-                amount_vnd: input.amount_vnd.0,
-                legal_basis: input.legal_basis,
-            },
-            idempotency_key,
-        )
-        .await?;
-        Ok(FundingSource(m))
-    }
-
-    /// Updates a funding source; its amount never falls below what is allocated.
-    async fn update_funding_source(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        input: UpdateFundingSourceInput,
-    ) -> async_graphql::Result<FundingSource> {
-        let id = ids::require(
-            domain::funding::ENTITY,
-            &id,
-            "funding source",
-            "nguồn kinh phí",
-        )?;
-        let m = domain::funding::update(
-            ctx.db()?,
-            ctx.dctx()?,
-            id,
-            expected_version,
-            FundingSourcePatch {
-                name: input.name,
-                amount_vnd: input.amount_vnd.map(|v| v.0),
-                legal_basis: input.legal_basis,
-            },
-        )
-        .await?;
-        Ok(FundingSource(m))
-    }
-
     /// Proposes a project (commune or province users, in their area).
     async fn create_project(
         &self,

@@ -1,0 +1,105 @@
+//! The kinds of record, named once: the type in global ids (`base64("Project:42")`), the
+//! `entity_type` of the audit trail and of idempotency keys, what `node` resolves, and the
+//! entities of the change feed all use these names.
+
+use std::fmt;
+
+/// A kind of record with an identity of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    /// A rural industrial establishment.
+    Establishment,
+    /// A product of an establishment.
+    Product,
+    /// A budget line for one fiscal year.
+    FundingSource,
+    /// An industrial-promotion project.
+    Project,
+    /// Money allocated from a funding source to a project.
+    Allocation,
+    /// Money paid out of an allocation.
+    Disbursement,
+    /// A round of the selection of outstanding products.
+    SelectionRound,
+    /// A product nominated to a selection round.
+    Nomination,
+    /// An OCOP evaluation.
+    OcopEvaluation,
+    /// An OCOP certificate.
+    OcopCertificate,
+    /// A user account.
+    User,
+    /// A document attached to a record.
+    Document,
+    /// An event of the audit trail.
+    AuditEvent,
+    /// A province (reference data; only its region changes).
+    Province,
+}
+
+impl EntityKind {
+    /// Every kind.
+    pub const ALL: [EntityKind; 14] = [
+        Self::Establishment,
+        Self::Product,
+        Self::FundingSource,
+        Self::Project,
+        Self::Allocation,
+        Self::Disbursement,
+        Self::SelectionRound,
+        Self::Nomination,
+        Self::OcopEvaluation,
+        Self::OcopCertificate,
+        Self::User,
+        Self::Document,
+        Self::AuditEvent,
+        Self::Province,
+    ];
+
+    /// The stored name (`OcopEvaluation`), the GraphQL type of its global ids.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Establishment => "Establishment",
+            Self::Product => "Product",
+            Self::FundingSource => "FundingSource",
+            Self::Project => "Project",
+            Self::Allocation => "Allocation",
+            Self::Disbursement => "Disbursement",
+            Self::SelectionRound => "SelectionRound",
+            Self::Nomination => "Nomination",
+            Self::OcopEvaluation => "OcopEvaluation",
+            Self::OcopCertificate => "OcopCertificate",
+            Self::User => "User",
+            Self::Document => "Document",
+            Self::AuditEvent => "AuditEvent",
+            Self::Province => "Province",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_read_back() {
+        for k in EntityKind::ALL {
+            assert_eq!(EntityKind::parse(k.as_str()), Some(k));
+        }
+        let mut names: Vec<_> = EntityKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), EntityKind::ALL.len());
+    }
+}
