@@ -191,6 +191,15 @@ where
     })
 }
 
+/// A `LIKE … ESCAPE '\'` condition on a folded search column.
+pub fn search_condition<C: sea_orm::ColumnTrait>(col: C, term: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(
+        col.like(
+            sea_orm::sea_query::LikeExpr::new(crate::text::contains_pattern(term)).escape('\\'),
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,13 +221,4 @@ mod tests {
         assert_eq!(err.field.as_deref(), Some("first"));
         assert!(PageArgs::new(Some(-1), None).is_err());
     }
-}
-
-/// A `LIKE … ESCAPE '\'` condition on a folded search column.
-pub fn search_condition<C: sea_orm::ColumnTrait>(col: C, term: &str) -> sea_orm::Condition {
-    sea_orm::Condition::all().add(
-        col.like(
-            sea_orm::sea_query::LikeExpr::new(crate::text::contains_pattern(term)).escape('\\'),
-        ),
-    )
 }

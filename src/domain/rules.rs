@@ -224,13 +224,14 @@ pub async fn seed(db: &impl ConnectionTrait) -> Result<()> {
         }
     }
     // The in-memory rules are read now, so a broken file stops start-up instead of a request.
-    for error in [
+    if let Some(error) = [
         FUNDING_LEVELS.as_ref().err(),
         PROJECT_STATES.as_ref().err(),
         OCOP_ISSUING.as_ref().err(),
     ]
     .into_iter()
     .flatten()
+    .next()
     {
         return Err(AppError::internal(error.clone()));
     }
