@@ -1,6 +1,7 @@
 //! The integration tests: one binary, the real server over HTTP, a fresh database per test,
 //! on SQLite by default and on PostgreSQL with `TEST_DATABASE_URL`.
 
+mod architecture;
 mod helpers;
 
 mod auth;
