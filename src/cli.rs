@@ -422,7 +422,7 @@ async fn export_to_file(
                 .join(", ")
         ))
     })?;
-    let csv = export::parse_format(format)?;
+    let text_format = export::ExportFormat::parse(format)?;
     let updated_since = updated_since
         .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc)))
         .transpose()
@@ -458,19 +458,14 @@ async fn export_to_file(
     bar.set_message(entity_name.to_owned());
     let file = std::fs::File::create(&path).map_err(AppError::internal)?;
     let mut out = std::io::BufWriter::new(file);
-    if csv {
-        out.write_all(&export::csv_header(entity)?)
-            .map_err(AppError::internal)?;
+    if let Some(header) = text_format.header(entity)? {
+        out.write_all(&header).map_err(AppError::internal)?;
     }
     let mut after = None;
     let mut written = 0u64;
     loop {
         let chunk = export::fetch(&state.db, &ctx, entity, &filter, after).await?;
-        let bytes = if csv {
-            export::csv_rows(entity, &chunk.rows)?
-        } else {
-            export::ndjson_rows(entity, &chunk.rows)?
-        };
+        let bytes = text_format.rows(entity, &chunk.rows)?;
         out.write_all(&bytes).map_err(AppError::internal)?;
         written += chunk.rows.len() as u64;
         bar.set_position(written);

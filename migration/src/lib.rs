@@ -17,6 +17,7 @@ mod m20261203_000020_create_change_event;
 mod m20261203_000040_user_token_epoch;
 mod m20261203_000041_pii_access_log;
 mod m20261203_000050_create_document;
+mod m20261203_000060_add_change_event_previous_area;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000040_user_token_epoch::Migration),
             Box::new(m20261203_000041_pii_access_log::Migration),
             Box::new(m20261203_000050_create_document::Migration),
+            Box::new(m20261203_000060_add_change_event_previous_area::Migration),
         ]
     }
 }

@@ -52,6 +52,31 @@ pub async fn record(
     subject: Subject<'_>,
     changes: Value,
 ) -> Result<()> {
+    write(db, ctx, action, subject, None, changes).await
+}
+
+/// Writes one audit event of a change that may move its subject: `from` is the subject's
+/// place before the change. When the subject left it, the change feed keeps that place too,
+/// so the callers of the old area learn that the record is no longer theirs.
+pub async fn record_move(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    action: &str,
+    subject: Subject<'_>,
+    from: super::change::Place<'_>,
+    changes: Value,
+) -> Result<()> {
+    write(db, ctx, action, subject, Some(from), changes).await
+}
+
+async fn write(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    action: &str,
+    subject: Subject<'_>,
+    from: Option<super::change::Place<'_>>,
+    changes: Value,
+) -> Result<()> {
     audit_event::ActiveModel {
         at: Set(super::now()),
         actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
@@ -83,6 +108,7 @@ pub async fn record(
                 status_changed,
                 province_code: subject.province_code,
                 commune_code: subject.commune_code,
+                previous: from,
             },
         )
         .await?;
@@ -131,6 +157,7 @@ pub async fn record_created(
             status_changed: changes.get("status").is_some() || changes.get("certificate").is_some(),
             province_code: subject.province_code,
             commune_code: subject.commune_code,
+            previous: None,
         })
         .collect();
     super::change::append_created(db, ctx, &written).await

@@ -44,6 +44,19 @@
 //! On SQLite writers are serialised (one write lock; [`super::begin_write`] takes it at
 //! `BEGIN IMMEDIATE`), so a row's sequence number is its commit order, `xid` is always 0, and
 //! every committed row is visible at once.
+//!
+//! # Records leaving an area
+//!
+//! A change is scoped by the record's place after it. When a change moves a record (an
+//! establishment to another commune, its products with it, a project to another commune), the
+//! row also keeps the place before it (`previous_province_code`, `previous_commune_code`), and
+//! a caller sees the change when either place is inside its area (and inside the filter's: a
+//! filter narrows through the same place that lets the caller see the row). The callers of
+//! the old area thus read one `UPDATE` whose `node` is null (the record is no longer theirs)
+//! and learn that their mirror must drop it; the callers of the new area read it with the
+//! record, and a caller covering both reads it once. The row's area codes are the new place,
+//! which is outside the old area: to the callers who see the row only through the old place
+//! they are given as null ([`list`]), as `node(id)` would refuse them the record itself.
 
 use std::collections::HashMap;
 
@@ -60,6 +73,7 @@ use crate::{
         ocop_certificate, ocop_evaluation, product, project, selection_round,
     },
     domain::{Ctx, scope},
+    enums::Role,
     error::{AppError, Msg, Result},
 };
 
@@ -261,6 +275,32 @@ impl FeedCursor {
     }
 }
 
+/// A record's place: its province and commune (a national funding source has neither, a
+/// project the province runs no commune).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Place<'a> {
+    /// The province.
+    pub province_code: Option<&'a str>,
+    /// The commune.
+    pub commune_code: Option<&'a str>,
+}
+
+/// The place to store as the record's previous one: `from`, when the change moved the record
+/// out of it (else none, and the row is stored as it always was).
+fn previous(
+    from: Option<Place<'_>>,
+    province_code: Option<&str>,
+    commune_code: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    match from {
+        Some(p) if (p.province_code, p.commune_code) != (province_code, commune_code) => (
+            p.province_code.map(str::to_owned),
+            p.commune_code.map(str::to_owned),
+        ),
+        _ => (None, None),
+    }
+}
+
 /// One change being written.
 pub struct Written<'a> {
     /// The audit trail's entity type (`Project`).
@@ -277,6 +317,9 @@ pub struct Written<'a> {
     pub province_code: Option<&'a str>,
     /// The record's commune, for scoping.
     pub commune_code: Option<&'a str>,
+    /// Where the record was before the change, for a change that may move it (stored only
+    /// when it differs from the place after: the callers of that area learn the record left).
+    pub previous: Option<Place<'a>>,
 }
 
 /// Appends the creation of many records at once (an import), each at version 1: one INSERT
@@ -290,18 +333,24 @@ pub async fn append_created(
     let rows: Vec<change_event::ActiveModel> = created
         .iter()
         .filter(|w| ChangeEntity::from_entity_type(w.entity_type).is_some())
-        .map(|w| change_event::ActiveModel {
-            entity_type: Set(w.entity_type.to_owned()),
-            entity_id: Set(w.entity_id),
-            operation: Set(w.operation.as_str().to_owned()),
-            version: Set(Some(1)),
-            action: Set(w.action.to_owned()),
-            status_changed: Set(w.status_changed),
-            at: Set(at),
-            actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
-            province_code: Set(w.province_code.map(str::to_owned)),
-            commune_code: Set(w.commune_code.map(str::to_owned)),
-            ..Default::default()
+        .map(|w| {
+            let (previous_province, previous_commune) =
+                previous(w.previous, w.province_code, w.commune_code);
+            change_event::ActiveModel {
+                entity_type: Set(w.entity_type.to_owned()),
+                entity_id: Set(w.entity_id),
+                operation: Set(w.operation.as_str().to_owned()),
+                version: Set(Some(1)),
+                action: Set(w.action.to_owned()),
+                status_changed: Set(w.status_changed),
+                at: Set(at),
+                actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+                province_code: Set(w.province_code.map(str::to_owned)),
+                commune_code: Set(w.commune_code.map(str::to_owned)),
+                previous_province_code: Set(previous_province),
+                previous_commune_code: Set(previous_commune),
+                ..Default::default()
+            }
         })
         .collect();
     if rows.is_empty() {
@@ -327,6 +376,8 @@ pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Res
     } else {
         version_of(db, kind, w.entity_id).await?
     };
+    let (previous_province, previous_commune) =
+        previous(w.previous, w.province_code, w.commune_code);
     change_event::ActiveModel {
         entity_type: Set(w.entity_type.to_owned()),
         entity_id: Set(w.entity_id),
@@ -338,6 +389,8 @@ pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Res
         actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
         province_code: Set(w.province_code.map(str::to_owned)),
         commune_code: Set(w.commune_code.map(str::to_owned)),
+        previous_province_code: Set(previous_province),
+        previous_commune_code: Set(previous_commune),
         // `xid` is the column default: the writing transaction on PostgreSQL, 0 on SQLite.
         ..Default::default()
     }
@@ -367,6 +420,8 @@ struct Touch {
     version: Option<i32>,
     province_code: Option<String>,
     commune_code: Option<String>,
+    /// The place before the mutation, when it may have moved the record.
+    from: Option<(Option<String>, Option<String>)>,
     status_changed: bool,
 }
 
@@ -382,6 +437,42 @@ impl Touched {
         commune_code: Option<&str>,
         status_changed: bool,
     ) {
+        let place = Place {
+            province_code,
+            commune_code,
+        };
+        self.touch(entity_type, id, version, place, None, status_changed);
+    }
+
+    /// Notes that a record changed and may have moved: as [`Touched::add`], with the place it
+    /// had before the mutation (see "Records leaving an area" above).
+    pub fn add_moved(
+        &mut self,
+        entity_type: &'static str,
+        id: i64,
+        version: Option<i32>,
+        place: Place<'_>,
+        from: Place<'_>,
+    ) {
+        self.touch(entity_type, id, version, place, Some(from), false);
+    }
+
+    fn touch(
+        &mut self,
+        entity_type: &'static str,
+        id: i64,
+        version: Option<i32>,
+        place: Place<'_>,
+        from: Option<Place<'_>>,
+        status_changed: bool,
+    ) {
+        let owned = |p: Place<'_>| {
+            (
+                p.province_code.map(str::to_owned),
+                p.commune_code.map(str::to_owned),
+            )
+        };
+        let (province_code, commune_code) = owned(place);
         if let Some(t) = self
             .rows
             .iter_mut()
@@ -389,16 +480,21 @@ impl Touched {
         {
             t.status_changed |= status_changed;
             t.version = version;
-            t.province_code = province_code.map(str::to_owned);
-            t.commune_code = commune_code.map(str::to_owned);
+            t.province_code = province_code;
+            t.commune_code = commune_code;
+            // The place before the mutation is the first one noted.
+            if t.from.is_none() {
+                t.from = from.map(owned);
+            }
             return;
         }
         self.rows.push(Touch {
             entity_type,
             id,
             version,
-            province_code: province_code.map(str::to_owned),
-            commune_code: commune_code.map(str::to_owned),
+            province_code,
+            commune_code,
+            from: from.map(owned),
             status_changed,
         });
     }
@@ -425,18 +521,28 @@ impl Touched {
             .into_iter()
             .filter(|t| (t.entity_type, t.id) != subject)
             .filter(|t| ChangeEntity::from_entity_type(t.entity_type).is_some())
-            .map(|t| change_event::ActiveModel {
-                entity_type: Set(t.entity_type.to_owned()),
-                entity_id: Set(t.id),
-                operation: Set(Operation::Update.as_str().to_owned()),
-                version: Set(t.version),
-                action: Set(action.to_owned()),
-                status_changed: Set(t.status_changed),
-                at: Set(at),
-                actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
-                province_code: Set(t.province_code),
-                commune_code: Set(t.commune_code),
-                ..Default::default()
+            .map(|t| {
+                let from = t.from.as_ref().map(|(p, c)| Place {
+                    province_code: p.as_deref(),
+                    commune_code: c.as_deref(),
+                });
+                let (previous_province, previous_commune) =
+                    previous(from, t.province_code.as_deref(), t.commune_code.as_deref());
+                change_event::ActiveModel {
+                    entity_type: Set(t.entity_type.to_owned()),
+                    entity_id: Set(t.id),
+                    operation: Set(Operation::Update.as_str().to_owned()),
+                    version: Set(t.version),
+                    action: Set(action.to_owned()),
+                    status_changed: Set(t.status_changed),
+                    at: Set(at),
+                    actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
+                    province_code: Set(t.province_code),
+                    commune_code: Set(t.commune_code),
+                    previous_province_code: Set(previous_province),
+                    previous_commune_code: Set(previous_commune),
+                    ..Default::default()
+                }
             })
             .collect();
         if !rows.is_empty() {
@@ -490,9 +596,9 @@ async fn version_of(db: &impl ConnectionTrait, kind: ChangeEntity, id: i64) -> R
 pub struct FeedFilter {
     /// Only these kinds (all when `None`).
     pub entities: Option<Vec<ChangeEntity>>,
-    /// Only this province.
+    /// Only changes of records in this province after the change, or that left it.
     pub province_code: Option<String>,
-    /// Only this commune.
+    /// Only changes of records in this commune after the change, or that left it.
     pub commune_code: Option<String>,
     /// Only these audit actions with a status change (the typed subscriptions).
     pub status_changes_only: bool,
@@ -539,10 +645,61 @@ fn visible_below_horizon() -> Expr {
     Expr::cust(concat!("xid < ", horizon!()))
 }
 
-/// The changes the actor sees: those of the projects it sees (the one rule of
-/// [`scope::ProjectArea`]), of their allocations and disbursements, and of the other records
-/// inside its area.
-fn visible(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Condition {
+/// The changes the actor sees, within the filter's province and commune: those it sees
+/// through the record's place after the change ([`in_place`]), and those that moved a record
+/// out of a place inside its area (see "Records leaving an area"). The filter narrows each way
+/// through the same place, so it never matches through a place the caller may not see (a
+/// province cannot learn where its record went by filtering on the other province).
+fn visible(
+    actor: &crate::auth::actor::Actor,
+    backend: DatabaseBackend,
+    filter: &FeedFilter,
+) -> Condition {
+    use change_event::Column as C;
+    let narrowed = |mut cond: Condition, province: C, commune: C| {
+        if let Some(p) = &filter.province_code {
+            cond = cond.add(province.eq(p.clone()));
+        }
+        if let Some(c) = &filter.commune_code {
+            cond = cond.add(commune.eq(c.clone()));
+        }
+        cond
+    };
+    let here = narrowed(in_place(actor, backend), C::ProvinceCode, C::CommuneCode);
+    if actor.role == Role::National
+        && filter.province_code.is_none()
+        && filter.commune_code.is_none()
+    {
+        // Everything, once: the place before a move adds nothing.
+        return here;
+    }
+    let left = narrowed(
+        scope::area_condition(actor, C::PreviousProvinceCode, C::PreviousCommuneCode),
+        C::PreviousProvinceCode,
+        C::PreviousCommuneCode,
+    );
+    // The caller adds its filters with AND.
+    Condition::all().add(Condition::any().add(here).add(left))
+}
+
+/// Whether the caller sees `row` only through the place the change moved the record out of:
+/// its area codes (the new place) are then outside the caller's area and are not given out.
+/// A project a commune still sees through a beneficiary counts as gone here too (its codes
+/// are the proposing commune's, which is no longer this one).
+fn only_as_left(actor: &crate::auth::actor::Actor, row: &change_event::Model) -> bool {
+    let moved = row.previous_province_code.is_some() || row.previous_commune_code.is_some();
+    moved
+        && !match row.province_code.as_deref() {
+            Some(p) => scope::covers(actor, p, row.commune_code.as_deref()),
+            None => actor.role == Role::National,
+        }
+}
+
+/// The changes the actor sees through the record's place after the change: those of the
+/// projects it sees (the one rule of [`scope::ProjectArea`]), of their allocations and
+/// disbursements, and of the other records inside its area. Extend it with `add` only (it is
+/// a conjunction).
+fn in_place(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Condition {
     use crate::domain::project as proj;
     use change_event::Column as C;
     let rule = scope::project_area(actor);
@@ -579,11 +736,12 @@ fn visible(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Condi
                 })),
         );
     }
-    // The caller adds its filters with AND.
     Condition::all().add(cond)
 }
 
-/// Changes after `after`, oldest first, within the caller's area and the filter.
+/// Changes after `after`, oldest first, within the caller's area and the filter, as the
+/// caller may see them: a change seen only because it moved the record out of the caller's
+/// area comes without the record's new province and commune (see the module comment).
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -594,13 +752,7 @@ pub async fn list(
     use change_event::Column as C;
     let actor = ctx.actor()?;
     let first = first.min(MAX_FIRST);
-    let mut cond = visible(actor, db.get_database_backend());
-    if let Some(p) = &filter.province_code {
-        cond = cond.add(C::ProvinceCode.eq(p.clone()));
-    }
-    if let Some(c) = &filter.commune_code {
-        cond = cond.add(C::CommuneCode.eq(c.clone()));
-    }
+    let mut cond = visible(actor, db.get_database_backend(), filter);
     if let Some(kinds) = &filter.entities {
         cond = cond.add(C::EntityType.is_in(kinds.iter().map(|k| k.entity_type())));
     }
@@ -627,6 +779,13 @@ pub async fn list(
         .await?;
     let has_next = rows.len() > first;
     rows.truncate(first);
+    for row in &mut rows {
+        if only_as_left(actor, row) {
+            // See the module comment: the record left; where it went is not this caller's.
+            row.province_code = None;
+            row.commune_code = None;
+        }
+    }
     let held_back = postgres
         && !has_next
         && change_event::Entity::find()
@@ -645,191 +804,6 @@ pub async fn list(
         next,
         held_back,
     })
-}
-
-/// The records behind a page of changes as the caller may see them now, and the users who
-/// made the changes: read in a bounded number of statements whatever the page's size (one
-/// per kind present, allocations and nominations with their projects and rounds in the same
-/// statements as those, the changed users and the actors in one), with the same scoping as
-/// `node(id)` and `Change.actor`.
-#[derive(Default)]
-pub struct Records {
-    /// Whether the changed records were read (else only the actors).
-    pub nodes: bool,
-    /// Whether the actors were read.
-    pub actors: bool,
-    /// Establishments in scope.
-    pub establishments: HashMap<i64, establishment::Model>,
-    /// Products in scope.
-    pub products: HashMap<i64, product::Model>,
-    /// Funding sources the caller may see.
-    pub funding_sources: HashMap<i64, funding_source::Model>,
-    /// Projects in scope (also those of the allocations).
-    pub projects: HashMap<i64, project::Model>,
-    /// Allocations of projects in scope.
-    pub allocations: HashMap<i64, allocation::Model>,
-    /// Rounds the caller may see (also those of the nominations).
-    pub rounds: HashMap<i64, selection_round::Model>,
-    /// Nominations of rounds the caller may see.
-    pub nominations: HashMap<i64, nomination::Model>,
-    /// OCOP evaluations in scope.
-    pub evaluations: HashMap<i64, ocop_evaluation::Model>,
-    /// OCOP certificates in scope.
-    pub certificates: HashMap<i64, ocop_certificate::Model>,
-    /// Users the caller may see (changed users and actors).
-    pub users: HashMap<i64, app_user::Model>,
-}
-
-/// Reads the [`Records`] of `rows`: the changed records when `nodes`, the actors when
-/// `actors`. Deleted records are not read.
-pub async fn records(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    rows: &[change_event::Model],
-    nodes: bool,
-    actors: bool,
-) -> Result<Records> {
-    use crate::domain::{funding, project as projects, selection, user};
-    let actor = ctx.actor()?;
-    let mut out = Records {
-        nodes,
-        actors,
-        ..Default::default()
-    };
-    let mut keys: HashMap<ChangeEntity, Vec<i64>> = HashMap::new();
-    if nodes {
-        for r in rows {
-            if r.operation == Operation::Delete.as_str() {
-                continue;
-            }
-            if let Some(kind) = ChangeEntity::from_entity_type(&r.entity_type) {
-                let ids = keys.entry(kind).or_default();
-                if !ids.contains(&r.entity_id) {
-                    ids.push(r.entity_id);
-                }
-            }
-        }
-    }
-    let ids = |k: ChangeEntity| keys.get(&k).cloned().unwrap_or_default();
-    let by_id = |v: Vec<i64>| v.into_iter();
-
-    let wanted = ids(ChangeEntity::Establishment);
-    if !wanted.is_empty() {
-        for m in super::establishment::get_many(db, ctx, &wanted).await? {
-            out.establishments.insert(m.id, m);
-        }
-    }
-    let wanted = ids(ChangeEntity::Product);
-    if !wanted.is_empty() {
-        for m in product::Entity::find()
-            .filter(product::Column::Id.is_in(by_id(wanted)))
-            .filter(scope::area_condition(
-                actor,
-                product::Column::ProvinceCode,
-                product::Column::CommuneCode,
-            ))
-            .all(db)
-            .await?
-        {
-            out.products.insert(m.id, m);
-        }
-    }
-    let wanted = ids(ChangeEntity::FundingSource);
-    if !wanted.is_empty() {
-        for m in funding::get_many_unscoped(db, &wanted).await? {
-            if funding::visible(actor, &m) {
-                out.funding_sources.insert(m.id, m);
-            }
-        }
-    }
-    // Allocations are seen through their project.
-    let mut project_ids = ids(ChangeEntity::Project);
-    let wanted = ids(ChangeEntity::Allocation);
-    let allocations = if wanted.is_empty() {
-        Vec::new()
-    } else {
-        allocation::Entity::find()
-            .filter(allocation::Column::Id.is_in(by_id(wanted)))
-            .all(db)
-            .await?
-    };
-    project_ids.extend(allocations.iter().map(|a| a.project_id));
-    if !project_ids.is_empty() {
-        for m in projects::get_many(db, ctx, &project_ids).await? {
-            out.projects.insert(m.id, m);
-        }
-    }
-    for a in allocations {
-        if out.projects.contains_key(&a.project_id) {
-            out.allocations.insert(a.id, a);
-        }
-    }
-    // Nominations are seen through their round.
-    let mut round_ids = ids(ChangeEntity::SelectionRound);
-    let wanted = ids(ChangeEntity::Nomination);
-    let nominations = if wanted.is_empty() {
-        Vec::new()
-    } else {
-        nomination::Entity::find()
-            .filter(nomination::Column::Id.is_in(by_id(wanted)))
-            .all(db)
-            .await?
-    };
-    round_ids.extend(nominations.iter().map(|n| n.round_id));
-    if !round_ids.is_empty() {
-        for m in selection::get_rounds(db, ctx, &round_ids).await? {
-            out.rounds.insert(m.id, m);
-        }
-    }
-    for n in nominations {
-        if out.rounds.contains_key(&n.round_id) {
-            out.nominations.insert(n.id, n);
-        }
-    }
-    let wanted = ids(ChangeEntity::OcopEvaluation);
-    if !wanted.is_empty() {
-        for m in ocop_evaluation::Entity::find()
-            .filter(ocop_evaluation::Column::Id.is_in(by_id(wanted)))
-            .filter(scope::area_condition(
-                actor,
-                ocop_evaluation::Column::ProvinceCode,
-                ocop_evaluation::Column::CommuneCode,
-            ))
-            .all(db)
-            .await?
-        {
-            out.evaluations.insert(m.id, m);
-        }
-    }
-    let wanted = ids(ChangeEntity::OcopCertificate);
-    if !wanted.is_empty() {
-        for m in ocop_certificate::Entity::find()
-            .filter(ocop_certificate::Column::Id.is_in(by_id(wanted)))
-            .filter(scope::area_condition(
-                actor,
-                ocop_certificate::Column::ProvinceCode,
-                ocop_certificate::Column::CommuneCode,
-            ))
-            .all(db)
-            .await?
-        {
-            out.certificates.insert(m.id, m);
-        }
-    }
-    let mut user_ids = ids(ChangeEntity::User);
-    if actors {
-        user_ids.extend(rows.iter().filter_map(|r| r.actor_id));
-    }
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    if !user_ids.is_empty() {
-        for m in user::get_many_unscoped(db, &user_ids).await? {
-            if user::visible(actor, &m) {
-                out.users.insert(m.id, m);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// How many days before its expiry a certificate is `expiringWithinDays: 30` and announced.
@@ -896,6 +870,7 @@ pub async fn announce_expiring_certificates(
                     status_changed: false,
                     province_code: Some(&c.province_code),
                     commune_code: Some(&c.commune_code),
+                    previous: None,
                 },
             )
             .await?;
@@ -948,5 +923,78 @@ mod tests {
         assert_eq!(operation_of("certify"), Some(Operation::Update));
         assert_eq!(operation_of("login"), None);
         assert_eq!(operation_of("logoutAll"), None);
+    }
+
+    #[test]
+    fn only_a_move_keeps_the_place_before() {
+        let at = |p: &'static str, c: &'static str| Place {
+            province_code: Some(p),
+            commune_code: Some(c),
+        };
+        assert_eq!(
+            previous(Some(at("66", "24133")), Some("44"), Some("19309")),
+            (Some("66".into()), Some("24133".into()))
+        );
+        assert_eq!(
+            previous(Some(at("66", "24133")), Some("66"), Some("24121")),
+            (Some("66".into()), Some("24133".into())),
+            "a commune left inside the province"
+        );
+        assert_eq!(
+            previous(Some(at("66", "24133")), Some("66"), Some("24133")),
+            (None, None)
+        );
+        assert_eq!(previous(None, Some("66"), Some("24133")), (None, None));
+    }
+
+    #[test]
+    fn the_new_place_is_withheld_only_from_callers_outside_it() {
+        use crate::auth::actor::Actor;
+        let actor = |role: Role, p: Option<&str>, c: Option<&str>| Actor {
+            user_id: 1,
+            role,
+            province_code: p.map(str::to_owned),
+            commune_code: c.map(str::to_owned),
+            is_admin: false,
+            read_only: true,
+        };
+        let row = |prev: Option<&str>| change_event::Model {
+            seq: 1,
+            xid: 0,
+            entity_type: "Establishment".into(),
+            entity_id: 1,
+            operation: "UPDATE".into(),
+            version: Some(2),
+            action: "update".into(),
+            status_changed: false,
+            at: chrono::Utc::now(),
+            actor_id: None,
+            province_code: Some("44".into()),
+            commune_code: Some("19309".into()),
+            previous_province_code: prev.map(|_| "66".to_owned()),
+            previous_commune_code: prev.map(str::to_owned),
+        };
+        let moved = row(Some("24133"));
+        assert!(only_as_left(
+            &actor(Role::Province, Some("66"), None),
+            &moved
+        ));
+        assert!(only_as_left(
+            &actor(Role::Commune, Some("66"), Some("24133")),
+            &moved
+        ));
+        assert!(!only_as_left(
+            &actor(Role::Province, Some("44"), None),
+            &moved
+        ));
+        assert!(!only_as_left(
+            &actor(Role::Commune, Some("44"), Some("19309")),
+            &moved
+        ));
+        assert!(!only_as_left(&actor(Role::National, None, None), &moved));
+        assert!(
+            !only_as_left(&actor(Role::Province, Some("66"), None), &row(None)),
+            "a change that moved nothing is never withheld"
+        );
     }
 }

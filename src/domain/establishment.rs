@@ -447,6 +447,14 @@ async fn apply_update(
     let mut am = before.clone().into_active_model();
     data.write_into(&mut am, commune);
     let after = save_versioned(txn, am, id, before.version).await?;
+    let from = change::Place {
+        province_code: Some(&before.province_code),
+        commune_code: Some(&before.commune_code),
+    };
+    let place = change::Place {
+        province_code: Some(&after.province_code),
+        commune_code: Some(&after.commune_code),
+    };
     let mut touched = change::Touched::default();
     if after.commune_code != before.commune_code {
         // Products carry their establishment's place for area filters; they move with it,
@@ -461,13 +469,13 @@ async fn apply_update(
             .all(txn)
             .await?;
         for (p, version) in moved {
-            touched.add(
+            // A product's place is its establishment's: it leaves the same area.
+            touched.add_moved(
                 EntityKind::Product.as_str(),
                 p,
                 Some(version),
-                Some(&after.province_code),
-                Some(&after.commune_code),
-                false,
+                place,
+                from,
             );
         }
         product::Entity::update_many()
@@ -484,11 +492,12 @@ async fn apply_update(
             .exec(txn)
             .await?;
     }
-    audit::record(
+    audit::record_move(
         txn,
         ctx,
         "update",
         subject(&after),
+        from,
         audit::diff(Some(before), Some(&after)),
     )
     .await?;

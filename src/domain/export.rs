@@ -518,18 +518,53 @@ pub fn ndjson_rows(entity: Entity, rows: &[Map<String, Value>]) -> Result<Vec<u8
     Ok(out)
 }
 
-/// Parses the `format` of an export (`csv` or `ndjson`).
-pub fn parse_format(s: &str) -> Result<bool> {
-    match s {
-        "csv" => Ok(true),
-        "ndjson" => Ok(false),
-        other => Err(AppError::bad_input(
-            "format",
-            Msg::new(
-                format!("Unknown export format \"{other}\"; use csv or ndjson."),
-                format!("Định dạng \"{other}\" không hỗ trợ; dùng csv hoặc ndjson."),
-            ),
-        )),
+/// The text format of an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// UTF-8 CSV with a BOM (Excel opens Vietnamese correctly), a header line first.
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+impl ExportFormat {
+    /// Parses the `format` of an export (`csv` or `ndjson`).
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "csv" => Ok(Self::Csv),
+            "ndjson" => Ok(Self::Ndjson),
+            other => Err(AppError::bad_input(
+                "format",
+                Msg::new(
+                    format!("Unknown export format \"{other}\"; use csv or ndjson."),
+                    format!("Định dạng \"{other}\" không hỗ trợ; dùng csv hoặc ndjson."),
+                ),
+            )),
+        }
+    }
+
+    /// What comes before the first row: the CSV header, nothing for NDJSON.
+    pub fn header(self, entity: Entity) -> Result<Option<Vec<u8>>> {
+        match self {
+            Self::Csv => csv_header(entity).map(Some),
+            Self::Ndjson => Ok(None),
+        }
+    }
+
+    /// A chunk's rows in this format.
+    pub fn rows(self, entity: Entity, rows: &[Map<String, Value>]) -> Result<Vec<u8>> {
+        match self {
+            Self::Csv => csv_rows(entity, rows),
+            Self::Ndjson => ndjson_rows(entity, rows),
+        }
+    }
+
+    /// The HTTP content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Ndjson => "application/x-ndjson; charset=utf-8",
+        }
     }
 }
 

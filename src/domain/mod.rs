@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod change;
+pub mod changed;
 pub mod document;
 pub mod establishment;
 pub mod export;

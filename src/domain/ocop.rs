@@ -613,6 +613,7 @@ async fn issue(
                 status_changed: true,
                 province_code: Some(&province),
                 commune_code: Some(&commune),
+                previous: None,
             },
         )
         .await?;

@@ -97,10 +97,10 @@ impl From<Option<ChangeFilter>> for FeedFilter {
 /// transaction that started earlier.
 ///
 /// A page read by `Query.changes` carries the records and actors of all its changes, read
-/// ahead in a bounded number of statements (`domain::change::records`); a change without them
+/// ahead in a bounded number of statements (`domain::changed::records`); a change without them
 /// (one a subscription delivers) reads its own.
 #[derive(Clone)]
-pub struct Change(pub change_event::Model, pub Option<Arc<feed::Records>>);
+pub struct Change(pub change_event::Model, pub Option<Arc<domain::changed::Records>>);
 
 impl Change {
     fn kind(&self) -> async_graphql::Result<feed::ChangeEntity> {
@@ -171,7 +171,7 @@ impl Change {
 }
 
 /// The record of a change among those read ahead (what `node::load` would give).
-fn read_ahead(r: &feed::Records, kind: feed::ChangeEntity, id: i64) -> Option<Node> {
+fn read_ahead(r: &domain::changed::Records, kind: feed::ChangeEntity, id: i64) -> Option<Node> {
     use feed::ChangeEntity as K;
     match kind {
         K::Establishment => r
@@ -319,7 +319,7 @@ impl ChangeQuery {
         let (nodes, actors) = prefetch::change_selection(ctx);
         let read = if nodes || actors {
             Some(Arc::new(
-                feed::records(ctx.primary_db()?, ctx.dctx()?, &page.rows, nodes, actors).await?,
+                domain::changed::records(ctx.primary_db()?, ctx.dctx()?, &page.rows, nodes, actors).await?,
             ))
         } else {
             None

@@ -36,21 +36,15 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
-fn limit_error_code(message: &str) -> Option<Code> {
-    match message {
-        "Query is too complex." | "Query is nested too deep." => Some(Code::QueryTooComplex),
-        _ => None,
-    }
-}
-
 fn set_code(e: &mut ServerError, code: Code, vi: &str) {
     let ext = e.extensions.get_or_insert_with(Default::default);
     ext.set("code", code.as_str());
     ext.set(VI_KEY, vi);
 }
 
-/// Gives every error of a response a stable code and the message in `lang`: limit errors
-/// become `QUERY_TOO_COMPLEX`, parse and validation errors `BAD_USER_INPUT`.
+/// Gives every error of a response a stable code and the message in `lang`: errors made
+/// here carry theirs (limits `QUERY_TOO_COMPLEX`, see `graphql::limits`); the parser's and
+/// validator's become `BAD_USER_INPUT`.
 pub fn localize(mut resp: Response, lang: Lang) -> Response {
     for e in &mut resp.errors {
         let has_code = e
@@ -58,19 +52,10 @@ pub fn localize(mut resp: Response, lang: Lang) -> Response {
             .as_ref()
             .is_some_and(|x| x.get("code").is_some());
         if !has_code {
-            match limit_error_code(&e.message) {
-                Some(code) => set_code(
-                    e,
-                    code,
-                    "Truy vấn quá phức tạp hoặc lồng quá sâu; hãy chia nhỏ truy vấn.",
-                ),
-                // The parser's and validator's texts exist only in English: the Vietnamese
-                // message carries the English detail rather than pointing to it.
-                None => {
-                    let vi = format!("Truy vấn GraphQL không hợp lệ: {}", e.message);
-                    set_code(e, Code::BadUserInput, &vi)
-                }
-            }
+            // The parser's and validator's texts exist only in English: the Vietnamese
+            // message carries the English detail rather than pointing to it.
+            let vi = format!("Truy vấn GraphQL không hợp lệ: {}", e.message);
+            set_code(e, Code::BadUserInput, &vi);
         }
         if let Some(ext) = &mut e.extensions {
             let vi = ext.get(VI_KEY).cloned();

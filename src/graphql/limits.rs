@@ -1,14 +1,17 @@
-//! Limits on the shape of a document, checked right after parsing and before validation or
-//! any SQL: aliases (`a1: establishments … a500: establishments` multiplies work without
-//! deepening the query) and root fields per operation. Depth, complexity, directives per field
-//! and recursion are limited by the schema builder; batches (a JSON array body) are refused
-//! by the HTTP extractor (one operation per request).
+//! Limits on the shape of a document, before any SQL: aliases (`a1: establishments …
+//! a500: establishments` multiplies work without deepening the query) and root fields per
+//! operation, checked right after parsing; depth and complexity, checked on the figures
+//! validation computes, so their errors carry `QUERY_TOO_COMPLEX` from where they are made
+//! (nothing downstream reads an error's text). Directives per field and recursion are
+//! limited by the schema builder; batches (a JSON array body) are refused by the HTTP
+//! extractor (one operation per request).
 
 use std::{collections::HashSet, sync::Arc};
 
 use async_graphql::{
     ErrorExtensionValues, ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    ValidationResult,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
@@ -21,6 +24,10 @@ pub struct QueryLimits {
     pub max_aliases: usize,
     /// Most fields at the root of one operation (`KC_MAX_ROOT_FIELDS`).
     pub max_root_fields: usize,
+    /// Deepest nesting (`KC_MAX_DEPTH`); none for introspection.
+    pub max_depth: Option<usize>,
+    /// Highest complexity (`KC_MAX_COMPLEXITY`); none for introspection.
+    pub max_complexity: Option<usize>,
 }
 
 impl ExtensionFactory for QueryLimits {
@@ -117,6 +124,26 @@ impl QueryLimits {
         }
         Ok(())
     }
+
+    /// Checks the depth and complexity validation measured.
+    pub fn check_measured(&self, measured: &ValidationResult) -> ServerResult<()> {
+        if self
+            .max_complexity
+            .is_some_and(|max| measured.complexity > max)
+        {
+            return Err(too_complex(
+                "Query is too complex.".into(),
+                "Truy vấn quá phức tạp; hãy chia nhỏ truy vấn.",
+            ));
+        }
+        if self.max_depth.is_some_and(|max| measured.depth > max) {
+            return Err(too_complex(
+                "Query is nested too deep.".into(),
+                "Truy vấn lồng quá sâu; hãy chia nhỏ truy vấn.",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -132,6 +159,16 @@ impl Extension for QueryLimits {
         self.check(&doc)?;
         Ok(doc)
     }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let measured = next.run(ctx).await?;
+        self.check_measured(&measured).map_err(|e| vec![e])?;
+        Ok(measured)
+    }
 }
 
 #[cfg(test)]
@@ -142,7 +179,30 @@ mod tests {
     const LIMITS: QueryLimits = QueryLimits {
         max_aliases: 3,
         max_root_fields: 2,
+        max_depth: Some(4),
+        max_complexity: Some(100),
     };
+
+    #[test]
+    fn depth_and_complexity_over_the_limit_carry_their_code() {
+        let measured = |complexity, depth| ValidationResult {
+            cache_control: Default::default(),
+            complexity,
+            depth,
+        };
+        assert!(LIMITS.check_measured(&measured(100, 4)).is_ok());
+        for (c, d) in [(101, 1), (1, 5)] {
+            let e = LIMITS.check_measured(&measured(c, d)).expect_err("over");
+            let code = e.extensions.as_ref().and_then(|x| x.get("code")).cloned();
+            assert_eq!(code, Some(async_graphql::Value::from("QUERY_TOO_COMPLEX")));
+        }
+        let open = QueryLimits {
+            max_depth: None,
+            max_complexity: None,
+            ..LIMITS
+        };
+        assert!(open.check_measured(&measured(1_000_000, 1_000)).is_ok());
+    }
 
     fn check(q: &str) -> ServerResult<()> {
         LIMITS.check(&parse_query(q).expect("parses"))

@@ -56,8 +56,6 @@ pub fn build_schema(state: AppState, config: &Config) -> AppSchema {
     let manifest = state.guard.manifest.clone();
     let builder = with_introspection(schema_builder(), config.introspection)
         .data(state)
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity)
         .limit_recursive_depth(64)
         .limit_directives(20)
         .extension(query_limits(config))
@@ -88,6 +86,8 @@ fn query_limits(config: &Config) -> limits::QueryLimits {
     limits::QueryLimits {
         max_aliases: config.max_aliases,
         max_root_fields: config.max_root_fields,
+        max_depth: Some(config.max_depth),
+        max_complexity: Some(config.max_complexity),
     }
 }
 
@@ -95,7 +95,11 @@ fn query_limits(config: &Config) -> limits::QueryLimits {
 /// than the depth limit): no depth or complexity limit, but introspection reads no data.
 pub fn build_introspection_schema(state: AppState) -> AppSchema {
     let enabled = state.config.introspection;
-    let limits = query_limits(&state.config);
+    let limits = limits::QueryLimits {
+        max_depth: None,
+        max_complexity: None,
+        ..query_limits(&state.config)
+    };
     // The allow-list covers introspection too.
     let persisted = guard::Persisted {
         manifest: state.guard.manifest.clone(),

@@ -16,7 +16,7 @@ use crate::{
     auth::actor::Actor,
     domain::{
         Ctx,
-        export::{self, Entity, ExportFilter},
+        export::{self, Entity, ExportFilter, ExportFormat},
     },
     error::AppError,
     http::{
@@ -30,13 +30,12 @@ enum Step {
     Done,
 }
 
-fn rows_bytes(entity: Entity, csv: bool, chunk: &export::Chunk) -> crate::error::Result<Bytes> {
-    let bytes = if csv {
-        export::csv_rows(entity, &chunk.rows)
-    } else {
-        export::ndjson_rows(entity, &chunk.rows)
-    };
-    bytes.map(Bytes::from)
+fn rows_bytes(
+    entity: Entity,
+    format: ExportFormat,
+    chunk: &export::Chunk,
+) -> crate::error::Result<Bytes> {
+    format.rows(entity, &chunk.rows).map(Bytes::from)
 }
 
 /// Streams an export to a signed-in caller (the edge authenticated and rate-limited it).
@@ -53,7 +52,11 @@ pub async fn export(
     let entity = Entity::parse(name).ok_or_else(not_found)?;
     // A workbook for an office: `/export/{entity}.xlsx` or `?format=xlsx`.
     let xlsx = format == "xlsx" || params.get("format").is_some_and(|f| f == "xlsx");
-    let csv = xlsx || export::parse_format(format).map_err(|_| not_found())?;
+    let text_format = if xlsx {
+        ExportFormat::Csv
+    } else {
+        ExportFormat::parse(format).map_err(|_| not_found())?
+    };
     let updated_since = match params
         .get("updatedSince")
         .map(|s| chrono::DateTime::parse_from_rfc3339(s))
@@ -114,13 +117,17 @@ pub async fn export(
     // client that goes away ends the task.
     let (tx, rx) = tokio::sync::mpsc::channel::<crate::error::Result<Bytes>>(2);
     tokio::spawn(async move {
-        if csv
-            && tx
-                .send(export::csv_header(entity).map(Bytes::from))
-                .await
-                .is_err()
-        {
-            return;
+        match text_format.header(entity) {
+            Ok(None) => {}
+            Ok(Some(header)) => {
+                if tx.send(Ok(Bytes::from(header))).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
         }
         let mut step = Step::Rows(first);
         while let Step::Rows(chunk) = step {
@@ -130,7 +137,7 @@ pub async fn export(
                     async move { export::fetch(&db, &ctx, entity, &filter, Some(after)).await },
                 )
             });
-            let bytes = rows_bytes(entity, csv, &chunk);
+            let bytes = rows_bytes(entity, text_format, &chunk);
             if tx.send(bytes).await.is_err() {
                 if let Some(f) = fetching {
                     f.abort();
@@ -158,11 +165,7 @@ pub async fn export(
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
-    let content_type = if csv {
-        "text/csv; charset=utf-8"
-    } else {
-        "application/x-ndjson; charset=utf-8"
-    };
+    let content_type = text_format.content_type();
     let mut resp = (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),

@@ -576,3 +576,275 @@ async fn certificates_entering_the_expiry_window_reach_the_feed_once() {
     let (seen, _) = pull(&app, &other.token, None, 100, json!({})).await;
     assert!(seen.is_empty(), "{seen:#?}");
 }
+
+/// `(entity, id, operation, version, provinceCode, communeCode, node id)` of each change.
+type Seen = (String, String, String, Value, Value, Value, Value);
+
+fn seen(rows: &[Value]) -> Vec<Seen> {
+    rows.iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().expect("a string field").to_owned();
+            (
+                s("entity"),
+                s("id"),
+                s("operation"),
+                c["version"].clone(),
+                c["provinceCode"].clone(),
+                c["communeCode"].clone(),
+                c["node"]["id"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_establishment_moved_to_another_province_leaves_the_old_area_once_without_its_new_place()
+{
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let e = app
+        .establishment(&national.token, place::BMT, json!({}))
+        .await;
+    let e_id = e["id"].as_str().expect("id").to_owned();
+    let p1 = app.product(&national.token, &e_id, "Cà phê rang").await;
+    let p2 = app.product(&national.token, &e_id, "Hạt điều").await;
+    let p1_id = p1["id"].as_str().expect("id").to_owned();
+    let p2_id = p2["id"].as_str().expect("id").to_owned();
+    let (_, start) = changes_since(&app, &national.token, None, 3).await;
+
+    // The ministry moves it from Buôn Ma Thuột (Đắk Lắk) to Trường Phú (Quảng Trị); its
+    // products follow it.
+    app.ok(
+        Some(&national.token),
+        "mutation($id: ID!, $v: Int!, $c: String!) { updateEstablishment(id: $id, expectedVersion: $v, input: { communeCode: $c }) { version province { code } } }",
+        json!({ "id": e_id, "v": e["version"], "c": place::TRUONG_PHU }),
+    )
+    .await;
+    let (all, _) = changes_since(&app, &national.token, start.clone(), 3).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+
+    // The new area, and the ministry (which covers both places, and reads each change once),
+    // read the changes with the record and its new place.
+    let there = |id: &str, version: i64| {
+        (
+            if id == e_id {
+                "ESTABLISHMENT"
+            } else {
+                "PRODUCT"
+            }
+            .to_owned(),
+            id.to_owned(),
+            "UPDATE".to_owned(),
+            json!(version),
+            json!(place::QUANG_TRI),
+            json!(place::TRUONG_PHU),
+            json!(id),
+        )
+    };
+    // Products keep their version: following the establishment is a side effect.
+    let expected_there = vec![there(&e_id, 2), there(&p1_id, 1), there(&p2_id, 1)];
+    let quang_tri = app.province(place::QUANG_TRI).await;
+    let truong_phu = app.commune(place::TRUONG_PHU).await;
+    let ministry = app.user(Role::National, None, None, false, true).await;
+    for (who, token) in [
+        ("national", &national.token),
+        ("ministry", &ministry.token),
+        ("Quảng Trị", &quang_tri.token),
+        ("Trường Phú", &truong_phu.token),
+    ] {
+        let (rows, _) = pull(&app, token, start.clone(), 100, json!({})).await;
+        assert_eq!(seen(&rows), expected_there, "{who}");
+    }
+
+    // The old area reads the same changes once each: an UPDATE with no record (it is no
+    // longer theirs) and no place (where it went is outside their area).
+    let gone = |id: &str, version: i64| {
+        (
+            if id == e_id {
+                "ESTABLISHMENT"
+            } else {
+                "PRODUCT"
+            }
+            .to_owned(),
+            id.to_owned(),
+            "UPDATE".to_owned(),
+            json!(version),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        )
+    };
+    let expected_gone = vec![gone(&e_id, 2), gone(&p1_id, 1), gone(&p2_id, 1)];
+    let dak_lak = app.province(place::DAK_LAK).await;
+    let bmt = app.commune(place::BMT).await;
+    for (who, token) in [("Đắk Lắk", &dak_lak.token), ("Buôn Ma Thuột", &bmt.token)] {
+        let (rows, end) = pull(&app, token, start.clone(), 100, json!({})).await;
+        assert_eq!(seen(&rows), expected_gone, "{who}");
+        assert_eq!(
+            end.as_deref(),
+            rows.last().and_then(|c| c["cursor"].as_str()),
+            "{who} resumes after the move"
+        );
+        let (rest, _) = pull(&app, token, end, 100, json!({})).await;
+        assert!(rest.is_empty(), "{who}: nothing repeated: {rest:#?}");
+    }
+    // A commune of the old province the record never was in sees nothing.
+    let other = app.commune(place::DAK_LAK_OTHER).await;
+    let (rows, _) = pull(&app, &other.token, start.clone(), 100, json!({})).await;
+    assert!(rows.is_empty(), "{rows:#?}");
+
+    // The area filter matches through either place, but only through a place the caller may
+    // see: the ministry finds the move under the old province (with the new place), the old
+    // province cannot find out where the record went by filtering on the new one.
+    let under = |token: &str, filter: Value| {
+        let (app, start) = (&app, start.clone());
+        let token = token.to_owned();
+        async move { seen(&pull(app, &token, start, 100, filter).await.0) }
+    };
+    assert_eq!(
+        under(&national.token, json!({ "provinceCode": place::DAK_LAK })).await,
+        expected_there
+    );
+    assert_eq!(
+        under(&national.token, json!({ "communeCode": place::BMT })).await,
+        expected_there
+    );
+    assert_eq!(
+        under(&national.token, json!({ "communeCode": place::TRUONG_PHU })).await,
+        expected_there
+    );
+    assert_eq!(
+        under(&dak_lak.token, json!({ "communeCode": place::BMT })).await,
+        expected_gone
+    );
+    assert_eq!(
+        under(
+            &dak_lak.token,
+            json!({ "entities": ["ESTABLISHMENT"], "provinceCode": place::DAK_LAK })
+        )
+        .await,
+        expected_gone[..1]
+    );
+    for filter in [
+        json!({ "provinceCode": place::QUANG_TRI }),
+        json!({ "communeCode": place::TRUONG_PHU }),
+        json!({ "communeCode": place::DAK_LAK_OTHER }),
+    ] {
+        assert!(
+            under(&dak_lak.token, filter.clone()).await.is_empty(),
+            "{filter}"
+        );
+    }
+    assert!(
+        under(&quang_tri.token, json!({ "provinceCode": place::DAK_LAK }))
+            .await
+            .is_empty(),
+        "the new area does not see the old place's filter match"
+    );
+
+    // The bulk export serves the same feed, with the same rule.
+    let after = format!("?after={}", start.as_deref().expect("a cursor"));
+    let (status, body) = export(&app, Some(&dak_lak.token), &after).await;
+    assert_eq!(status, 200, "{body}");
+    let mut got = lines(&body);
+    let end = got.pop().expect("an end line");
+    assert_eq!(end["count"], 3, "{body}");
+    let line = |l: &Value| {
+        (
+            l["entity"].as_str().expect("entity").to_owned(),
+            l["id"].as_str().expect("id").to_owned(),
+            l["operation"].as_str().expect("operation").to_owned(),
+            l["version"].clone(),
+            l["provinceCode"].clone(),
+            l["communeCode"].clone(),
+        )
+    };
+    let drop_node = |rows: Vec<Seen>| -> Vec<_> {
+        rows.into_iter()
+            .map(|(a, b, c, d, e, f, _)| (a, b, c, d, e, f))
+            .collect()
+    };
+    assert_eq!(
+        got.iter().map(line).collect::<Vec<_>>(),
+        drop_node(expected_gone.clone())
+    );
+    let (_, body) = export(&app, Some(&quang_tri.token), &after).await;
+    let mut got = lines(&body);
+    got.pop();
+    assert_eq!(
+        got.iter().map(line).collect::<Vec<_>>(),
+        drop_node(expected_there.clone())
+    );
+    let (_, body) = export(&app, Some(&national.token), &format!("{after}&province=66")).await;
+    let mut got = lines(&body);
+    got.pop();
+    assert_eq!(
+        got.iter().map(line).collect::<Vec<_>>(),
+        drop_node(expected_there)
+    );
+    let (_, body) = export(&app, Some(&dak_lak.token), &format!("{after}&province=44")).await;
+    assert_eq!(lines(&body).len(), 1, "only the end line: {body}");
+}
+
+#[tokio::test]
+async fn a_project_handed_to_another_commune_leaves_the_commune_that_proposed_it() {
+    let app = spawn_app().await;
+    let dak_lak = app.province(place::DAK_LAK).await;
+    let project = app
+        .ok(
+            Some(&dak_lak.token),
+            "mutation($i: CreateProjectInput!) { createProject(input: $i) { id version } }",
+            json!({ "i": {
+                "title": "Đề án hỗ trợ máy sấy cà phê",
+                "programLevel": "LOCAL",
+                "kind": "INDIVIDUAL",
+                "category": "VOCATIONAL_TRAINING",
+                "provinceCode": place::DAK_LAK,
+                "communeCode": place::BMT,
+                "fiscalYear": 2025,
+            }}),
+        )
+        .await["createProject"]
+        .clone();
+    let id = project["id"].as_str().expect("id").to_owned();
+    let national = app.national().await;
+    let (_, start) = changes_since(&app, &national.token, None, 1).await;
+    app.ok(
+        Some(&dak_lak.token),
+        "mutation($id: ID!, $v: Int!, $c: String!) { updateProject(id: $id, expectedVersion: $v, input: { communeCode: $c }) { version } }",
+        json!({ "id": id, "v": project["version"], "c": place::DAK_LAK_OTHER }),
+    )
+    .await;
+    let (all, _) = changes_since(&app, &national.token, start.clone(), 1).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+
+    let moved = |codes: bool, node: bool| {
+        vec![(
+            "PROJECT".to_owned(),
+            id.clone(),
+            "UPDATE".to_owned(),
+            json!(2),
+            if codes {
+                json!(place::DAK_LAK)
+            } else {
+                Value::Null
+            },
+            if codes {
+                json!(place::DAK_LAK_OTHER)
+            } else {
+                Value::Null
+            },
+            if node { json!(id) } else { Value::Null },
+        )]
+    };
+    let other = app.commune(place::DAK_LAK_OTHER).await;
+    let bmt = app.commune(place::BMT).await;
+    for (who, token, expected) in [
+        ("the province", &dak_lak.token, moved(true, true)),
+        ("the new commune", &other.token, moved(true, true)),
+        ("the proposing commune", &bmt.token, moved(false, false)),
+    ] {
+        let (rows, _) = pull(&app, token, start.clone(), 100, json!({})).await;
+        assert_eq!(seen(&rows), expected, "{who}");
+    }
+}

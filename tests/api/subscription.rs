@@ -339,3 +339,55 @@ async fn a_mutation_on_one_server_process_reaches_a_subscriber_of_another_within
     eprintln!("process A → subscriber on process B: {latencies:?}");
     assert!(latencies.iter().all(|l| *l < Duration::from_secs(1)));
 }
+
+#[tokio::test]
+async fn a_subscriber_of_the_old_province_hears_that_a_record_left_it() {
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let e = app
+        .establishment(&national.token, place::BMT, json!({}))
+        .await;
+    let e_id = e["id"].as_str().expect("id").to_owned();
+    let product = app.product(&national.token, &e_id, "Cà phê rang").await;
+    crate::changes::changes_since(&app, &national.token, None, 2).await;
+    let query = "subscription { changes { entity id operation version provinceCode communeCode node { id } } }";
+    let dak_lak = app.province(place::DAK_LAK).await;
+    let quang_tri = app.province(place::QUANG_TRI).await;
+    let mut old = WsClient::connect(&app.address).await;
+    old.init(&dak_lak.token).await;
+    old.subscribe("old", query, json!({})).await;
+    let mut new = WsClient::connect(&app.address).await;
+    new.init(&quang_tri.token).await;
+    new.subscribe("new", query, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    app.ok(
+        Some(&national.token),
+        "mutation($id: ID!, $v: Int!, $c: String!) { updateEstablishment(id: $id, expectedVersion: $v, input: { communeCode: $c }) { version } }",
+        json!({ "id": e_id, "v": e["version"], "c": place::TRUONG_PHU }),
+    )
+    .await;
+    for (entity, id, version) in [
+        ("ESTABLISHMENT", e_id.as_str(), 2),
+        ("PRODUCT", product["id"].as_str().expect("id"), 1),
+    ] {
+        let data = old.next_data().await;
+        assert_eq!(
+            data["changes"],
+            json!({ "entity": entity, "id": id, "operation": "UPDATE", "version": version,
+                    "provinceCode": null, "communeCode": null, "node": null }),
+            "Đắk Lắk learns that its record left, not where it went"
+        );
+        let data = new.next_data().await;
+        assert_eq!(
+            data["changes"],
+            json!({ "entity": entity, "id": id, "operation": "UPDATE", "version": version,
+                    "provinceCode": place::QUANG_TRI, "communeCode": place::TRUONG_PHU,
+                    "node": { "id": id } }),
+        );
+    }
+    match old.next(Duration::from_millis(700)).await {
+        None => {}
+        Some(other) => panic!("once each: {other:?}"),
+    }
+}

@@ -21,6 +21,9 @@ pub struct Model {
     pub actor_id: Option<i64>,
     pub province_code: Option<String>,
     pub commune_code: Option<String>,
+    /// Where the record was before, when the change moved it (else null).
+    pub previous_province_code: Option<String>,
+    pub previous_commune_code: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

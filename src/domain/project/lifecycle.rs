@@ -302,11 +302,16 @@ pub async fn update(
     }
     am.search_text = Set(search_text(&am));
     let after = save_versioned(&txn, am, id, expected_version).await?;
-    audit::record(
+    // A new commune moves the project out of the old one's area (see `change`).
+    audit::record_move(
         &txn,
         ctx,
         "update",
         subject(&after),
+        change::Place {
+            province_code: Some(&before.province_code),
+            commune_code: before.commune_code.as_deref(),
+        },
         audit::diff(Some(&before), Some(&after)),
     )
     .await?;
