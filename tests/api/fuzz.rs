@@ -10,7 +10,7 @@
 //! `KC_FUZZ_SEED` (default 14) so a failure reproduces; proptest shrinks a failing input
 //! and prints it.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use proptest::{
     collection::{btree_map, vec},
@@ -639,8 +639,6 @@ fn generated_and_mutated_requests_get_graphql_answers_with_stable_codes() {
     // The server still answers normally.
     let data = rt.block_on(app.ok(Some(&user.token), "{ me { username } }", json!({})));
     assert_eq!(data["me"]["username"], user.username);
-    assert!(
-        started.elapsed() < Duration::from_secs(120),
-        "the bounded run stays short"
-    );
+    // How long the run takes is printed above, never asserted: on a loaded machine a timed
+    // assertion fails for reasons that are not the server's (speed is the benchmark's job).
 }

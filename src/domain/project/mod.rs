@@ -387,4 +387,127 @@ mod tests {
             assert_eq!(TRANSITIONS.iter().filter(|t| t.0 == *a).count(), 1, "{a}");
         }
     }
+
+    /// SPEC §4's lifecycle table, written out independently of `TRANSITIONS`.
+    const SPEC_TABLE: &str = "
+        SUBMIT   DRAFT                 SUBMITTED    proposer
+        RETURN   SUBMITTED             DRAFT        province
+        APPRAISE SUBMITTED             APPRAISED    province
+        APPROVE  APPRAISED             APPROVED     approver
+        REJECT   SUBMITTED,APPRAISED   REJECTED     approver
+        START    APPROVED              IN_PROGRESS  province
+        ACCEPT   IN_PROGRESS           ACCEPTED     approver
+        SETTLE   ACCEPTED              SETTLED      approver
+        STOP     APPROVED,IN_PROGRESS  STOPPED      approver
+        CANCEL   DRAFT,SUBMITTED       CANCELLED    proposer-or-above";
+
+    fn project_of(level: ProgramLevel) -> project::Model {
+        let t = chrono::Utc::now();
+        project::Model {
+            id: 1,
+            code: "KCDP-66-2025-0001".into(),
+            title: "t".into(),
+            description: None,
+            program_level: level.as_str().into(),
+            kind: "INDIVIDUAL".into(),
+            category: "ADVANCED_MACHINERY".into(),
+            province_code: "66".into(),
+            commune_code: Some("24121".into()),
+            implementing_unit: None,
+            fiscal_year: 2025,
+            planned_start: None,
+            planned_end: None,
+            status: "DRAFT".into(),
+            general_support_vnd: 0,
+            beneficiary_support_vnd: 0,
+            support_vnd: 0,
+            counterpart_vnd: 0,
+            allocated_vnd: 0,
+            disbursed_vnd: 0,
+            jobs_created: None,
+            trainees: None,
+            average_monthly_income_vnd: None,
+            outcome_notes: None,
+            created_by: None,
+            search_text: String::new(),
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    fn actor(role: Role, province: Option<&str>, commune: Option<&str>) -> Actor {
+        Actor {
+            user_id: 1,
+            role,
+            province_code: province.map(Into::into),
+            commune_code: commune.map(Into::into),
+            is_admin: false,
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn every_action_from_every_state_follows_the_spec_table() {
+        let rows: Vec<Vec<&str>> = SPEC_TABLE
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|r| !r.is_empty())
+            .collect();
+        assert_eq!(rows.len(), ProjectAction::ALL.len());
+        for a in ProjectAction::ALL {
+            let row = rows
+                .iter()
+                .find(|r| r[0] == a.as_str())
+                .unwrap_or_else(|| panic!("{a} in the table"));
+            let (_, from, to, _) = TRANSITIONS
+                .iter()
+                .find(|t| t.0 == *a)
+                .expect("a transition");
+            for s in ProjectStatus::ALL {
+                let spec_allows = row[1].split(',').any(|f| f == s.as_str());
+                assert_eq!(from.contains(s), spec_allows, "{a} from {s}");
+            }
+            assert_eq!(to.as_str(), row[2], "{a} leads to");
+        }
+    }
+
+    #[test]
+    fn who_may_take_each_action_by_role_area_and_level() {
+        let rows: Vec<Vec<&str>> = SPEC_TABLE
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|r| !r.is_empty())
+            .collect();
+        let callers = [
+            ("commune of the project", actor(Role::Commune, Some("66"), Some("24121"))),
+            ("another commune", actor(Role::Commune, Some("66"), Some("24125"))),
+            ("province of the project", actor(Role::Province, Some("66"), None)),
+            ("another province", actor(Role::Province, Some("01"), None)),
+            ("national", actor(Role::National, None, None)),
+        ];
+        for level in ProgramLevel::ALL {
+            let m = project_of(*level);
+            for (a, _, _, who) in TRANSITIONS {
+                let spec_who = rows.iter().find(|r| r[0] == a.as_str()).expect("row")[3];
+                for (name, caller) in &callers {
+                    let expected = match (spec_who, *name) {
+                        ("proposer", n) => n.ends_with("of the project"),
+                        ("province", n) => n == "province of the project",
+                        ("approver", n) => match level {
+                            ProgramLevel::Local => n == "province of the project",
+                            ProgramLevel::National => n == "national",
+                        },
+                        ("proposer-or-above", n) => n.ends_with("of the project") || n == "national",
+                        (other, _) => panic!("unknown who {other}"),
+                    };
+                    assert_eq!(
+                        may(caller, *who, &m, *level),
+                        expected,
+                        "{a} of a {level} project by the {name}"
+                    );
+                }
+            }
+        }
+    }
 }
