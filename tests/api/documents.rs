@@ -11,6 +11,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{
     TestApp,
     common::{assert_ok, audit_rows, id_of, row_id},
+    flows::{
+        ocop::opened_in,
+        product_in,
+        project::{new_project, project_input},
+    },
     place, spawn_app, spawn_app_with,
 };
 
@@ -297,36 +302,15 @@ async fn projects_and_ocop_evaluations_take_documents_too() {
     let app = spawn_app().await;
     let national = app.national().await;
     let officer = app.province(place::DAK_LAK).await;
-    let project = app
-        .gql(
-            Some(&officer.token),
-            "mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }",
-            json!({ "i": {
-                "title": "Đào tạo nghề dệt thổ cẩm",
-                "programLevel": "LOCAL",
-                "kind": "INDIVIDUAL",
-                "category": "VOCATIONAL_TRAINING",
-                "provinceCode": place::DAK_LAK,
-                "fiscalYear": 2025,
-            } }),
-        )
-        .await;
-    assert_ok(&project, "createProject");
-    let project = id_of(&project["data"]["createProject"]);
-    let est = id_of(
-        &app.establishment(&national.token, place::BMT, json!({}))
-            .await,
-    );
-    let product = id_of(&app.product(&national.token, &est, "Cà phê Ea Tam").await);
-    let evaluation = app
-        .gql(
-            Some(&officer.token),
-            "mutation($i: CreateOcopEvaluationInput!) { createOcopEvaluation(input: $i) { id } }",
-            json!({ "i": { "productId": product, "year": 2026, "type": "NEW" } }),
-        )
-        .await;
-    assert_ok(&evaluation, "createOcopEvaluation");
-    let evaluation = id_of(&evaluation["data"]["createOcopEvaluation"]);
+    let title = json!({ "title": "Đào tạo nghề dệt thổ cẩm" });
+    let project = new_project(
+        &app,
+        &officer.token,
+        project_input("LOCAL", place::DAK_LAK, title),
+    )
+    .await;
+    let product = product_in(&app, &national.token, place::BMT, "Cà phê Ea Tam").await;
+    let evaluation = id_of(&opened_in(&app, &officer.token, &product, 2026, "NEW").await);
 
     let p = upload(
         &app,

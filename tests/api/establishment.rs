@@ -8,7 +8,7 @@ use chrono::Datelike;
 use khuyencong::{domain::establishment::ENTITY, enums::Role, graphql::ids};
 use serde_json::{Value, json};
 
-use crate::helpers::common::{audit_count, audit_rows, id_of, row_id};
+use crate::helpers::common::{audit_count, audit_rows, id_of, ids_of, row_id};
 use crate::helpers::{
     TestApp, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -96,15 +96,6 @@ async fn list(app: &TestApp, token: &str, filter: Value, first: Option<i64>) -> 
     app.ok(Some(token), LIST, json!({ "f": filter, "first": first }))
         .await["establishments"]
         .clone()
-}
-
-fn ids_of(conn: &Value) -> Vec<String> {
-    conn["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 async fn total(app: &TestApp, token: &str, filter: Value) -> i64 {

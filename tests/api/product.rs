@@ -6,7 +6,7 @@ use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::common::{audit_count, id_of, row_id};
+use crate::helpers::common::{audit_count, id_of, ids_of, row_id};
 use crate::helpers::{
     TestApp, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -75,15 +75,6 @@ async fn total(app: &TestApp, token: &str, filter: Value) -> i64 {
     list(app, token, filter, Some(0)).await["totalCount"]
         .as_i64()
         .expect("totalCount")
-}
-
-fn ids_of(conn: &Value) -> Vec<String> {
-    conn["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 /// An establishment in `commune` created by `token`; its id.

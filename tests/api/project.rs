@@ -3,8 +3,6 @@
 //! advances, releases, the lifecycle with its authority matrix and history, the audit trail,
 //! optimistic concurrency, idempotency keys and batched loading of nested lists.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use futures::future::join_all;
 use khuyencong::{
     db::entities::{allocation, audit_event},
@@ -14,7 +12,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use self::Exp::{Forbidden as F, NotFound as NF, Yes as Y};
-use crate::helpers::common::{assert_ok, audit_rows, id_of, row_id};
+use crate::helpers::common::{assert_ok, audit_rows, id_of, row_id, vnd};
+use crate::helpers::flows::project::{
+    ALLOCATE, LIFECYCLE, UPDATE_SOURCE, YEAR, add_as, add_raw, allocate_raw, allocated,
+    create_project_raw, create_source_raw, disburse_raw, get_project, new_project, new_source,
+    path, project_input, release_raw, remove_raw, source, source_input, transition_raw,
+    transitioned, update_raw,
+};
 use crate::helpers::{
     TestApp, TestUser, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -23,78 +27,6 @@ use crate::helpers::{
 
 // ---------------------------------------------------------------------------------------------
 // Queries
-
-macro_rules! project_fields {
-    () => {
-        "id code title version status programLevel kind category fiscalYear \
-         generalSupportVnd supportVnd counterpartVnd totalVnd allocatedVnd disbursedVnd \
-         province { code } commune { code }"
-    };
-}
-
-const CREATE_SOURCE: &str = "mutation($i: CreateFundingSourceInput!, $k: String) { \
-    createFundingSource(input: $i, idempotencyKey: $k) { \
-    id version level fiscalYear amountVnd allocatedVnd disbursedVnd remainingVnd province { code } } }";
-
-const UPDATE_SOURCE: &str = "mutation($id: ID!, $v: Int!, $i: UpdateFundingSourceInput!) { \
-    updateFundingSource(id: $id, expectedVersion: $v, input: $i) { \
-    id version amountVnd allocatedVnd remainingVnd } }";
-
-const SOURCE: &str = "query($id: ID!) { fundingSource(id: $id) { \
-    id version level amountVnd allocatedVnd disbursedVnd remainingVnd } }";
-
-const CREATE_PROJECT: &str = concat!(
-    "mutation($i: CreateProjectInput!, $k: String) { createProject(input: $i, idempotencyKey: $k) { ",
-    project_fields!(),
-    " } }"
-);
-
-const UPDATE_PROJECT: &str = concat!(
-    "mutation($id: ID!, $v: Int!, $i: UpdateProjectInput!) { \
-     updateProject(id: $id, expectedVersion: $v, input: $i) { ",
-    project_fields!(),
-    " } }"
-);
-
-const ADD: &str = concat!(
-    "mutation($p: ID!, $v: Int!, $i: BeneficiaryInput!) { \
-     addBeneficiary(projectId: $p, expectedVersion: $v, input: $i) { ",
-    project_fields!(),
-    " beneficiaries { establishment { id } supportVnd counterpartVnd } } }"
-);
-
-const REMOVE: &str = concat!(
-    "mutation($p: ID!, $v: Int!, $e: ID!) { \
-     removeBeneficiary(projectId: $p, expectedVersion: $v, establishmentId: $e) { ",
-    project_fields!(),
-    " beneficiaries { establishment { id } supportVnd counterpartVnd } } }"
-);
-
-const ALLOCATE: &str = "mutation($p: ID!, $s: ID!, $a: Vnd!, $k: String) { \
-    allocateFunding(projectId: $p, fundingSourceId: $s, amountVnd: $a, idempotencyKey: $k) { \
-    id amountVnd disbursedVnd released releasedVnd project { id } fundingSource { id } } }";
-
-const RELEASE: &str = "mutation($a: ID!) { releaseAllocation(allocationId: $a) { \
-    id amountVnd disbursedVnd released releasedVnd } }";
-
-const DISBURSE: &str = "mutation($a: ID!, $x: Vnd!, $d: Date!, $n: String) { \
-    recordDisbursement(allocationId: $a, amountVnd: $x, date: $d, note: $n) { id amountVnd date note } }";
-
-const TRANSITION: &str = concat!(
-    "mutation($id: ID!, $v: Int!, $a: ProjectAction!, $c: String, $o: ProjectOutcomesInput) { \
-     transitionProject(id: $id, expectedVersion: $v, action: $a, comment: $c, outcomes: $o) { ",
-    project_fields!(),
-    " } }"
-);
-
-const GET: &str = concat!(
-    "query($id: ID!) { project(id: $id) { ",
-    project_fields!(),
-    " beneficiaries { establishment { id } supportVnd counterpartVnd } \
-      allocations { id amountVnd disbursedVnd released releasedVnd fundingSource { id } } \
-      history { action fromStatus toStatus actor { id username } comment at } \
-      outcomes { jobsCreated trainees averageMonthlyIncomeVnd notes } } }"
-);
 
 const LIST: &str = "query($f: ProjectFilter) { projects(filter: $f, first: 100) { \
     totalCount nodes { id status allocatedVnd } } }";
@@ -115,7 +47,6 @@ const DEEP: &str = "{ projects(first: 50) { nodes { id \
 // ---------------------------------------------------------------------------------------------
 // Reference values
 
-const YEAR: i64 = 2025;
 /// Hà Nội, a centrally-run city.
 const HA_NOI: &str = "01";
 /// Phường Ba Đình, a ward of Hà Nội.
@@ -142,50 +73,8 @@ const STATUSES: [&str; 10] = [
     "CANCELLED",
 ];
 
-/// The lifecycle table: action, the states it starts from, the state it leads to.
-const LIFECYCLE: &[(&str, &[&str], &str)] = &[
-    ("SUBMIT", &["DRAFT"], "SUBMITTED"),
-    ("RETURN", &["SUBMITTED"], "DRAFT"),
-    ("APPRAISE", &["SUBMITTED"], "APPRAISED"),
-    ("APPROVE", &["APPRAISED"], "APPROVED"),
-    ("REJECT", &["SUBMITTED", "APPRAISED"], "REJECTED"),
-    ("START", &["APPROVED"], "IN_PROGRESS"),
-    ("ACCEPT", &["IN_PROGRESS"], "ACCEPTED"),
-    ("SETTLE", &["ACCEPTED"], "SETTLED"),
-    ("STOP", &["APPROVED", "IN_PROGRESS"], "STOPPED"),
-    ("CANCEL", &["DRAFT", "SUBMITTED"], "CANCELLED"),
-];
-
-/// The actions that lead from DRAFT to `status` (each by the level allowed to take it).
-fn path(status: &str) -> &'static [&'static str] {
-    match status {
-        "DRAFT" => &[],
-        "SUBMITTED" => &["SUBMIT"],
-        "APPRAISED" => &["SUBMIT", "APPRAISE"],
-        "APPROVED" => &["SUBMIT", "APPRAISE", "APPROVE"],
-        "IN_PROGRESS" => &["SUBMIT", "APPRAISE", "APPROVE", "START"],
-        "ACCEPTED" => &["SUBMIT", "APPRAISE", "APPROVE", "START", "ACCEPT"],
-        "SETTLED" => &["SUBMIT", "APPRAISE", "APPROVE", "START", "ACCEPT", "SETTLE"],
-        "STOPPED" => &["SUBMIT", "APPRAISE", "APPROVE", "STOP"],
-        "REJECTED" => &["SUBMIT", "REJECT"],
-        "CANCELLED" => &["CANCEL"],
-        other => panic!("no path to {other}"),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-static NAMES: AtomicU64 = AtomicU64::new(0);
-
-fn next_name(prefix: &str) -> String {
-    format!("{prefix} {}", NAMES.fetch_add(1, Ordering::SeqCst))
-}
-
-fn vnd(v: &Value) -> i64 {
-    v.as_i64()
-        .unwrap_or_else(|| panic!("not a Vnd integer: {v}"))
-}
 
 fn code_of(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
@@ -254,187 +143,6 @@ fn expect(body: &Value, exp: Exp, what: &str) {
         Exp::Forbidden => expect_code(body, "FORBIDDEN", what),
         Exp::NotFound => expect_code(body, "NOT_FOUND", what),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Raw calls (any token, explicit versions)
-
-fn source_input(level: &str, province: Option<&str>, year: i64, amount: i64) -> Value {
-    let mut i = json!({
-        "name": next_name(&format!("Nguồn kinh phí {level} {year}")),
-        "level": level,
-        "fiscalYear": year,
-        "amountVnd": amount,
-    });
-    if let Some(p) = province {
-        i["provinceCode"] = json!(p);
-    }
-    i
-}
-
-async fn create_source_raw(app: &TestApp, token: &str, input: Value) -> Value {
-    app.gql(Some(token), CREATE_SOURCE, json!({ "i": input }))
-        .await
-}
-
-/// Creates a funding source (must succeed) and returns its id.
-async fn new_source(
-    app: &TestApp,
-    token: &str,
-    level: &str,
-    province: Option<&str>,
-    year: i64,
-    amount: i64,
-) -> String {
-    let body = create_source_raw(app, token, source_input(level, province, year, amount)).await;
-    assert_ok(&body, "createFundingSource");
-    id_of(&body["data"]["createFundingSource"])
-}
-
-/// `fundingSource(id)` as `token` sees it.
-async fn source(app: &TestApp, token: &str, id: &str) -> Value {
-    app.ok(Some(token), SOURCE, json!({ "id": id })).await["fundingSource"].clone()
-}
-
-fn project_input(level: &str, province: &str, extra: Value) -> Value {
-    let mut i = json!({
-        "title": next_name("Đề án khuyến công thử"),
-        "programLevel": level,
-        "kind": "INDIVIDUAL",
-        "category": "VOCATIONAL_TRAINING",
-        "provinceCode": province,
-        "fiscalYear": YEAR,
-    });
-    if let (Some(obj), Value::Object(more)) = (i.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    i
-}
-
-async fn create_project_raw(app: &TestApp, token: &str, input: Value, key: Option<&str>) -> Value {
-    app.gql(Some(token), CREATE_PROJECT, json!({ "i": input, "k": key }))
-        .await
-}
-
-/// Creates a project (must succeed) and returns its id.
-async fn new_project(app: &TestApp, token: &str, input: Value) -> String {
-    let body = create_project_raw(app, token, input, None).await;
-    assert_ok(&body, "createProject");
-    id_of(&body["data"]["createProject"])
-}
-
-/// `project(id)` as `token` sees it (null outside its area).
-async fn get_project(app: &TestApp, token: &str, id: &str) -> Value {
-    app.ok(Some(token), GET, json!({ "id": id })).await["project"].clone()
-}
-
-/// The current version of a project `token` can see.
-async fn version_as(app: &TestApp, token: &str, id: &str) -> i64 {
-    get_project(app, token, id).await["version"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("project {id} is not visible to this token"))
-}
-
-async fn update_raw(app: &TestApp, token: &str, id: &str, version: i64, input: Value) -> Value {
-    app.gql(
-        Some(token),
-        UPDATE_PROJECT,
-        json!({ "id": id, "v": version, "i": input }),
-    )
-    .await
-}
-
-async fn add_raw(
-    app: &TestApp,
-    token: &str,
-    project: &str,
-    version: i64,
-    establishment: &str,
-    support: i64,
-    counterpart: i64,
-) -> Value {
-    app.gql(
-        Some(token),
-        ADD,
-        json!({ "p": project, "v": version, "i": {
-            "establishmentId": establishment, "supportVnd": support, "counterpartVnd": counterpart } }),
-    )
-    .await
-}
-
-/// Adds a beneficiary as `token` at the version `token` reads.
-async fn add_as(
-    app: &TestApp,
-    token: &str,
-    project: &str,
-    establishment: &str,
-    support: i64,
-    counterpart: i64,
-) -> Value {
-    let v = version_as(app, token, project).await;
-    add_raw(app, token, project, v, establishment, support, counterpart).await
-}
-
-async fn remove_raw(
-    app: &TestApp,
-    token: &str,
-    project: &str,
-    version: i64,
-    establishment: &str,
-) -> Value {
-    app.gql(
-        Some(token),
-        REMOVE,
-        json!({ "p": project, "v": version, "e": establishment }),
-    )
-    .await
-}
-
-async fn allocate_raw(
-    app: &TestApp,
-    token: &str,
-    project: &str,
-    source: &str,
-    amount: i64,
-    key: Option<&str>,
-) -> Value {
-    app.gql(
-        Some(token),
-        ALLOCATE,
-        json!({ "p": project, "s": source, "a": amount, "k": key }),
-    )
-    .await
-}
-
-async fn release_raw(app: &TestApp, token: &str, allocation: &str) -> Value {
-    app.gql(Some(token), RELEASE, json!({ "a": allocation }))
-        .await
-}
-
-async fn disburse_raw(app: &TestApp, token: &str, allocation: &str, amount: i64) -> Value {
-    app.gql(
-        Some(token),
-        DISBURSE,
-        json!({ "a": allocation, "x": amount, "d": "2025-06-15", "n": "tạm ứng" }),
-    )
-    .await
-}
-
-async fn transition_raw(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    version: i64,
-    action: &str,
-    comment: Option<&str>,
-    outcomes: Option<Value>,
-) -> Value {
-    app.gql(
-        Some(token),
-        TRANSITION,
-        json!({ "id": id, "v": version, "a": action, "c": comment, "o": outcomes }),
-    )
-    .await
 }
 
 async fn set_status(app: &TestApp, token: &str, establishment: &Value, status: &str) -> Value {
@@ -611,9 +319,7 @@ impl World {
 
     /// Allocates (must succeed) and returns the allocation's id.
     async fn allocated(&self, token: &str, project: &str, source: &str, amount: i64) -> String {
-        let body = self.allocate(token, project, source, amount).await;
-        assert_ok(&body, "allocateFunding");
-        id_of(&body["data"]["allocateFunding"])
+        allocated(&self.app, token, project, source, amount).await
     }
 
     async fn act(&self, token: &str, id: &str, action: &str) -> Value {
@@ -635,11 +341,16 @@ impl World {
 
     /// Takes `action` with the user allowed to; must succeed.
     async fn step(&self, id: &str, level: &str, action: &str) -> Value {
-        let body = self
-            .act(&self.actor_for(action, level).token, id, action)
-            .await;
-        assert_ok(&body, &format!("{action} on a {level} project"));
-        body["data"]["transitionProject"].clone()
+        let actor = self.actor_for(action, level);
+        transitioned(
+            &self.app,
+            &actor.token,
+            &self.national.token,
+            id,
+            action,
+            None,
+        )
+        .await
     }
 
     /// Drives a project from DRAFT to `status`.

@@ -15,10 +15,20 @@ use khuyencong::{db::entities::establishment, enums::Role, graphql::ids};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Map, Value, json};
 
-use crate::helpers::common::{assert_ok, id_of};
+use crate::helpers::common::{assert_ok, data, id_of, must, sorted, today};
+use crate::helpers::flows::{
+    ocop::{cast, certified, grade, revoke},
+    product_in,
+    project::{
+        ADD, CREATE_PROJECT, CREATE_SOURCE, TRANSITION, add_as, allocated, disbursed, new_project,
+        new_source, project_input, transitioned, version_as,
+    },
+    selection::{open_round, run_round},
+};
 use crate::helpers::{
     TestApp, TestUser, assert_code,
-    place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
+    people::Area,
+    place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU, province_of},
     spawn_app,
 };
 
@@ -43,31 +53,6 @@ const ENTITIES: [&str; 6] = [
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-/// Calls a mutation that must succeed and returns `data.<field>`.
-async fn must(app: &TestApp, token: &str, query: &str, vars: Value, field: &str) -> Value {
-    let body = app.gql(Some(token), query, vars).await;
-    assert_ok(&body, field);
-    body["data"][field].clone()
-}
-
-fn sorted<I: IntoIterator<Item = String>>(ids: I) -> Vec<String> {
-    let mut v: Vec<String> = ids.into_iter().collect();
-    v.sort();
-    v
-}
-
-fn today() -> String {
-    Utc::now().date_naive().to_string()
-}
-
-/// Who looks: the area a user's scope covers.
-#[derive(Clone, Copy, Debug)]
-enum Area {
-    National,
-    Province(&'static str),
-    Commune(&'static str),
-}
-
 impl Area {
     /// Whether this area sees a counted project: a commune sees the projects it proposed
     /// and those with a beneficiary in the commune.
@@ -90,15 +75,6 @@ impl Area {
 
 /// A filter case: who asks, its area, the filter, and which records the filter keeps.
 type Case<'a, F, R> = (&'a TestUser, Area, F, Box<dyn Fn(&R) -> bool>);
-
-/// The province of a test commune.
-fn province_of(commune: &str) -> &'static str {
-    match commune {
-        BMT | DAK_LAK_OTHER => DAK_LAK,
-        TRUONG_PHU => QUANG_TRI,
-        other => panic!("unknown test commune {other}"),
-    }
-}
 
 /// One user per area the tests look from.
 struct People {
@@ -158,41 +134,12 @@ impl People {
             other => panic!("unknown test commune {other}"),
         }
     }
-
-    /// The province user of a test province.
-    fn province(&self, province: &str) -> &TestUser {
-        match province {
-            DAK_LAK => &self.dak_lak,
-            QUANG_TRI => &self.quang_tri,
-            HA_NOI => &self.ha_noi,
-            other => panic!("unknown test province {other}"),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Projects and money
 
-const CREATE_SOURCE: &str =
-    "mutation($i: CreateFundingSourceInput!) { createFundingSource(input: $i) { id } }";
-
-const CREATE_PROJECT: &str =
-    "mutation($i: CreateProjectInput!) { createProject(input: $i) { id commune { code } } }";
-
 const PROJECT_VERSION: &str = "query($id: ID!) { project(id: $id) { version status } }";
-
-const ADD: &str = "mutation($p: ID!, $v: Int!, $i: BeneficiaryInput!) { \
-    addBeneficiary(projectId: $p, expectedVersion: $v, input: $i) { id } }";
-
-const ALLOCATE: &str = "mutation($p: ID!, $s: ID!, $a: Vnd!) { \
-    allocateFunding(projectId: $p, fundingSourceId: $s, amountVnd: $a) { id } }";
-
-const DISBURSE: &str = "mutation($a: ID!, $x: Vnd!) { recordDisbursement(allocationId: $a, \
-    amountVnd: $x, date: \"2025-06-15\", note: \"tạm ứng\") { id } }";
-
-const TRANSITION: &str = "mutation($id: ID!, $v: Int!, $a: ProjectAction!, $o: ProjectOutcomesInput) { \
-    transitionProject(id: $id, expectedVersion: $v, action: $a, comment: \"Ý kiến kiểm thử\", \
-    outcomes: $o) { id status } }";
 
 const FUNDING: &str = "query($f: ReportFilter) { fundingSummary(filter: $f) { \
     projectCount beneficiaryCount establishmentCount nationalVnd localVnd otherVnd publicVnd \
@@ -246,20 +193,7 @@ impl Funding {
     }
 
     async fn source(&self, token: &str, level: &str, year: i64) -> String {
-        let s = must(
-            &self.app,
-            token,
-            CREATE_SOURCE,
-            json!({ "i": {
-                "name": format!("Nguồn {level} {year} — kinh phí khuyến công"),
-                "level": level,
-                "fiscalYear": year,
-                "amountVnd": PLENTY,
-            } }),
-            "createFundingSource",
-        )
-        .await;
-        id_of(&s)
+        new_source(&self.app, token, level, None, year, PLENTY).await
     }
 
     async fn establishment(&self, commune: &str) -> String {
@@ -268,15 +202,7 @@ impl Funding {
     }
 
     async fn version(&self, project: &str) -> i64 {
-        self.app
-            .ok(
-                Some(&self.people.national.token),
-                PROJECT_VERSION,
-                json!({ "id": project }),
-            )
-            .await["project"]["version"]
-            .as_i64()
-            .expect("version")
+        version_as(&self.app, &self.people.national.token, project).await
     }
 
     /// The user who approves, accepts, settles or stops a project of `level`.
@@ -304,45 +230,21 @@ impl Funding {
         beneficiaries: &[(&str, i64, i64)],
         allocations: &[(&str, i64)],
     ) -> (String, Vec<String>) {
-        let p = must(
+        let input = json!({ "category": category, "fiscalYear": year });
+        let p = new_project(
             &self.app,
             &creator.token,
-            CREATE_PROJECT,
-            json!({ "i": {
-                "title": format!("Đề án {category} {level} {year}"),
-                "programLevel": level,
-                "kind": "INDIVIDUAL",
-                "category": category,
-                "provinceCode": province_code,
-                "fiscalYear": year,
-            } }),
-            "createProject",
+            project_input(level, province_code, input),
         )
         .await;
-        let p = id_of(&p);
         for (e, support, counterpart) in beneficiaries {
-            let v = self.version(&p).await;
-            must(
-                &self.app,
-                &creator.token,
-                ADD,
-                json!({ "p": p, "v": v, "i": {
-                    "establishmentId": e, "supportVnd": support, "counterpartVnd": counterpart } }),
-                "addBeneficiary",
-            )
-            .await;
+            let body = add_as(&self.app, &creator.token, &p, e, *support, *counterpart).await;
+            assert_ok(&body, "addBeneficiary");
         }
+        let approver = &self.approver(level, province).token;
         let mut out = Vec::new();
         for (s, amount) in allocations {
-            let a = must(
-                &self.app,
-                &self.approver(level, province).token,
-                ALLOCATE,
-                json!({ "p": p, "s": s, "a": amount }),
-                "allocateFunding",
-            )
-            .await;
-            out.push(id_of(&a));
+            out.push(allocated(&self.app, approver, &p, s, *amount).await);
         }
         (p, out)
     }
@@ -362,15 +264,8 @@ impl Funding {
             "APPRAISE" | "START" => province,
             _ => self.approver(level, province),
         };
-        let v = self.version(project).await;
-        let t = must(
-            &self.app,
-            &who.token,
-            TRANSITION,
-            json!({ "id": project, "v": v, "a": action, "o": outcomes }),
-            "transitionProject",
-        )
-        .await;
+        let national = &self.people.national.token;
+        let t = transitioned(&self.app, &who.token, national, project, action, outcomes).await;
         assert!(t["status"].is_string(), "{action}: {t:#}");
     }
 
@@ -388,14 +283,7 @@ impl Funding {
     }
 
     async fn disburse(&self, token: &str, allocation: &str, amount: i64) {
-        must(
-            &self.app,
-            token,
-            DISBURSE,
-            json!({ "a": allocation, "x": amount }),
-            "recordDisbursement",
-        )
-        .await;
+        disbursed(&self.app, token, allocation, amount).await;
     }
 
     async fn build(&mut self) {
@@ -1115,7 +1003,7 @@ async fn a_commune_sees_the_projects_it_proposed_or_its_establishments_benefit_f
         .gql(
             Some(&p.bmt.token),
             TRANSITION,
-            json!({ "id": p14, "v": v, "a": "SUBMIT" }),
+            json!({ "id": p14, "v": v, "a": "SUBMIT", "c": "Ý kiến kiểm thử" }),
         )
         .await;
     assert_code(&body, "FORBIDDEN");
@@ -1296,132 +1184,10 @@ async fn reports_need_a_signed_in_user() {
 // ---------------------------------------------------------------------------------------------
 // Selection
 
-const CREATE_ROUND: &str =
-    "mutation($i: CreateSelectionRoundInput!) { createSelectionRound(input: $i) { id } }";
-
-const NOMINATE: &str = "mutation($r: ID!, $p: ID!) { nominateProduct(roundId: $r, productId: $p, \
-    group: PROCESSED_AGRO_FORESTRY_FISHERY_FOOD) { id } }";
-
-const SCORECARD: &str = "mutation($n: ID!, $i: ScorecardInput!) { \
-    submitScorecard(nominationId: $n, input: $i) { id total } }";
-
-const ROUND_VERSION: &str = "query($id: ID!) { selectionRound(id: $id) { version status } }";
-
-const ADVANCE: &str = "mutation($id: ID!, $v: Int!) { \
-    advanceSelectionRound(id: $id, expectedVersion: $v) { id status } }";
-
 const SELECTION: &str = "query($f: SelectionSummaryFilter) { selectionSummary(filter: $f) { \
     byLevel { level nominated recognized } } }";
 
 const LEVELS: [&str; 4] = ["COMMUNE", "PROVINCIAL", "REGIONAL", "NATIONAL"];
-
-/// A scorecard adding up to `total`.
-fn scorecard(total: i64) -> Value {
-    let market = total.min(40);
-    let economic = (total - market).min(40);
-    let culture = (total - market - economic).min(10);
-    json!({
-        "market": market,
-        "economicTechnicalSocialEnvironmental": economic,
-        "cultureAesthetics": culture,
-        "other": total - market - economic - culture,
-    })
-}
-
-async fn advance_round(app: &TestApp, token: &str, round: &str) -> String {
-    let v = app
-        .ok(Some(token), ROUND_VERSION, json!({ "id": round }))
-        .await["selectionRound"]["version"]
-        .as_i64()
-        .expect("round version");
-    let r = must(
-        app,
-        token,
-        ADVANCE,
-        json!({ "id": round, "v": v }),
-        "advanceSelectionRound",
-    )
-    .await;
-    r["status"].as_str().expect("status").to_owned()
-}
-
-/// Opens a round as `organiser`, nominates the products; when `judges` are given, scores each
-/// product with its total and closes the round. Returns the nominations.
-async fn run_round(
-    app: &TestApp,
-    organiser: &TestUser,
-    judges: Option<&[TestUser]>,
-    level: &str,
-    year: i64,
-    extra: Value,
-    entries: &[(&str, i64)],
-) -> Vec<String> {
-    let mut input =
-        json!({ "name": format!("Bình chọn {level} {year}"), "level": level, "year": year });
-    if let (Some(o), Value::Object(more)) = (input.as_object_mut(), extra) {
-        o.extend(more);
-    }
-    let round = id_of(
-        &must(
-            app,
-            &organiser.token,
-            CREATE_ROUND,
-            json!({ "i": input }),
-            "createSelectionRound",
-        )
-        .await,
-    );
-    let mut nominations = Vec::new();
-    for (product, _) in entries {
-        let n = must(
-            app,
-            &organiser.token,
-            NOMINATE,
-            json!({ "r": round, "p": product }),
-            "nominateProduct",
-        )
-        .await;
-        nominations.push(id_of(&n));
-    }
-    if let Some(judges) = judges {
-        assert_eq!(
-            advance_round(app, &organiser.token, &round).await,
-            "SCORING"
-        );
-        for (n, (_, total)) in nominations.iter().zip(entries) {
-            for j in judges {
-                must(
-                    app,
-                    &j.token,
-                    SCORECARD,
-                    json!({ "n": n, "i": scorecard(*total) }),
-                    "submitScorecard",
-                )
-                .await;
-            }
-        }
-        assert_eq!(advance_round(app, &organiser.token, &round).await, "CLOSED");
-    }
-    nominations
-}
-
-async fn users(app: &TestApp, n: usize, area: Area) -> Vec<TestUser> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(match area {
-            Area::National => app.national().await,
-            Area::Province(p) => app.province(p).await,
-            Area::Commune(c) => app.commune(c).await,
-        });
-    }
-    out
-}
-
-/// A product of a new establishment of `commune`, registered by `token`.
-async fn product_in(app: &TestApp, token: &str, commune: &str, name: &str) -> String {
-    let e = app.establishment(token, commune, json!({})).await;
-    id_of(&app.product(token, &id_of(&e), name).await)
-}
 
 /// A nomination the selection summary must count.
 struct Nominated {
@@ -1473,65 +1239,57 @@ async fn selection_summary_counts_nominations_and_recognitions_by_level_in_scope
     let q = product_in(&app, t, TRUONG_PHU, "Nón lá Quảng Trị").await;
 
     // Commune rounds of 2025: BMT recognises A (80) and not B (60); Trường Phú recognises Q.
-    let mut bmt_judges = vec![p.bmt.clone()];
-    bmt_judges.extend(users(&app, 2, Area::Commune(BMT)).await);
+    let commune = |c| Area::Commune(c);
+    let none = json!({});
+    let (a_, b_, c_, q_) = (a.as_str(), b.as_str(), c.as_str(), q.as_str());
     run_round(
         &app,
         &p.bmt,
-        Some(&bmt_judges),
+        commune(BMT),
         "COMMUNE",
         2025,
-        json!({}),
-        &[(&a, 80), (&b, 60)],
+        none.clone(),
+        &[(a_, [80; 3]), (b_, [60; 3])],
+        None,
     )
     .await;
-    let mut tp_judges = vec![p.truong_phu.clone()];
-    tp_judges.extend(users(&app, 2, Area::Commune(TRUONG_PHU)).await);
     run_round(
         &app,
         &p.truong_phu,
-        Some(&tp_judges),
+        commune(TRUONG_PHU),
         "COMMUNE",
         2025,
-        json!({}),
-        &[(&q, 75)],
+        none.clone(),
+        &[(q_, [75; 3])],
+        None,
     )
     .await;
     // The provincial round of Đắk Lắk, 2025: A recognised (85), C not (50).
-    let mut dl_judges = vec![p.dak_lak.clone()];
-    dl_judges.extend(users(&app, 2, Area::Province(DAK_LAK)).await);
     run_round(
         &app,
         &p.dak_lak,
-        Some(&dl_judges),
+        Area::Province(DAK_LAK),
         "PROVINCIAL",
         2025,
-        json!({}),
-        &[(&a, 85), (&c, 50)],
+        none.clone(),
+        &[(a_, [85; 3]), (c_, [50; 3])],
+        None,
     )
     .await;
     // A regional round of 2026 recognises A (72); an open provincial round of 2026 has B.
-    let centre = users(&app, 3, Area::National).await;
+    let region = json!({ "region": "CENTRAL_HIGHLANDS" });
     run_round(
         &app,
         &p.national,
-        Some(&centre),
+        Area::National,
         "REGIONAL",
         2026,
-        json!({ "region": "CENTRAL_HIGHLANDS" }),
-        &[(&a, 72)],
-    )
-    .await;
-    run_round(
-        &app,
-        &p.dak_lak,
+        region,
+        &[(a_, [72; 3])],
         None,
-        "PROVINCIAL",
-        2026,
-        json!({}),
-        &[(&b, 0)],
     )
     .await;
+    open_round(&app, &p.dak_lak, "PROVINCIAL", 2026, none, &[b_]).await;
 
     let all = [
         Nominated {
@@ -1665,187 +1423,10 @@ async fn selection_summary_counts_nominations_and_recognitions_by_level_in_scope
 // ---------------------------------------------------------------------------------------------
 // OCOP
 
-const EVAL: &str = "id status version certificate { id stars status }";
-
 const OCOP_SUMMARY: &str = "query($f: OcopSummaryFilter) { ocopSummary(filter: $f) { \
     certifiedProducts byStars { stars count } prizeVnd } }";
 
 const RANKING: &str = "{ ocopProvinceRanking { rank certifiedProducts province { code name } } }";
-
-/// Scores (part A, B, C) adding up to `total`.
-fn parts(total: i64) -> Value {
-    let a = total.min(40);
-    let b = (total - a).min(25);
-    json!({ "partA": a, "partB": b, "partC": total - a - b, "mandatoryCriteriaFailed": [] })
-}
-
-async fn eval_version(app: &TestApp, token: &str, id: &str) -> i64 {
-    app.ok(
-        Some(token),
-        &format!("query($id: ID!) {{ node(id: $id) {{ ... on OcopEvaluation {{ {EVAL} }} }} }}"),
-        json!({ "id": id }),
-    )
-    .await["node"]["version"]
-        .as_i64()
-        .expect("evaluation version")
-}
-
-async fn certify(app: &TestApp, user: &TestUser, id: &str, issued_on: &str) -> Value {
-    let v = eval_version(app, &user.token, id).await;
-    must(
-        app,
-        &user.token,
-        &format!(
-            "mutation($e: ID!, $v: Int!, $i: CertifyOcopInput!) {{ \
-             certifyOcop(evaluationId: $e, expectedVersion: $v, input: $i) {{ {EVAL} }} }}"
-        ),
-        json!({ "e": id, "v": v, "i": { "decisionNumber": "12/QĐ-UBND", "issuedOn": issued_on } }),
-        "certifyOcop",
-    )
-    .await
-}
-
-/// The people of the OCOP council: three members per province, three at the centre.
-struct Councils {
-    dak_lak: Vec<TestUser>,
-    quang_tri: Vec<TestUser>,
-    centre: Vec<TestUser>,
-}
-
-impl Councils {
-    async fn new(app: &TestApp) -> Councils {
-        Councils {
-            dak_lak: users(app, 3, Area::Province(DAK_LAK)).await,
-            quang_tri: users(app, 3, Area::Province(QUANG_TRI)).await,
-            centre: users(app, 3, Area::National).await,
-        }
-    }
-}
-
-/// Opens, screens and scores an application of `product` (of `commune`) with `total` from each
-/// provincial member, and lets the province decide on `issued_on`. Returns the evaluation.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "reads like the application it runs"
-)]
-async fn ocop_decided(
-    app: &TestApp,
-    people: &People,
-    councils: &Councils,
-    commune: &str,
-    product: &str,
-    year: i64,
-    kind: &str,
-    total: i64,
-    issued_on: &str,
-) -> Value {
-    let province = province_of(commune);
-    let officer = people.province(province);
-    let council = if province == DAK_LAK {
-        &councils.dak_lak
-    } else {
-        &councils.quang_tri
-    };
-    let e = must(
-        app,
-        &officer.token,
-        &format!(
-            "mutation($i: CreateOcopEvaluationInput!) {{ createOcopEvaluation(input: $i) {{ {EVAL} }} }}"
-        ),
-        json!({ "i": { "productId": product, "year": year, "type": kind } }),
-        "createOcopEvaluation",
-    )
-    .await;
-    let id = id_of(&e);
-    let v = eval_version(app, &officer.token, &id).await;
-    must(
-        app,
-        &officer.token,
-        &format!(
-            "mutation($id: ID!, $v: Int!) {{ screenOcopEvaluation(id: $id, expectedVersion: $v, \
-             forward: true, note: \"Đủ hồ sơ\") {{ {EVAL} }} }}"
-        ),
-        json!({ "id": id, "v": v }),
-        "screenOcopEvaluation",
-    )
-    .await;
-    for m in council {
-        must(
-            app,
-            &m.token,
-            "mutation($e: ID!, $i: OcopScoreInput!) { submitOcopScores(evaluationId: $e, input: $i) { total } }",
-            json!({ "e": id, "i": parts(total) }),
-            "submitOcopScores",
-        )
-        .await;
-    }
-    certify(app, officer, &id, issued_on).await
-}
-
-/// A product of `commune` certified with `stars`; returns (product, certificate).
-async fn ocop_certified(
-    app: &TestApp,
-    people: &People,
-    councils: &Councils,
-    commune: &str,
-    name: &str,
-    stars: i64,
-    issued_on: &str,
-) -> (String, String) {
-    let product = product_in(app, &people.national.token, commune, name).await;
-    let cert = ocop_grade(
-        app, people, councils, commune, &product, 2026, "NEW", stars, issued_on,
-    )
-    .await;
-    (product, cert)
-}
-
-/// Certifies an existing product with `stars` (through the centre for 5★); returns the
-/// certificate.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "reads like the application it runs"
-)]
-async fn ocop_grade(
-    app: &TestApp,
-    people: &People,
-    councils: &Councils,
-    commune: &str,
-    product: &str,
-    year: i64,
-    kind: &str,
-    stars: i64,
-    issued_on: &str,
-) -> String {
-    let total = match stars {
-        3 => 60,
-        4 => 80,
-        5 => 95,
-        s => panic!("no certificate of {s} stars"),
-    };
-    let mut e = ocop_decided(
-        app, people, councils, commune, product, year, kind, total, issued_on,
-    )
-    .await;
-    if stars == 5 {
-        assert_eq!(e["status"], "CENTRAL_SCORING", "{e:#}");
-        let id = id_of(&e);
-        for m in &councils.centre {
-            must(
-                app,
-                &m.token,
-                "mutation($e: ID!, $i: OcopScoreInput!) { submitOcopScores(evaluationId: $e, input: $i) { total } }",
-                json!({ "e": id, "i": parts(93) }),
-                "submitOcopScores",
-            )
-            .await;
-        }
-        e = certify(app, &people.national, &id, issued_on).await;
-    }
-    assert_eq!(e["status"], "CERTIFIED", "{e:#}");
-    assert_eq!(e["certificate"]["stars"], stars, "{e:#}");
-    id_of(&e["certificate"])
-}
 
 /// A product certified in the summary's eyes.
 struct Certified {
@@ -1882,17 +1463,19 @@ fn ocop_of(got: &Value) -> Value {
 /// (all in BMT) and a 5★ in the other commune; in Quảng Trị three 3★ and a 4★. Both provinces
 /// have four products with a valid certificate.
 async fn ocop_fixture(app: &TestApp, p: &People) -> Vec<Certified> {
-    let c = Councils::new(app).await;
-    let now = today();
+    let bmt = cast(app, BMT).await;
+    let other = cast(app, DAK_LAK_OTHER).await;
+    let truong_phu = cast(app, TRUONG_PHU).await;
+    let now = today().to_string();
     let mut out = Vec::new();
-    ocop_certified(app, p, &c, BMT, "Cà phê Buôn Ma Thuột", 3, &now).await;
+    certified(app, &bmt, "Cà phê Buôn Ma Thuột", 3, &now).await;
     out.push(Certified {
         province: DAK_LAK,
         commune: BMT,
         valid: Some(3),
         prize: 8 * M,
     });
-    ocop_certified(app, p, &c, BMT, "Hồ tiêu Đắk Lắk", 4, &now).await;
+    certified(app, &bmt, "Hồ tiêu Đắk Lắk", 4, &now).await;
     out.push(Certified {
         province: DAK_LAK,
         commune: BMT,
@@ -1900,9 +1483,9 @@ async fn ocop_fixture(app: &TestApp, p: &People) -> Vec<Certified> {
         prize: 10 * M,
     });
     // Upgraded: 3★ in 2025, 4★ now; the prize of the highest level only.
-    let upgraded = product_in(app, &p.national.token, BMT, "Mật ong hoa cà phê").await;
-    ocop_grade(app, p, &c, BMT, &upgraded, 2025, "NEW", 3, "2025-03-15").await;
-    ocop_grade(app, p, &c, BMT, &upgraded, 2026, "UPGRADE", 4, &now).await;
+    let upgraded = bmt.product(app, "Mật ong hoa cà phê").await;
+    grade(app, &bmt, &upgraded, (2025, "NEW"), 3, "2025-03-15").await;
+    grade(app, &bmt, &upgraded, (2026, "UPGRADE"), 4, &now).await;
     out.push(Certified {
         province: DAK_LAK,
         commune: BMT,
@@ -1910,16 +1493,9 @@ async fn ocop_fixture(app: &TestApp, p: &People) -> Vec<Certified> {
         prize: 10 * M,
     });
     // Revoked: no valid certificate and no prize.
-    let (_, revoked) = ocop_certified(app, p, &c, BMT, "Rượu cần Buôn Đôn", 4, &now).await;
-    must(
-        app,
-        &p.dak_lak.token,
-        "mutation($c: ID!) { revokeOcopCertificate(certificateId: $c, reason: \"Vi phạm chất lượng\", \
-         decisionNumber: \"45/QĐ-THU-HOI\") { id status } }",
-        json!({ "c": revoked }),
-        "revokeOcopCertificate",
-    )
-    .await;
+    let (_, revoked) = certified(app, &bmt, "Rượu cần Buôn Đôn", 4, &now).await;
+    let body = revoke(app, &p.dak_lak.token, &revoked, "Vi phạm chất lượng").await;
+    assert_eq!(data(&body, "revokeOcopCertificate")["status"], "REVOKED");
     out.push(Certified {
         province: DAK_LAK,
         commune: BMT,
@@ -1927,14 +1503,14 @@ async fn ocop_fixture(app: &TestApp, p: &People) -> Vec<Certified> {
         prize: 0,
     });
     // Expired (issued 2023-01-10, valid until 2026-01-10): not certified now, prize earned.
-    ocop_certified(app, p, &c, BMT, "Sầu riêng Krông Pắc", 3, "2023-01-10").await;
+    certified(app, &bmt, "Sầu riêng Krông Pắc", 3, "2023-01-10").await;
     out.push(Certified {
         province: DAK_LAK,
         commune: BMT,
         valid: None,
         prize: 8 * M,
     });
-    ocop_certified(app, p, &c, DAK_LAK_OTHER, "Cà phê Arabica", 5, &now).await;
+    certified(app, &other, "Cà phê Arabica", 5, &now).await;
     out.push(Certified {
         province: DAK_LAK,
         commune: DAK_LAK_OTHER,
@@ -1947,7 +1523,7 @@ async fn ocop_fixture(app: &TestApp, p: &People) -> Vec<Certified> {
         ("Nước mắm Cửa Tùng", 3, 8 * M),
         ("Bánh lọc Quảng Trị", 3, 8 * M),
     ] {
-        ocop_certified(app, p, &c, TRUONG_PHU, name, stars, &now).await;
+        certified(app, &truong_phu, name, stars, &now).await;
         out.push(Certified {
             province: QUANG_TRI,
             commune: TRUONG_PHU,
@@ -2082,8 +1658,9 @@ async fn ocop_province_ranking_lists_all_34_provinces_and_ties_share_a_rank() {
     }
 
     // One more valid certificate in Quảng Trị breaks the tie.
-    let c = Councils::new(&app).await;
-    ocop_certified(&app, &p, &c, TRUONG_PHU, "Gạo hữu cơ Hải Lăng", 3, &today()).await;
+    let truong_phu = cast(&app, TRUONG_PHU).await;
+    let now = today().to_string();
+    certified(&app, &truong_phu, "Gạo hữu cơ Hải Lăng", 3, &now).await;
     let got = app.ok(Some(&p.bmt.token), RANKING, json!({})).await["ocopProvinceRanking"].clone();
     let rows = got.as_array().expect("rows");
     assert_eq!(rows[0]["province"]["code"], QUANG_TRI, "{got:#}");
@@ -2333,20 +1910,10 @@ async fn records(app: &TestApp, p: &People) -> BTreeMap<&'static str, Vec<Placed
         });
     }
     // OCOP certificates in BMT and Trường Phú.
-    let councils = Councils::new(app).await;
+    let now = today().to_string();
     for commune in [BMT, TRUONG_PHU] {
-        let cert = ocop_grade(
-            app,
-            p,
-            &councils,
-            commune,
-            &products[commune],
-            2026,
-            "NEW",
-            3,
-            &today(),
-        )
-        .await;
+        let c = cast(app, commune).await;
+        let cert = grade(app, &c, &products[commune], (2026, "NEW"), 3, &now).await;
         out.entry("ocopCertificates").or_default().push(placed(
             cert,
             province_of(commune),
@@ -2359,14 +1926,13 @@ async fn records(app: &TestApp, p: &People) -> BTreeMap<&'static str, Vec<Placed
         (&p.truong_phu, "COMMUNE", TRUONG_PHU),
         (&p.dak_lak, "PROVINCIAL", DAK_LAK_OTHER),
     ] {
-        let n = run_round(
+        let (_, n) = open_round(
             app,
             organiser,
-            None,
             level,
             2026,
             json!({}),
-            &[(&products[commune], 0)],
+            &[&products[commune]],
         )
         .await;
         out.entry("nominations").or_default().push(placed(

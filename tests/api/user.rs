@@ -88,7 +88,7 @@ async fn listed(app: &TestApp, caller: &TestUser) -> Vec<String> {
     names
 }
 
-fn sorted(names: &[&TestUser]) -> Vec<String> {
+fn sorted_usernames(names: &[&TestUser]) -> Vec<String> {
     let mut v: Vec<String> = names.iter().map(|u| u.username.clone()).collect();
     v.sort();
     v
@@ -184,7 +184,7 @@ async fn assert_sees(app: &TestApp, cast: &Cast, caller: &TestUser, visible: &[&
     }
     assert_eq!(
         listed(app, caller).await,
-        sorted(visible),
+        sorted_usernames(visible),
         "users listed for {}",
         caller.username
     );

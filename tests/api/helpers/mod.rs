@@ -4,9 +4,15 @@
 
 #![allow(dead_code)]
 
+pub mod assert;
+pub mod audit;
 pub mod common;
+pub mod flows;
 pub mod guard;
+pub mod ids;
+pub mod people;
 pub mod upload;
+pub mod values;
 pub mod ws;
 
 use std::{
@@ -433,6 +439,16 @@ pub mod place {
     pub const DAK_LAK: &str = "66";
     /// Quảng Trị.
     pub const QUANG_TRI: &str = "44";
+
+    /// The province of a test commune.
+    #[track_caller]
+    pub fn province_of(commune: &str) -> &'static str {
+        match commune {
+            BMT | DAK_LAK_OTHER => DAK_LAK,
+            TRUONG_PHU => QUANG_TRI,
+            other => panic!("unknown test commune {other}"),
+        }
+    }
 }
 
 /// The real binary as a child process.
