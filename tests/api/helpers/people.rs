@@ -13,6 +13,17 @@ pub enum Area {
     Commune(&'static str),
 }
 
+impl Area {
+    /// Whether a record in `province` / `commune` is inside this area.
+    pub fn covers(self, province: &str, commune: Option<&str>) -> bool {
+        match self {
+            Area::National => true,
+            Area::Province(p) => p == province,
+            Area::Commune(c) => commune == Some(c),
+        }
+    }
+}
+
 /// A new user of `area`.
 pub async fn user_of(app: &TestApp, area: Area) -> TestUser {
     match area {
