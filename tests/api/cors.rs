@@ -154,15 +154,7 @@ async fn every_response_carries_the_security_headers() {
             assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
         }
     }
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("html");
+    let page = app.get_text("/graphql").await;
     assert!(
         !page.contains("<script>"),
         "no inline script the CSP would block"

@@ -87,15 +87,7 @@ async fn metrics_count_requests_errors_and_statements() {
         json!({}),
     )
     .await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let text = app.get_text("/metrics").await;
     assert!(
         text.contains("http_requests_total{operation=\"Mine\",status=\"200\"}"),
         "{text}"

@@ -6,7 +6,7 @@ use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::common::{audit_count, id_of, ids_of, row_id};
+use crate::helpers::common::{all_pages, audit_count, id_of, ids_of, row_id};
 use crate::helpers::{
     TestApp, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -705,23 +705,15 @@ async fn paging_through_products_visits_each_once_and_checks_its_arguments() {
     for i in 0..7 {
         made.push(prod(&app, &user.token, &e, &format!("Sản phẩm {i}")).await);
     }
+    let pages = all_pages(async |after| {
+        let vars = json!({ "first": 3, "after": after });
+        app.ok(Some(&user.token), LIST, vars).await["products"].clone()
+    })
+    .await;
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10 {
-        let page = app
-            .ok(
-                Some(&user.token),
-                LIST,
-                json!({ "first": 3, "after": after }),
-            )
-            .await["products"]
-            .clone();
+    for page in &pages {
         assert_eq!(page["totalCount"], 7);
-        seen.extend(ids_of(&page));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        seen.extend(ids_of(page));
     }
     assert_eq!(seen, made);
 
@@ -760,23 +752,15 @@ async fn with_updated_since_products_run_oldest_change_first() {
     let body = update(&app, &user.token, &made[0], 1, json!({ "name": "Đổi tên" })).await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
+    let pages = all_pages(async |after| {
+        let vars = json!({ "f": { "updatedSince": since }, "first": 3, "after": after });
+        app.ok(Some(&user.token), LIST, vars).await["products"].clone()
+    })
+    .await;
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10 {
-        let page = app
-            .ok(
-                Some(&user.token),
-                LIST,
-                json!({ "f": { "updatedSince": since }, "first": 3, "after": after }),
-            )
-            .await["products"]
-            .clone();
+    for page in &pages {
         assert_eq!(page["totalCount"], 4);
-        seen.extend(ids_of(&page));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        seen.extend(ids_of(page));
     }
     let expected: Vec<String> = [1, 2, 3, 0].iter().map(|&i| made[i].clone()).collect();
     assert_eq!(seen, expected);
@@ -797,26 +781,18 @@ async fn an_establishments_products_page_with_cursors_inside_the_establishment()
     let query = "query($id: ID!, $after: String, $first: Int) { establishment(id: $id) { \
         products(first: $first, after: $after) { totalCount nodes { id establishment { id } } \
         pageInfo { hasNextPage endCursor } } } }";
+    let pages = all_pages(async |after| {
+        let vars = json!({ "id": e, "after": after, "first": 2 });
+        app.ok(Some(&user.token), query, vars).await["establishment"]["products"].clone()
+    })
+    .await;
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10 {
-        let data = app
-            .ok(
-                Some(&user.token),
-                query,
-                json!({ "id": e, "after": after, "first": 2 }),
-            )
-            .await;
-        let page = &data["establishment"]["products"];
+    for page in &pages {
         assert_eq!(page["totalCount"], 5);
         for n in page["nodes"].as_array().expect("nodes") {
             assert_eq!(n["establishment"]["id"], e.as_str());
         }
         seen.extend(ids_of(page));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
     assert_eq!(seen, made);
 

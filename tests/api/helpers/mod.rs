@@ -7,6 +7,7 @@
 pub mod assert;
 pub mod audit;
 pub mod common;
+pub mod connection;
 pub mod flows;
 pub mod guard;
 pub mod ids;
@@ -208,17 +209,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
             Err(e) => panic!("app builds: {e:?}"),
         }
     };
-    let port = app.port();
-    let state = app.state().clone();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        state,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
-    }
+    TestApp::serve(app, client())
 }
 
 /// Starts the app admitting every concurrent request at once (200 in flight, a 30 s queue):
@@ -238,20 +229,47 @@ pub async fn spawn_instance(database_url: String) -> TestApp {
     let app = Application::build(base_config(database_url))
         .await
         .expect("app builds");
-    let port = app.port();
-    let state = app.state().clone();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        state,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
+    TestApp::serve(app, client())
+}
+
+/// The HTTP client of a test: a request that takes a minute has failed.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+/// A POST to `{address}/graphql` with the bearer `token`, when given, and extra headers.
+pub fn graphql_post(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let mut req = client.post(format!("{address}/graphql"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
     }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req
 }
 
 impl TestApp {
+    /// Runs a built application in the background and talks to it with `client`.
+    pub fn serve(app: Application, client: reqwest::Client) -> TestApp {
+        let port = app.port();
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            state,
+            client,
+        }
+    }
+
     /// Posts a GraphQL request and returns the JSON body.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         self.gql_with(token, query, variables, &[]).await
@@ -265,17 +283,11 @@ impl TestApp {
         variables: Value,
         headers: &[(&str, &str)],
     ) -> Value {
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req.send().await.expect("request sent");
+        let resp = graphql_post(&self.client, &self.address, token, headers)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
         resp.json().await.expect("JSON body")
     }
 
@@ -386,17 +398,21 @@ impl TestApp {
             .clone()
     }
 
-    /// The value of a Prometheus counter on `/metrics`.
-    pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.address))
+    /// The body of a GET of `path` (such as `/metrics`) without a token, as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.client
+            .get(format!("{}{path}", self.address))
             .send()
             .await
-            .expect("metrics")
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
             .text()
             .await
-            .expect("text");
+            .unwrap_or_else(|e| panic!("GET {path} body: {e}"))
+    }
+
+    /// The value of a Prometheus counter on `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get_text("/metrics").await;
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
             .unwrap_or(0.0)

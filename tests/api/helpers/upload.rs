@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::TestApp;
+use super::{TestApp, graphql_post};
 
 impl TestApp {
     /// Posts a GraphQL multipart request whose variable `$file` is the uploaded `bytes`;
@@ -28,17 +28,11 @@ impl TestApp {
                     .mime_str("application/octet-stream")
                     .expect("mime"),
             );
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .multipart(form);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req.send().await.expect("request sent");
+        let resp = graphql_post(&self.client, &self.address, token, headers)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request sent");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))

@@ -373,26 +373,7 @@ impl World {
     /// A project of BMT with one beneficiary (SUPPORT of support, as much own investment),
     /// fully funded from the shared source of its level. Returns (project, allocation).
     async fn funded(&self, level: &str) -> (String, String) {
-        let p = self.project(level, json!({})).await;
-        let body = self
-            .add(
-                &self.commune.token,
-                &p,
-                &self.establishment,
-                SUPPORT,
-                SUPPORT,
-            )
-            .await;
-        assert_ok(&body, "addBeneficiary");
-        let a = self
-            .allocated(
-                &self.approver(level).token,
-                &p,
-                self.source_for(level),
-                SUPPORT,
-            )
-            .await;
-        (p, a)
+        self.funded_from(level, self.source_for(level)).await
     }
 
     /// Like [`World::funded`], funded from `source`.

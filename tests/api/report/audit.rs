@@ -9,24 +9,16 @@ const AUDIT: &str = "query($f: AuditEventFilter, $n: Int, $a: String) { \
 
 /// Every audit event `token` sees with `filter`, paging `n` at a time.
 async fn audit_all(app: &TestApp, token: &str, filter: Value, n: i64) -> Vec<Value> {
+    let pages = all_pages(async |after| {
+        let vars = json!({ "f": filter, "n": n, "a": after });
+        app.ok(Some(token), AUDIT, vars).await["auditEvents"].clone()
+    })
+    .await;
+    let total = pages[0]["totalCount"].as_u64();
+    assert!(total.is_some(), "totalCount: {:#}", pages[0]);
     let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    let mut total = None;
-    loop {
-        let page = app
-            .ok(
-                Some(token),
-                AUDIT,
-                json!({ "f": filter, "n": n, "a": after }),
-            )
-            .await["auditEvents"]
-            .clone();
-        total.get_or_insert(page["totalCount"].as_u64().expect("totalCount"));
+    for page in &pages {
         out.extend(page["nodes"].as_array().expect("nodes").iter().cloned());
-        if page["pageInfo"]["hasNextPage"] != true {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
     assert_eq!(
         Some(out.len() as u64),

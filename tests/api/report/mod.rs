@@ -17,7 +17,7 @@ use khuyencong::{db::entities::establishment, enums::Role, graphql::ids};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Map, Value, json};
 
-use crate::helpers::common::{assert_ok, data, id_of, must, sorted, today};
+use crate::helpers::common::{all_pages, assert_ok, data, id_of, ids_of, must, sorted, today};
 use crate::helpers::flows::{
     ocop::{cast, certified, grade, revoke},
     product_in,

@@ -131,17 +131,10 @@ async fn listed_ids(app: &TestApp, token: &str, list: &str) -> Vec<String> {
         "query($a: String) {{ {list}(first: 100, after: $a) {{ \
          pageInfo {{ hasNextPage endCursor }} nodes {{ id }} }} }}"
     );
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = app.ok(Some(token), &q, json!({ "a": after })).await[list].clone();
-        out.extend(page["nodes"].as_array().expect("nodes").iter().map(id_of));
-        if page["pageInfo"]["hasNextPage"] != true {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
-    sorted(out)
+    let pages =
+        all_pages(async |after| app.ok(Some(token), &q, json!({ "a": after })).await[list].clone())
+            .await;
+    sorted(pages.iter().flat_map(ids_of))
 }
 
 /// Records of every exportable entity in BMT, the other commune of Đắk Lắk and Trường Phú
