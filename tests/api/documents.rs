@@ -17,6 +17,7 @@ use crate::helpers::{
         project::{new_project, project_input},
     },
     place, spawn_app, spawn_app_with,
+    upload::xlsx,
 };
 
 const UPLOAD: &str = "mutation($o: ID!, $k: DocumentKind!, $file: Upload!, $key: String) { \
@@ -84,14 +85,6 @@ fn docx() -> Vec<u8> {
             r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Biên bản nghiệm thu</w:t></w:r></w:p></w:body></w:document>"#,
         ),
     ])
-}
-
-fn xlsx() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write_string(0, 0, "Hóa đơn").expect("cell");
-    ws.write_number(1, 0, 1_250_000).expect("cell");
-    wb.save_to_buffer().expect("xlsx")
 }
 
 /// `uploadDocument` as `token` (status and body).
@@ -219,7 +212,7 @@ async fn each_accepted_type_is_stored_and_served_back_with_its_type() {
         (
             "INVOICE",
             "../../hoa-don.xlsx",
-            xlsx(),
+            xlsx(&[&["Hóa đơn"], &["1250000"]]),
             XLSX_MIME,
             "hoa-don.xlsx",
         ),
@@ -785,7 +778,7 @@ async fn documents_live_in_an_s3_compatible_bucket_when_one_is_configured() {
         &app.establishment(&officer.token, place::BMT, json!({}))
             .await,
     );
-    let bytes = xlsx();
+    let bytes = xlsx(&[&["Hóa đơn"], &["1250000"]]);
     let sha = sha256_hex(&bytes);
     // The bucket seen with its own credentials, as an operator would.
     let bucket_view = object_store::aws::AmazonS3Builder::new()

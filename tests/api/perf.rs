@@ -207,16 +207,9 @@ const ROW: &str = "key projectCount nationalVnd localVnd otherVnd counterpartVnd
 
 /// Statements and data of one `fundingSummary` selection.
 async fn summary(app: &TestApp, token: &str, selection: &str) -> (f64, Value) {
-    let before = app.metric("db_statements_total").await;
-    let data = app
-        .ok(
-            Some(token),
-            &format!("{{ fundingSummary {{ {selection} }} }}"),
-            json!({}),
-        )
-        .await;
-    let after = app.metric("db_statements_total").await;
-    (after - before, data["fundingSummary"].clone())
+    let query = format!("{{ fundingSummary {{ {selection} }} }}");
+    let (data, statements) = app.ok_counting(token, &query, json!({})).await;
+    (statements, data["fundingSummary"].clone())
 }
 
 #[tokio::test]

@@ -36,9 +36,6 @@ const MOVE: &str = "mutation($id: ID!, $v: Int!, $c: String!) { \
     updateEstablishment(id: $id, expectedVersion: $v, input: { communeCode: $c }) { \
     id version commune { code } } }";
 
-const SET_STATUS: &str = "mutation($id: ID!, $v: Int!, $s: EstablishmentStatus!, $r: String) { \
-    setEstablishmentStatus(id: $id, expectedVersion: $v, status: $s, reason: $r) { id version status } }";
-
 async fn create(app: &TestApp, token: &str, establishment: &str, extra: Value) -> Value {
     let mut i = json!({ "establishmentId": establishment, "name": "Cà phê bột" });
     if let (Some(obj), Value::Object(more)) = (i.as_object_mut(), extra) {
@@ -618,11 +615,7 @@ async fn a_closed_establishment_takes_no_products_until_it_reopens() {
     let user = app.commune(BMT).await;
     let e = est(&app, &user.token, BMT).await;
     let body = app
-        .gql(
-            Some(&user.token),
-            SET_STATUS,
-            json!({ "id": e, "v": 1, "s": "CLOSED", "r": "Giải thể" }),
-        )
+        .set_establishment_status(&user.token, &e, 1, "CLOSED", Some("Giải thể"))
         .await;
     assert_eq!(
         body["data"]["setEstablishmentStatus"]["status"], "CLOSED",
@@ -635,11 +628,7 @@ async fn a_closed_establishment_takes_no_products_until_it_reopens() {
     assert_eq!(total(&app, &user.token, json!({})).await, 0);
 
     let body = app
-        .gql(
-            Some(&user.token),
-            SET_STATUS,
-            json!({ "id": e, "v": 2, "s": "ACTIVE", "r": "Hoạt động lại" }),
-        )
+        .set_establishment_status(&user.token, &e, 2, "ACTIVE", Some("Hoạt động lại"))
         .await;
     assert_eq!(
         body["data"]["setEstablishmentStatus"]["status"], "ACTIVE",

@@ -1339,9 +1339,7 @@ async fn scored_round(app: &TestApp, organiser: &TestUser, count: usize) -> Stri
 
 /// SQL statements run by one [`NESTED`] request; checks the rows came back.
 async fn statements(app: &TestApp, token: &str, round: &str, count: usize) -> f64 {
-    let before = app.metric("db_statements_total").await;
-    let data = app.ok(Some(token), NESTED, json!({ "id": round })).await;
-    let after = app.metric("db_statements_total").await;
+    let (data, statements) = app.ok_counting(token, NESTED, json!({ "id": round })).await;
     let nodes = data["selectionRound"]["nominations"]["nodes"]
         .as_array()
         .expect("nodes")
@@ -1353,7 +1351,7 @@ async fn statements(app: &TestApp, token: &str, round: &str, count: usize) -> f6
         assert!(n["scorecards"][0]["judge"]["username"].is_string(), "{n:#}");
         assert!(n["round"]["name"].is_string(), "{n:#}");
     }
-    after - before
+    statements
 }
 
 #[tokio::test]

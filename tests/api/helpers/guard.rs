@@ -6,12 +6,7 @@ use std::{
     time::Duration,
 };
 
-use khuyencong::{
-    config::Config,
-    domain::user::{NewUser, insert},
-    enums::Role,
-    startup::Application,
-};
+use khuyencong::{config::Config, domain::user::NewUser, enums::Role, startup::Application};
 use serde_json::Value;
 
 use super::{JWT_SECRET, PASSWORD, TestApp, graphql_post};
@@ -70,22 +65,17 @@ pub async fn second_instance(app: &TestApp, change: impl FnOnce(&mut Config)) ->
 /// process (Redis) must not mix runs.
 pub async fn unique_user(app: &TestApp, role: Role, province: Option<&str>) -> String {
     let username = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
-    insert(
-        &app.state.db,
-        &app.state.reference(),
-        NewUser {
-            username: username.clone(),
-            password: PASSWORD.into(),
-            display_name: format!("Người dùng {username}"),
-            role,
-            province_code: province.map(Into::into),
-            commune_code: None,
-            is_admin: false,
-            read_only: false,
-        },
-    )
-    .await
-    .expect("user inserted");
+    app.insert_user(NewUser {
+        username: username.clone(),
+        password: PASSWORD.into(),
+        display_name: format!("Người dùng {username}"),
+        role,
+        province_code: province.map(Into::into),
+        commune_code: None,
+        is_admin: false,
+        read_only: false,
+    })
+    .await;
     username
 }
 

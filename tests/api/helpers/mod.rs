@@ -163,6 +163,11 @@ pub async fn fresh_database() -> String {
     }
 }
 
+/// `setEstablishmentStatus` with an optional reason.
+pub const SET_ESTABLISHMENT_STATUS: &str = "mutation($id: ID!, $v: Int!, \
+    $s: EstablishmentStatus!, $r: String) { setEstablishmentStatus(id: $id, \
+    expectedVersion: $v, status: $s, reason: $r) { id version status statusReason } }";
+
 /// A running server for one test.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -301,6 +306,15 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// `ok()`, with the SQL statements the request ran (from `/metrics`: every statement of
+    /// this test's app, so nothing else may run meanwhile).
+    pub async fn ok_counting(&self, token: &str, query: &str, variables: Value) -> (Value, f64) {
+        let before = self.metric("db_statements_total").await;
+        let data = self.ok(Some(token), query, variables).await;
+        let after = self.metric("db_statements_total").await;
+        (data, after - before)
+    }
+
     /// Creates a user directly (as the CLI would) and signs it in over HTTP.
     pub async fn user(
         &self,
@@ -311,23 +325,25 @@ impl TestApp {
         read_only: bool,
     ) -> TestUser {
         let username = format!("user{}", COUNTER.fetch_add(1, Ordering::SeqCst));
-        insert(
-            &self.state.db,
-            &self.state.reference(),
-            NewUser {
-                username: username.clone(),
-                password: PASSWORD.into(),
-                display_name: format!("Người dùng {username}"),
-                role,
-                province_code: province.map(Into::into),
-                commune_code: commune.map(Into::into),
-                is_admin: admin,
-                read_only,
-            },
-        )
-        .await
-        .expect("user inserted");
+        self.insert_user(NewUser {
+            username: username.clone(),
+            password: PASSWORD.into(),
+            display_name: format!("Người dùng {username}"),
+            role,
+            province_code: province.map(Into::into),
+            commune_code: commune.map(Into::into),
+            is_admin: admin,
+            read_only,
+        })
+        .await;
         self.login(&username).await
+    }
+
+    /// Inserts a user directly into the database, as the CLI would.
+    pub async fn insert_user(&self, user: NewUser) {
+        insert(&self.state.db, &self.state.reference(), user)
+            .await
+            .expect("user inserted");
     }
 
     /// Signs in a user over HTTP.
@@ -385,6 +401,24 @@ impl TestApp {
         )
         .await["createEstablishment"]
             .clone()
+    }
+
+    /// `setEstablishmentStatus` as `token` at `version`, with an optional reason (the whole
+    /// body; the data holds `id version status statusReason`).
+    pub async fn set_establishment_status(
+        &self,
+        token: &str,
+        id: &str,
+        version: i64,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Value {
+        self.gql(
+            Some(token),
+            SET_ESTABLISHMENT_STATUS,
+            json!({ "id": id, "v": version, "s": status, "r": reason }),
+        )
+        .await
     }
 
     /// Creates a product of an establishment (must succeed).

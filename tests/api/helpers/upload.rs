@@ -1,8 +1,21 @@
-//! GraphQL multipart requests (the upload specification): `operations`, `map`, then the file.
+//! GraphQL multipart requests (the upload specification): `operations`, `map`, then the file;
+//! and a workbook to upload.
 
 use serde_json::{Value, json};
 
 use super::{TestApp, graphql_post};
+
+/// A workbook of one sheet whose cells are the text of `rows`: a file to import or upload.
+pub fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).expect("cell");
+        }
+    }
+    wb.save_to_buffer().expect("xlsx")
+}
 
 impl TestApp {
     /// Posts a GraphQL multipart request whose variable `$file` is the uploaded `bytes`;

@@ -13,11 +13,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use self::Exp::{Forbidden as F, NotFound as NF, Yes as Y};
-use crate::helpers::common::{assert_ok, audit_rows, id_of, row_id, vnd};
+use crate::helpers::common::{assert_ok, audit_rows, data, id_of, row_id, vnd};
 use crate::helpers::flows::project::{
-    ALLOCATE, LIFECYCLE, UPDATE_SOURCE, YEAR, add_as, add_raw, allocate_raw, allocated,
-    create_project_raw, create_source_raw, disburse_raw, get_project, new_project, new_source,
-    path, project_input, release_raw, remove_raw, source, source_input, transition_raw,
+    ALLOCATE, LIFECYCLE, UPDATE_SOURCE, YEAR, add_as, add_raw, add_read_by, allocate_raw,
+    allocated, create_project_raw, create_source_raw, disburse_raw, get_project, new_project,
+    new_source, path, project_input, release_raw, remove_raw, source, source_input, transition_raw,
     transitioned, update_raw,
 };
 use crate::helpers::{
@@ -39,10 +39,6 @@ mod sources;
 
 const LIST: &str = "query($f: ProjectFilter) { projects(filter: $f, first: 100) { \
     totalCount nodes { id status allocatedVnd } } }";
-
-const SET_STATUS: &str = "mutation($id: ID!, $v: Int!, $s: EstablishmentStatus!) { \
-    setEstablishmentStatus(id: $id, expectedVersion: $v, status: $s, reason: \"kiểm thử\") { \
-    id version status } }";
 
 const ESTABLISHMENT_PROJECTS: &str = "query($id: ID!) { establishment(id: $id) { \
     id projects(first: 50) { totalCount nodes { id code } } } }";
@@ -154,14 +150,14 @@ fn expect(body: &Value, exp: Exp, what: &str) {
     }
 }
 
+/// Sets the status of an establishment read as `{ id version }` (must succeed).
 async fn set_status(app: &TestApp, token: &str, establishment: &Value, status: &str) -> Value {
-    app.ok(
-        Some(token),
-        SET_STATUS,
-        json!({ "id": establishment["id"], "v": establishment["version"], "s": status }),
-    )
-    .await["setEstablishmentStatus"]
-        .clone()
+    let id = id_of(establishment);
+    let version = establishment["version"].as_i64().expect("version");
+    let body = app
+        .set_establishment_status(token, &id, version, status, Some("kiểm thử"))
+        .await;
+    data(&body, "setEstablishmentStatus").clone()
 }
 
 /// Posts one GraphQL request from a spawned task.
@@ -299,17 +295,9 @@ impl World {
         support: i64,
         counterpart: i64,
     ) -> Value {
-        let v = self.version(project).await;
-        add_raw(
-            &self.app,
-            token,
-            project,
-            v,
-            establishment,
-            support,
-            counterpart,
-        )
-        .await
+        let national = &self.national.token;
+        let beneficiary = (establishment, support, counterpart);
+        add_read_by(&self.app, token, national, project, beneficiary).await
     }
 
     async fn remove(&self, token: &str, project: &str, establishment: &str) -> Value {

@@ -57,13 +57,12 @@ async fn selection_summary_counts_nominations_and_recognitions_by_level_in_scope
     let q = product_in(&app, t, TRUONG_PHU, "Nón lá Quảng Trị").await;
 
     // Commune rounds of 2025: BMT recognises A (80) and not B (60); Trường Phú recognises Q.
-    let commune = |c| Area::Commune(c);
     let none = json!({});
     let (a_, b_, c_, q_) = (a.as_str(), b.as_str(), c.as_str(), q.as_str());
     run_round(
         &app,
         &p.bmt,
-        commune(BMT),
+        Area::Commune(BMT),
         "COMMUNE",
         2025,
         none.clone(),
@@ -74,7 +73,7 @@ async fn selection_summary_counts_nominations_and_recognitions_by_level_in_scope
     run_round(
         &app,
         &p.truong_phu,
-        commune(TRUONG_PHU),
+        Area::Commune(TRUONG_PHU),
         "COMMUNE",
         2025,
         none.clone(),

@@ -262,7 +262,26 @@ pub async fn add_as(
     support: i64,
     counterpart: i64,
 ) -> Value {
-    let v = version_as(app, token, project).await;
+    add_read_by(
+        app,
+        token,
+        token,
+        project,
+        (establishment, support, counterpart),
+    )
+    .await
+}
+
+/// Adds a beneficiary (establishment, support, counterpart) as `token` at the version
+/// `reader` reads (`token` itself may not see the project).
+pub async fn add_read_by(
+    app: &TestApp,
+    token: &str,
+    reader: &str,
+    project: &str,
+    (establishment, support, counterpart): (&str, i64, i64),
+) -> Value {
+    let v = version_as(app, reader, project).await;
     add_raw(app, token, project, v, establishment, support, counterpart).await
 }
 
