@@ -139,7 +139,7 @@ async fn every_response_carries_the_security_headers() {
                 .post(format!("{}{path}", app.address))
                 .json(&json!({ "query": "{ provinces { code } }" }))
         } else {
-            app.client.get(format!("{}{path}", app.address))
+            app.get(path)
         };
         let r = req.send().await.expect("send");
         let h = r.headers();
@@ -169,12 +169,7 @@ async fn graphiql_and_introspection_can_be_switched_off() {
     })
     .await;
     for path in ["/graphql", "/graphql/assets/graphiql.min.js"] {
-        let r = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .expect("get");
+        let r = app.get(path).send().await.expect("get");
         assert_eq!(r.status(), 404, "{path}");
     }
     let body = app

@@ -432,10 +432,14 @@ impl TestApp {
             .clone()
     }
 
+    /// A GET of `path` (such as `/readyz`) on this server, to send.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.address))
+    }
+
     /// The body of a GET of `path` (such as `/metrics`) without a token, as text.
     pub async fn get_text(&self, path: &str) -> String {
-        self.client
-            .get(format!("{}{path}", self.address))
+        self.get(path)
             .send()
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
