@@ -139,7 +139,7 @@ async fn every_response_carries_the_security_headers() {
                 .post(format!("{}{path}", app.address))
                 .json(&json!({ "query": "{ provinces { code } }" }))
         } else {
-            app.client.get(format!("{}{path}", app.address))
+            app.get(path)
         };
         let r = req.send().await.expect("send");
         let h = r.headers();
@@ -154,15 +154,7 @@ async fn every_response_carries_the_security_headers() {
             assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
         }
     }
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("html");
+    let page = app.get_text("/graphql").await;
     assert!(
         !page.contains("<script>"),
         "no inline script the CSP would block"
@@ -177,12 +169,7 @@ async fn graphiql_and_introspection_can_be_switched_off() {
     })
     .await;
     for path in ["/graphql", "/graphql/assets/graphiql.min.js"] {
-        let r = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .expect("get");
+        let r = app.get(path).send().await.expect("get");
         assert_eq!(r.status(), 404, "{path}");
     }
     let body = app

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::common::assert_ok;
+use crate::helpers::common::{all_pages, assert_ok};
 use crate::helpers::{JWT_SECRET, assert_code, fresh_database, process::Server, spawn_app};
 
 #[tokio::test]
@@ -193,20 +193,16 @@ fn illustrative(name: &str) -> bool {
 /// project, recognition or certificate, and no placeholder address; the anonymous public
 /// catalogue shows illustrative products only under illustrative establishments.
 async fn assert_nothing_made_up_on_real_companies(app: &crate::helpers::TestApp, token: &str) {
-    let mut after: Option<String> = None;
+    let query = "query($a: String) { establishments(first: 20, after: $a) { \
+        pageInfo { hasNextPage endCursor } nodes { name address \
+        products(first: 10) { totalCount nodes { name currentOcopCertificate { id } recognitions { id } } } \
+        projects(first: 10) { totalCount nodes { title } } } } }";
+    let pages = all_pages(async |after| {
+        app.ok(Some(token), query, json!({ "a": after })).await["establishments"].clone()
+    })
+    .await;
     let mut real = 0;
-    loop {
-        let page = app
-            .ok(
-                Some(token),
-                "query($a: String) { establishments(first: 20, after: $a) { \
-                   pageInfo { hasNextPage endCursor } nodes { name address \
-                   products(first: 10) { totalCount nodes { name currentOcopCertificate { id } recognitions { id } } } \
-                   projects(first: 10) { totalCount nodes { title } } } } }",
-                json!({ "a": after }),
-            )
-            .await;
-        let conn = &page["establishments"];
+    for conn in &pages {
         for e in conn["nodes"].as_array().expect("nodes") {
             let name = e["name"].as_str().expect("name");
             let address = e["address"].as_str().unwrap_or("");
@@ -240,28 +236,20 @@ async fn assert_nothing_made_up_on_real_companies(app: &crate::helpers::TestApp,
                 );
             }
         }
-        if conn["pageInfo"]["hasNextPage"] != true {
-            break;
-        }
-        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
     assert_eq!(
         real, 7,
         "the seven companies of data/demo/establishments.csv"
     );
     // The public catalogue, anonymously.
-    let mut after: Option<String> = None;
+    let query = "query($a: String) { publicCatalog(first: 100, after: $a) { \
+        pageInfo { hasNextPage endCursor } nodes { productName establishmentName } } }";
+    let pages = all_pages(async |after| {
+        app.ok(None, query, json!({ "a": after })).await["publicCatalog"].clone()
+    })
+    .await;
     let mut seen = 0;
-    loop {
-        let page = app
-            .ok(
-                None,
-                "query($a: String) { publicCatalog(first: 100, after: $a) { \
-                   pageInfo { hasNextPage endCursor } nodes { productName establishmentName } } }",
-                json!({ "a": after }),
-            )
-            .await;
-        let conn = &page["publicCatalog"];
+    for conn in &pages {
         for n in conn["nodes"].as_array().expect("nodes") {
             seen += 1;
             let product = n["productName"].as_str().expect("productName");
@@ -272,10 +260,6 @@ async fn assert_nothing_made_up_on_real_companies(app: &crate::helpers::TestApp,
                 "an illustrative item under a real company, or the reverse: {n:#}"
             );
         }
-        if conn["pageInfo"]["hasNextPage"] != true {
-            break;
-        }
-        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
     assert!(
         seen > 0,

@@ -11,7 +11,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{
     TestApp,
     common::{assert_ok, audit_rows, id_of, row_id},
+    flows::{
+        ocop::opened_in,
+        product_in,
+        project::{new_project, project_input},
+    },
     place, spawn_app, spawn_app_with,
+    upload::xlsx,
 };
 
 const UPLOAD: &str = "mutation($o: ID!, $k: DocumentKind!, $file: Upload!, $key: String) { \
@@ -79,14 +85,6 @@ fn docx() -> Vec<u8> {
             r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Biên bản nghiệm thu</w:t></w:r></w:p></w:body></w:document>"#,
         ),
     ])
-}
-
-fn xlsx() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.write_string(0, 0, "Hóa đơn").expect("cell");
-    ws.write_number(1, 0, 1_250_000).expect("cell");
-    wb.save_to_buffer().expect("xlsx")
 }
 
 /// `uploadDocument` as `token` (status and body).
@@ -214,7 +212,7 @@ async fn each_accepted_type_is_stored_and_served_back_with_its_type() {
         (
             "INVOICE",
             "../../hoa-don.xlsx",
-            xlsx(),
+            xlsx(&[&["Hóa đơn"], &["1250000"]]),
             XLSX_MIME,
             "hoa-don.xlsx",
         ),
@@ -297,36 +295,15 @@ async fn projects_and_ocop_evaluations_take_documents_too() {
     let app = spawn_app().await;
     let national = app.national().await;
     let officer = app.province(place::DAK_LAK).await;
-    let project = app
-        .gql(
-            Some(&officer.token),
-            "mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }",
-            json!({ "i": {
-                "title": "Đào tạo nghề dệt thổ cẩm",
-                "programLevel": "LOCAL",
-                "kind": "INDIVIDUAL",
-                "category": "VOCATIONAL_TRAINING",
-                "provinceCode": place::DAK_LAK,
-                "fiscalYear": 2025,
-            } }),
-        )
-        .await;
-    assert_ok(&project, "createProject");
-    let project = id_of(&project["data"]["createProject"]);
-    let est = id_of(
-        &app.establishment(&national.token, place::BMT, json!({}))
-            .await,
-    );
-    let product = id_of(&app.product(&national.token, &est, "Cà phê Ea Tam").await);
-    let evaluation = app
-        .gql(
-            Some(&officer.token),
-            "mutation($i: CreateOcopEvaluationInput!) { createOcopEvaluation(input: $i) { id } }",
-            json!({ "i": { "productId": product, "year": 2026, "type": "NEW" } }),
-        )
-        .await;
-    assert_ok(&evaluation, "createOcopEvaluation");
-    let evaluation = id_of(&evaluation["data"]["createOcopEvaluation"]);
+    let title = json!({ "title": "Đào tạo nghề dệt thổ cẩm" });
+    let project = new_project(
+        &app,
+        &officer.token,
+        project_input("LOCAL", place::DAK_LAK, title),
+    )
+    .await;
+    let product = product_in(&app, &national.token, place::BMT, "Cà phê Ea Tam").await;
+    let evaluation = id_of(&opened_in(&app, &officer.token, &product, 2026, "NEW").await);
 
     let p = upload(
         &app,
@@ -801,7 +778,7 @@ async fn documents_live_in_an_s3_compatible_bucket_when_one_is_configured() {
         &app.establishment(&officer.token, place::BMT, json!({}))
             .await,
     );
-    let bytes = xlsx();
+    let bytes = xlsx(&[&["Hóa đơn"], &["1250000"]]);
     let sha = sha256_hex(&bytes);
     // The bucket seen with its own credentials, as an operator would.
     let bucket_view = object_store::aws::AmazonS3Builder::new()

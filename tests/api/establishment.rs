@@ -8,9 +8,9 @@ use chrono::Datelike;
 use khuyencong::{domain::establishment::ENTITY, enums::Role, graphql::ids};
 use serde_json::{Value, json};
 
-use crate::helpers::common::{audit_count, audit_rows, id_of, row_id};
+use crate::helpers::common::{all_pages, audit_count, audit_rows, id_of, ids_of, row_id};
 use crate::helpers::{
-    TestApp, assert_code, assert_field,
+    SET_ESTABLISHMENT_STATUS, TestApp, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
     spawn_app,
 };
@@ -22,10 +22,6 @@ const CREATE: &str = "mutation($i: CreateEstablishmentInput!, $k: String) { \
 const UPDATE: &str = "mutation($id: ID!, $v: Int!, $i: UpdateEstablishmentInput!) { \
     updateEstablishment(id: $id, expectedVersion: $v, input: $i) { \
     id version name taxCode email updatedAt commune { code } province { code } } }";
-
-const SET_STATUS: &str = "mutation($id: ID!, $v: Int!, $s: EstablishmentStatus!, $r: String) { \
-    setEstablishmentStatus(id: $id, expectedVersion: $v, status: $s, reason: $r) { \
-    id version status statusReason } }";
 
 const GET: &str = "query($id: ID!) { establishment(id: $id) { \
     id name version status statusReason taxCode email createdAt updatedAt \
@@ -71,22 +67,6 @@ async fn update(app: &TestApp, token: &str, id: &str, version: i64, changes: Val
     .await
 }
 
-async fn set_status(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    version: i64,
-    status: &str,
-    reason: Option<&str>,
-) -> Value {
-    app.gql(
-        Some(token),
-        SET_STATUS,
-        json!({ "id": id, "v": version, "s": status, "r": reason }),
-    )
-    .await
-}
-
 /// `establishment(id)` as `token` sees it (null when outside its area).
 async fn get(app: &TestApp, token: &str, id: &str) -> Value {
     app.ok(Some(token), GET, json!({ "id": id })).await["establishment"].clone()
@@ -96,15 +76,6 @@ async fn list(app: &TestApp, token: &str, filter: Value, first: Option<i64>) -> 
     app.ok(Some(token), LIST, json!({ "f": filter, "first": first }))
         .await["establishments"]
         .clone()
-}
-
-fn ids_of(conn: &Value) -> Vec<String> {
-    conn["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 async fn total(app: &TestApp, token: &str, filter: Value) -> i64 {
@@ -310,7 +281,9 @@ async fn updating_or_setting_the_status_outside_the_area_is_not_found() {
     ] {
         let body = update(&app, token, id, 1, json!({ "name": "Đổi tên" })).await;
         assert_code(&body, "NOT_FOUND");
-        let body = set_status(&app, token, id, 1, "SUSPENDED", Some("thử")).await;
+        let body = app
+            .set_establishment_status(token, id, 1, "SUSPENDED", Some("thử"))
+            .await;
         assert_code(&body, "NOT_FOUND");
     }
     for id in [&other, &qt] {
@@ -425,7 +398,8 @@ async fn a_read_only_user_is_forbidden_every_mutation_but_may_read() {
             "FORBIDDEN",
         );
         assert_code(
-            &set_status(&app, &reader.token, &id, 1, "CLOSED", Some("không")).await,
+            &app.set_establishment_status(&reader.token, &id, 1, "CLOSED", Some("không"))
+                .await,
             "FORBIDDEN",
         );
         assert_code(
@@ -459,7 +433,7 @@ async fn anonymous_callers_are_unauthenticated_for_establishments() {
         (CREATE, json!({ "i": input(BMT, json!({})) })),
         (UPDATE, json!({ "id": id, "v": 1, "i": { "name": "X" } })),
         (
-            SET_STATUS,
+            SET_ESTABLISHMENT_STATUS,
             json!({ "id": id, "v": 1, "s": "CLOSED", "r": null }),
         ),
     ];
@@ -798,7 +772,9 @@ async fn a_stale_expected_version_is_a_conflict_and_changes_nothing() {
     for stale in [1, 3, 0] {
         let body = update(&app, &user.token, &id, stale, json!({ "name": "Ghi đè" })).await;
         assert_code(&body, "CONFLICT");
-        let body = set_status(&app, &user.token, &id, stale, "CLOSED", Some("x")).await;
+        let body = app
+            .set_establishment_status(&user.token, &id, stale, "CLOSED", Some("x"))
+            .await;
         assert_code(&body, "CONFLICT");
     }
     let now = get(&app, &user.token, &id).await;
@@ -826,20 +802,16 @@ async fn a_correct_expected_version_increments_the_version() {
         .expect("rfc3339");
     assert!(a >= b, "updatedAt moves forward");
 
-    let body = set_status(
-        &app,
-        &user.token,
-        &id,
-        2,
-        "SUSPENDED",
-        Some("Sửa nhà xưởng"),
-    )
-    .await;
+    let body = app
+        .set_establishment_status(&user.token, &id, 2, "SUSPENDED", Some("Sửa nhà xưởng"))
+        .await;
     let s = &body["data"]["setEstablishmentStatus"];
     assert_eq!(s["version"], 3, "{body:#}");
     assert_eq!(s["status"], "SUSPENDED");
     assert_eq!(s["statusReason"], "Sửa nhà xưởng");
-    let body = set_status(&app, &user.token, &id, 3, "ACTIVE", None).await;
+    let body = app
+        .set_establishment_status(&user.token, &id, 3, "ACTIVE", None)
+        .await;
     assert_eq!(
         body["data"]["setEstablishmentStatus"]["version"], 4,
         "{body:#}"
@@ -1151,23 +1123,15 @@ async fn with_updated_since_the_list_runs_oldest_change_first_and_cursors_resume
         .map(|&i| created[i].clone())
         .collect();
 
+    let pages = all_pages(async |after| {
+        let vars = json!({ "f": { "updatedSince": since }, "first": 2, "after": after });
+        app.ok(Some(&user.token), LIST, vars).await["establishments"].clone()
+    })
+    .await;
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10 {
-        let page = app
-            .ok(
-                Some(&user.token),
-                LIST,
-                json!({ "f": { "updatedSince": since }, "first": 2, "after": after }),
-            )
-            .await["establishments"]
-            .clone();
+    for page in &pages {
         assert_eq!(page["totalCount"], 6);
-        seen.extend(ids_of(&page));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        seen.extend(ids_of(page));
     }
     assert_eq!(seen, expected);
 
@@ -1207,7 +1171,9 @@ async fn a_closed_establishment_keeps_its_reason_and_takes_no_new_products() {
     let app = spawn_app().await;
     let user = app.commune(BMT).await;
     let id = id_of(&app.establishment(&user.token, BMT, json!({})).await);
-    let body = set_status(&app, &user.token, &id, 1, "CLOSED", Some("Ngừng sản xuất")).await;
+    let body = app
+        .set_establishment_status(&user.token, &id, 1, "CLOSED", Some("Ngừng sản xuất"))
+        .await;
     let closed = &body["data"]["setEstablishmentStatus"];
     assert_eq!(closed["status"], "CLOSED", "{body:#}");
     assert_eq!(closed["statusReason"], "Ngừng sản xuất");
@@ -1250,7 +1216,9 @@ async fn create_update_and_status_changes_are_audited_with_before_and_after() {
     let id = id_of(&e);
     let body = update(&app, &user.token, &id, 1, json!({ "name": "Tên đã sửa" })).await;
     assert!(body.get("errors").is_none(), "{body:#}");
-    let body = set_status(&app, &user.token, &id, 2, "SUSPENDED", Some("Tạm nghỉ")).await;
+    let body = app
+        .set_establishment_status(&user.token, &id, 2, "SUSPENDED", Some("Tạm nghỉ"))
+        .await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
     let rows = audit_rows(&app, ENTITY, row_id(&id)).await;
@@ -1303,7 +1271,8 @@ async fn a_failed_mutation_writes_no_audit_event() {
         "CONFLICT",
     );
     assert_code(
-        &set_status(&app, &user.token, &id, 7, "CLOSED", None).await,
+        &app.set_establishment_status(&user.token, &id, 7, "CLOSED", None)
+            .await,
         "CONFLICT",
     );
     assert_field(
@@ -1332,10 +1301,8 @@ const NESTED: &str = "query Nested { establishments(first: 50) { nodes { name \
 
 /// Runs `NESTED` and returns the statements it executed and its data.
 async fn statements_of_nested(app: &TestApp, token: &str) -> (f64, Value) {
-    let before = app.metric("db_statements_total").await;
-    let data = app.ok(Some(token), NESTED, json!({})).await;
-    let after = app.metric("db_statements_total").await;
-    (after - before, data)
+    let (data, statements) = app.ok_counting(token, NESTED, json!({})).await;
+    (statements, data)
 }
 
 async fn seed_with_products(app: &TestApp, token: &str, n: usize) {

@@ -3,7 +3,7 @@
 use khuyencong::generate::{Scale, generate};
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, common::vnd, spawn_app};
 
 async fn generated(seed: u64) -> TestApp {
     let app = spawn_app().await;
@@ -16,13 +16,6 @@ async fn generated(seed: u64) -> TestApp {
     assert_eq!(w.projects, 50);
     assert!(w.beneficiaries >= 50 && w.allocations > 0, "{w:?}");
     app
-}
-
-/// A `Vnd` value (a number or a string of digits).
-fn vnd(v: &serde_json::Value) -> i64 {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or_else(|| panic!("not a Vnd: {v}"))
 }
 
 const PAGE: &str = "{ establishments(first: 20) { totalCount nodes { name province { code } \

@@ -8,12 +8,7 @@ use crate::helpers::{assert_code, spawn_app};
 async fn healthz_and_readyz_answer_while_the_database_is_up() {
     let app = spawn_app().await;
     for path in ["/healthz", "/readyz"] {
-        let r = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .expect("get");
+        let r = app.get(path).send().await.expect("get");
         assert_eq!(r.status(), 200, "{path}");
     }
 }
@@ -22,31 +17,16 @@ async fn healthz_and_readyz_answer_while_the_database_is_up() {
 async fn readyz_fails_when_the_database_is_gone() {
     let app = spawn_app().await;
     app.state.db.close_by_ref().await.expect("close pool");
-    let r = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .expect("get");
+    let r = app.get("/readyz").send().await.expect("get");
     assert_eq!(r.status(), 503);
-    let live = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .expect("get");
+    let live = app.get("/healthz").send().await.expect("get");
     assert_eq!(live.status(), 200, "the process still lives");
 }
 
 #[tokio::test]
 async fn graphiql_is_served_from_the_binary() {
     let app = spawn_app().await;
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await
-        .expect("get");
+    let page = app.get("/graphql").send().await.expect("get");
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
     assert!(html.contains("/graphql/assets/graphiql.min.js"));
@@ -58,8 +38,7 @@ async fn graphiql_is_served_from_the_binary() {
         "react-dom.production.min.js",
     ] {
         let r = app
-            .client
-            .get(format!("{}/graphql/assets/{asset}", app.address))
+            .get(&format!("/graphql/assets/{asset}"))
             .send()
             .await
             .expect("get");
@@ -87,15 +66,7 @@ async fn metrics_count_requests_errors_and_statements() {
         json!({}),
     )
     .await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let text = app.get_text("/metrics").await;
     assert!(
         text.contains("http_requests_total{operation=\"Mine\",status=\"200\"}"),
         "{text}"

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, place, spawn_app};
+use crate::helpers::{TestApp, place, spawn_app, upload::xlsx};
 
 const COUNT: &str = "{ establishments { totalCount nodes { name taxCode commune { code } kind sector inCraftVillage employeeCount } } }";
 
@@ -244,17 +244,6 @@ async fn rows_with_errors_are_reported_and_nothing_is_written_unless_partial() {
         1,
         "nothing written in Quảng Trị"
     );
-}
-
-fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32, c as u16, *v).expect("cell");
-        }
-    }
-    wb.save_to_buffer().expect("xlsx")
 }
 
 #[tokio::test]

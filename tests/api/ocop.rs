@@ -9,9 +9,20 @@ use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use khuyencong::enums::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::common::{assert_ok, audit_count, audit_rows, id_of, row_id};
+use crate::helpers::common::{
+    assert_ok, audit_count, audit_rows, data, id_of, row_id, sorted, today,
+};
 use crate::helpers::{
     TestApp, TestUser, assert_code, assert_field,
+    flows::{
+        ocop::{
+            CERT, at_the_centre, cast, certificate, certified, certify, certify_now, create,
+            decided, decided_product, evaluation, five_star, opened, opened_in, parts, revoke,
+            score, score_all, score_parts, scored, screen, screened, status_of, version_of,
+        },
+        selection::run_round,
+    },
+    people::Area,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
     spawn_app,
 };
@@ -19,334 +30,11 @@ use crate::helpers::{
 /// The criteria version shipped in `data/rules/ocop_criteria.csv`.
 const CRITERIA: &str = "148/QĐ-TTg+1489/QĐ-TTg";
 
-const CERT: &str = "id stars decisionNumber issuingLevel issuedOn validUntil status \
-    revokedReason revokeDecisionNumber product { id } evaluation { id }";
-
-const SCORE_FIELDS: &str = "member { username } partA partB partC total mandatoryCriteriaFailed";
-
-fn eval_fields() -> String {
-    format!(
-        "id status version year type stars criteriaVersion screeningNote provinceMean \
-         centralMean product {{ id }} provinceScores {{ {SCORE_FIELDS} }} \
-         centralScores {{ {SCORE_FIELDS} }} certificate {{ {CERT} }}"
-    )
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-#[track_caller]
-fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
-    assert_ok(body, "request");
-    &body["data"][field]
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 fn plus_36_months(d: NaiveDate) -> NaiveDate {
     d.checked_add_months(Months::new(36)).expect("date")
-}
-
-/// The province of a test commune.
-fn province_of(commune: &str) -> &'static str {
-    match commune {
-        BMT | DAK_LAK_OTHER => DAK_LAK,
-        TRUONG_PHU => QUANG_TRI,
-        other => panic!("unknown test commune {other}"),
-    }
-}
-
-/// The people of one area: a national officer and two more for the central council, a
-/// provincial officer, a commune officer and three provincial council members.
-struct Cast {
-    commune_code: &'static str,
-    national: TestUser,
-    centre: Vec<TestUser>,
-    province: TestUser,
-    commune: TestUser,
-    council: Vec<TestUser>,
-}
-
-async fn cast(app: &TestApp, commune: &'static str) -> Cast {
-    let province = province_of(commune);
-    let mut centre = Vec::new();
-    for _ in 0..3 {
-        centre.push(app.national().await);
-    }
-    let mut council = Vec::new();
-    for _ in 0..3 {
-        council.push(app.province(province).await);
-    }
-    Cast {
-        commune_code: commune,
-        national: centre[0].clone(),
-        centre,
-        province: app.province(province).await,
-        commune: app.commune(commune).await,
-        council,
-    }
-}
-
-impl Cast {
-    /// A product of a new establishment of the cast's commune.
-    async fn product(&self, app: &TestApp, name: &str) -> String {
-        let e = app
-            .establishment(&self.national.token, self.commune_code, json!({}))
-            .await;
-        id_of(&app.product(&self.national.token, &id_of(&e), name).await)
-    }
-}
-
-/// `createOcopEvaluation` as `token` (the whole body).
-async fn create(
-    app: &TestApp,
-    token: &str,
-    product: &str,
-    year: i32,
-    kind: &str,
-    key: Option<&str>,
-) -> Value {
-    let q = format!(
-        "mutation($i: CreateOcopEvaluationInput!, $k: String) {{ \
-         createOcopEvaluation(input: $i, idempotencyKey: $k) {{ {} }} }}",
-        eval_fields()
-    );
-    app.gql(
-        Some(token),
-        &q,
-        json!({ "i": { "productId": product, "year": year, "type": kind }, "k": key }),
-    )
-    .await
-}
-
-/// Opens a NEW application of 2026 (must succeed); returns the evaluation.
-async fn opened(app: &TestApp, token: &str, product: &str) -> Value {
-    opened_in(app, token, product, 2026, "NEW").await
-}
-
-async fn opened_in(app: &TestApp, token: &str, product: &str, year: i32, kind: &str) -> Value {
-    let body = create(app, token, product, year, kind, None).await;
-    data(&body, "createOcopEvaluation").clone()
-}
-
-/// `screenOcopEvaluation` as `token` (the whole body).
-async fn screen(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    version: i64,
-    forward: bool,
-    note: Option<&str>,
-) -> Value {
-    let q = format!(
-        "mutation($id: ID!, $v: Int!, $f: Boolean!, $n: String) {{ \
-         screenOcopEvaluation(id: $id, expectedVersion: $v, forward: $f, note: $n) {{ {} }} }}",
-        eval_fields()
-    );
-    app.gql(
-        Some(token),
-        &q,
-        json!({ "id": id, "v": version, "f": forward, "n": note }),
-    )
-    .await
-}
-
-/// An evaluation as `token` sees it (`null` out of sight).
-async fn evaluation(app: &TestApp, token: &str, id: &str) -> Value {
-    let q = format!(
-        "query($id: ID!) {{ node(id: $id) {{ ... on OcopEvaluation {{ {} }} }} }}",
-        eval_fields()
-    );
-    app.ok(Some(token), &q, json!({ "id": id })).await["node"].clone()
-}
-
-/// A certificate as `token` sees it.
-async fn certificate(app: &TestApp, token: &str, id: &str) -> Value {
-    let q =
-        format!("query($id: ID!) {{ node(id: $id) {{ ... on OcopCertificate {{ {CERT} }} }} }}");
-    app.ok(Some(token), &q, json!({ "id": id })).await["node"].clone()
-}
-
-async fn version_of(app: &TestApp, token: &str, id: &str) -> i64 {
-    evaluation(app, token, id).await["version"]
-        .as_i64()
-        .expect("version")
-}
-
-async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
-    evaluation(app, token, id).await["status"]
-        .as_str()
-        .expect("status")
-        .to_owned()
-}
-
-/// Opens an application for `product` as the cast's commune officer and forwards it;
-/// returns the evaluation id.
-async fn screened(app: &TestApp, c: &Cast, product: &str) -> String {
-    let e = opened(app, &c.commune.token, product).await;
-    let body = screen(app, &c.commune.token, &id_of(&e), 1, true, None).await;
-    let e = data(&body, "screenOcopEvaluation");
-    assert_eq!(e["status"], "SCREENED", "{e:#}");
-    id_of(e)
-}
-
-/// Parts A, B and C adding up to `total` (to the hundredth), each within its range.
-fn parts(total: f64) -> (f64, f64, f64) {
-    let t = (total * 100.0).round() as i64;
-    assert!((0..=10_000).contains(&t), "total {total}");
-    let a = t.min(4000);
-    let b = (t - a).min(2500);
-    let c = t - a - b;
-    (a as f64 / 100.0, b as f64 / 100.0, c as f64 / 100.0)
-}
-
-/// `submitOcopScores` as `token` (the whole body).
-async fn score_parts(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    (a, b, c): (f64, f64, f64),
-    failed: &[&str],
-) -> Value {
-    app.gql(
-        Some(token),
-        &format!(
-            "mutation($e: ID!, $i: OcopScoreInput!) {{ \
-             submitOcopScores(evaluationId: $e, input: $i) {{ {SCORE_FIELDS} }} }}"
-        ),
-        json!({
-            "e": id,
-            "i": { "partA": a, "partB": b, "partC": c, "mandatoryCriteriaFailed": failed },
-        }),
-    )
-    .await
-}
-
-/// A score of `total` by `token` (the whole body).
-async fn score(app: &TestApp, token: &str, id: &str, total: f64) -> Value {
-    score_parts(app, token, id, parts(total), &[]).await
-}
-
-/// A score of `total` that must succeed.
-async fn scored(app: &TestApp, member: &TestUser, id: &str, total: f64) -> Value {
-    let body = score(app, &member.token, id, total).await;
-    data(&body, "submitOcopScores").clone()
-}
-
-/// One score per member with the given totals.
-async fn score_all(app: &TestApp, members: &[TestUser], id: &str, totals: &[f64]) {
-    assert_eq!(members.len(), totals.len());
-    for (m, t) in members.iter().zip(totals) {
-        scored(app, m, id, *t).await;
-    }
-}
-
-/// `certifyOcop` as `token` (the whole body).
-async fn certify(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    version: i64,
-    number: &str,
-    issued_on: &str,
-) -> Value {
-    let q = format!(
-        "mutation($e: ID!, $v: Int!, $i: CertifyOcopInput!) {{ \
-         certifyOcop(evaluationId: $e, expectedVersion: $v, input: $i) {{ {} }} }}",
-        eval_fields()
-    );
-    app.gql(
-        Some(token),
-        &q,
-        json!({ "e": id, "v": version, "i": { "decisionNumber": number, "issuedOn": issued_on } }),
-    )
-    .await
-}
-
-/// `certifyOcop` at the current version as `user` (the whole body).
-async fn certify_now(app: &TestApp, user: &TestUser, id: &str, issued_on: &str) -> Value {
-    let v = version_of(app, &user.token, id).await;
-    certify(app, &user.token, id, v, "123/QĐ-UBND", issued_on).await
-}
-
-/// A decision that must succeed; returns the evaluation.
-async fn decided(app: &TestApp, user: &TestUser, id: &str, issued_on: &str) -> Value {
-    let body = certify_now(app, user, id, issued_on).await;
-    data(&body, "certifyOcop").clone()
-}
-
-/// A new product of the cast's commune, screened and scored by the council with `totals`.
-async fn scored_product(app: &TestApp, c: &Cast, name: &str, totals: &[f64]) -> (String, String) {
-    let product = c.product(app, name).await;
-    let e = screened(app, c, &product).await;
-    score_all(app, &c.council, &e, totals).await;
-    (product, e)
-}
-
-/// A new product scored with `totals` and decided by the province on `issued_on`; returns
-/// the product id and the evaluation.
-async fn decided_product(
-    app: &TestApp,
-    c: &Cast,
-    name: &str,
-    totals: &[f64],
-    issued_on: &str,
-) -> (String, Value) {
-    let (product, e) = scored_product(app, c, name, totals).await;
-    (product, decided(app, &c.province, &e, issued_on).await)
-}
-
-/// A product certified by the province with `stars` (3 or 4) on `issued_on`; returns the
-/// product and certificate ids.
-async fn certified(
-    app: &TestApp,
-    c: &Cast,
-    name: &str,
-    stars: i64,
-    issued_on: &str,
-) -> (String, String) {
-    let total = match stars {
-        3 => 60.0,
-        4 => 80.0,
-        s => panic!("the province does not certify {s} stars"),
-    };
-    let (product, e) = decided_product(app, c, name, &[total; 3], issued_on).await;
-    assert_eq!(e["status"], "CERTIFIED", "{e:#}");
-    assert_eq!(e["certificate"]["stars"], stars, "{e:#}");
-    (product, id_of(&e["certificate"]))
-}
-
-/// A product of the cast's commune forwarded to the central council (province mean 95).
-async fn at_the_centre(app: &TestApp, c: &Cast, name: &str) -> (String, String) {
-    let (product, e) = scored_product(app, c, name, &[95.0; 3]).await;
-    let ev = decided(app, &c.province, &e, &today().to_string()).await;
-    assert_eq!(ev["status"], "CENTRAL_SCORING", "{ev:#}");
-    (product, e)
-}
-
-/// A product certified 5★ by the central council; returns the product and certificate ids.
-async fn five_star(app: &TestApp, c: &Cast, name: &str, issued_on: &str) -> (String, String) {
-    let (product, e) = at_the_centre(app, c, name).await;
-    score_all(app, &c.centre, &e, &[92.0, 93.0, 94.0]).await;
-    let ev = decided(app, &c.national, &e, issued_on).await;
-    assert_eq!(ev["status"], "CERTIFIED", "{ev:#}");
-    assert_eq!(ev["certificate"]["stars"], 5, "{ev:#}");
-    (product, id_of(&ev["certificate"]))
-}
-
-/// `revokeOcopCertificate` as `token` (the whole body).
-async fn revoke(app: &TestApp, token: &str, id: &str, reason: &str) -> Value {
-    app.gql(
-        Some(token),
-        &format!(
-            "mutation($c: ID!, $r: String!, $d: String!) {{ \
-             revokeOcopCertificate(certificateId: $c, reason: $r, decisionNumber: $d) {{ {CERT} }} }}"
-        ),
-        json!({ "c": id, "r": reason, "d": "45/QĐ-THU-HOI" }),
-    )
-    .await
 }
 
 /// Certificates listed by `ocopCertificates(filter)` as `token`.
@@ -385,12 +73,6 @@ async fn evaluation_ids(app: &TestApp, token: &str, filter: Value) -> Vec<String
     let nodes = data["ocopEvaluations"]["nodes"].as_array().expect("nodes");
     assert_eq!(data["ocopEvaluations"]["totalCount"], nodes.len());
     sorted(nodes.iter().map(id_of))
-}
-
-fn sorted(ids: impl Iterator<Item = String>) -> Vec<String> {
-    let mut v: Vec<String> = ids.collect();
-    v.sort();
-    v
 }
 
 fn sorted_refs(ids: &[&String]) -> Vec<String> {
@@ -1560,58 +1242,6 @@ async fn catalogued(app: &TestApp, filter: Value) -> Vec<String> {
     )
 }
 
-/// Recognises `product` (of Đắk Lắk) at a provincial selection round of this year.
-async fn recognise(app: &TestApp, organiser: &TestUser, judges: &[TestUser], product: &str) {
-    let body = app
-        .gql(
-            Some(&organiser.token),
-            "mutation($i: CreateSelectionRoundInput!) { createSelectionRound(input: $i) { id } }",
-            json!({ "i": { "name": "Bình chọn cấp tỉnh", "level": "PROVINCIAL", "year": today().year() } }),
-        )
-        .await;
-    let round = id_of(data(&body, "createSelectionRound"));
-    let body = app
-        .gql(
-            Some(&organiser.token),
-            "mutation($r: ID!, $p: ID!) { nominateProduct(roundId: $r, productId: $p, \
-             group: PROCESSED_AGRO_FORESTRY_FISHERY_FOOD) { id } }",
-            json!({ "r": round, "p": product }),
-        )
-        .await;
-    let nomination = id_of(data(&body, "nominateProduct"));
-    let advance = "mutation($id: ID!, $v: Int!) { advanceSelectionRound(id: $id, \
-        expectedVersion: $v) { status } }";
-    let body = app
-        .gql(
-            Some(&organiser.token),
-            advance,
-            json!({ "id": round, "v": 1 }),
-        )
-        .await;
-    assert_eq!(data(&body, "advanceSelectionRound")["status"], "SCORING");
-    for judge in judges {
-        let body = app
-            .gql(
-                Some(&judge.token),
-                "mutation($n: ID!, $i: ScorecardInput!) { submitScorecard(nominationId: $n, \
-                 input: $i) { total } }",
-                json!({ "n": nomination, "i": { "market": 40,
-                    "economicTechnicalSocialEnvironmental": 40, "cultureAesthetics": 0,
-                    "other": 0 } }),
-            )
-            .await;
-        assert_ok(&body, "request");
-    }
-    let body = app
-        .gql(
-            Some(&organiser.token),
-            advance,
-            json!({ "id": round, "v": 2 }),
-        )
-        .await;
-    assert_eq!(data(&body, "advanceSelectionRound")["status"], "CLOSED");
-}
-
 #[tokio::test]
 async fn the_public_catalogue_is_anonymous_and_lists_only_certified_or_recognised_products() {
     let app = spawn_app().await;
@@ -1626,7 +1256,17 @@ async fn the_public_catalogue_is_anonymous_and_lists_only_certified_or_recognise
     let (central_p, _) = at_the_centre(&app, &c, "Tiêu đen").await;
     let uncertified = c.product(&app, "Ca cao").await;
     let recognised = c.product(&app, "Rượu cần").await;
-    recognise(&app, &c.province, &c.council, &recognised).await;
+    run_round(
+        &app,
+        &c.province,
+        Area::Province(DAK_LAK),
+        "PROVINCIAL",
+        today().year(),
+        json!({}),
+        &[(&recognised, [80; 3])],
+        None,
+    )
+    .await;
 
     let conn = catalog(&app, json!({}), 100, None).await;
     let nodes = conn["nodes"].as_array().expect("nodes");
@@ -1958,9 +1598,7 @@ const NESTED: &str = "{ ocopCertificates(first: 50) { nodes { product { name est
 
 /// SQL statements run by one [`NESTED`] request; checks the rows came back.
 async fn statements(app: &TestApp, token: &str, count: usize) -> f64 {
-    let before = app.metric("db_statements_total").await;
-    let data = app.ok(Some(token), NESTED, json!({})).await;
-    let after = app.metric("db_statements_total").await;
+    let (data, statements) = app.ok_counting(token, NESTED, json!({})).await;
     let nodes = data["ocopCertificates"]["nodes"]
         .as_array()
         .expect("nodes")
@@ -1979,7 +1617,7 @@ async fn statements(app: &TestApp, token: &str, count: usize) -> f64 {
         assert_eq!(scores.len(), 3, "{n:#}");
         assert!(scores[0]["member"]["username"].is_string(), "{n:#}");
     }
-    after - before
+    statements
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     TestApp,
+    common::id_of,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER},
 };
 
@@ -26,10 +27,6 @@ const W4: &str = "query W4($id: ID!) { establishment(id: $id) { id name \
     products { nodes { id name } } } }";
 
 const CONCURRENCY: usize = 50;
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
 
 /// Statements per request for `query` run `n` at a time, with a check of each response.
 async fn per_request(
@@ -210,16 +207,9 @@ const ROW: &str = "key projectCount nationalVnd localVnd otherVnd counterpartVnd
 
 /// Statements and data of one `fundingSummary` selection.
 async fn summary(app: &TestApp, token: &str, selection: &str) -> (f64, Value) {
-    let before = app.metric("db_statements_total").await;
-    let data = app
-        .ok(
-            Some(token),
-            &format!("{{ fundingSummary {{ {selection} }} }}"),
-            json!({}),
-        )
-        .await;
-    let after = app.metric("db_statements_total").await;
-    (after - before, data["fundingSummary"].clone())
+    let query = format!("{{ fundingSummary {{ {selection} }} }}");
+    let (data, statements) = app.ok_counting(token, &query, json!({})).await;
+    (statements, data["fundingSummary"].clone())
 }
 
 #[tokio::test]

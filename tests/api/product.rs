@@ -6,7 +6,7 @@ use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::common::{audit_count, id_of, row_id};
+use crate::helpers::common::{all_pages, audit_count, id_of, ids_of, row_id};
 use crate::helpers::{
     TestApp, assert_code, assert_field,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
@@ -35,9 +35,6 @@ const LIST: &str = "query($f: ProductFilter, $first: Int, $after: String) { \
 const MOVE: &str = "mutation($id: ID!, $v: Int!, $c: String!) { \
     updateEstablishment(id: $id, expectedVersion: $v, input: { communeCode: $c }) { \
     id version commune { code } } }";
-
-const SET_STATUS: &str = "mutation($id: ID!, $v: Int!, $s: EstablishmentStatus!, $r: String) { \
-    setEstablishmentStatus(id: $id, expectedVersion: $v, status: $s, reason: $r) { id version status } }";
 
 async fn create(app: &TestApp, token: &str, establishment: &str, extra: Value) -> Value {
     let mut i = json!({ "establishmentId": establishment, "name": "Cà phê bột" });
@@ -75,15 +72,6 @@ async fn total(app: &TestApp, token: &str, filter: Value) -> i64 {
     list(app, token, filter, Some(0)).await["totalCount"]
         .as_i64()
         .expect("totalCount")
-}
-
-fn ids_of(conn: &Value) -> Vec<String> {
-    conn["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|n| n["id"].as_str().expect("id").to_owned())
-        .collect()
 }
 
 /// An establishment in `commune` created by `token`; its id.
@@ -627,11 +615,7 @@ async fn a_closed_establishment_takes_no_products_until_it_reopens() {
     let user = app.commune(BMT).await;
     let e = est(&app, &user.token, BMT).await;
     let body = app
-        .gql(
-            Some(&user.token),
-            SET_STATUS,
-            json!({ "id": e, "v": 1, "s": "CLOSED", "r": "Giải thể" }),
-        )
+        .set_establishment_status(&user.token, &e, 1, "CLOSED", Some("Giải thể"))
         .await;
     assert_eq!(
         body["data"]["setEstablishmentStatus"]["status"], "CLOSED",
@@ -644,11 +628,7 @@ async fn a_closed_establishment_takes_no_products_until_it_reopens() {
     assert_eq!(total(&app, &user.token, json!({})).await, 0);
 
     let body = app
-        .gql(
-            Some(&user.token),
-            SET_STATUS,
-            json!({ "id": e, "v": 2, "s": "ACTIVE", "r": "Hoạt động lại" }),
-        )
+        .set_establishment_status(&user.token, &e, 2, "ACTIVE", Some("Hoạt động lại"))
         .await;
     assert_eq!(
         body["data"]["setEstablishmentStatus"]["status"], "ACTIVE",
@@ -714,23 +694,15 @@ async fn paging_through_products_visits_each_once_and_checks_its_arguments() {
     for i in 0..7 {
         made.push(prod(&app, &user.token, &e, &format!("Sản phẩm {i}")).await);
     }
+    let pages = all_pages(async |after| {
+        let vars = json!({ "first": 3, "after": after });
+        app.ok(Some(&user.token), LIST, vars).await["products"].clone()
+    })
+    .await;
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10 {
-        let page = app
-            .ok(
-                Some(&user.token),
-                LIST,
-                json!({ "first": 3, "after": after }),
-            )
-            .await["products"]
-            .clone();
+    for page in &pages {
         assert_eq!(page["totalCount"], 7);
-        seen.extend(ids_of(&page));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        seen.extend(ids_of(page));
     }
     assert_eq!(seen, made);
 
@@ -769,23 +741,15 @@ async fn with_updated_since_products_run_oldest_change_first() {
     let body = update(&app, &user.token, &made[0], 1, json!({ "name": "Đổi tên" })).await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
+    let pages = all_pages(async |after| {
+        let vars = json!({ "f": { "updatedSince": since }, "first": 3, "after": after });
+        app.ok(Some(&user.token), LIST, vars).await["products"].clone()
+    })
+    .await;
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10 {
-        let page = app
-            .ok(
-                Some(&user.token),
-                LIST,
-                json!({ "f": { "updatedSince": since }, "first": 3, "after": after }),
-            )
-            .await["products"]
-            .clone();
+    for page in &pages {
         assert_eq!(page["totalCount"], 4);
-        seen.extend(ids_of(&page));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        seen.extend(ids_of(page));
     }
     let expected: Vec<String> = [1, 2, 3, 0].iter().map(|&i| made[i].clone()).collect();
     assert_eq!(seen, expected);
@@ -806,26 +770,18 @@ async fn an_establishments_products_page_with_cursors_inside_the_establishment()
     let query = "query($id: ID!, $after: String, $first: Int) { establishment(id: $id) { \
         products(first: $first, after: $after) { totalCount nodes { id establishment { id } } \
         pageInfo { hasNextPage endCursor } } } }";
+    let pages = all_pages(async |after| {
+        let vars = json!({ "id": e, "after": after, "first": 2 });
+        app.ok(Some(&user.token), query, vars).await["establishment"]["products"].clone()
+    })
+    .await;
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    for _ in 0..10 {
-        let data = app
-            .ok(
-                Some(&user.token),
-                query,
-                json!({ "id": e, "after": after, "first": 2 }),
-            )
-            .await;
-        let page = &data["establishment"]["products"];
+    for page in &pages {
         assert_eq!(page["totalCount"], 5);
         for n in page["nodes"].as_array().expect("nodes") {
             assert_eq!(n["establishment"]["id"], e.as_str());
         }
         seen.extend(ids_of(page));
-        if page["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
     assert_eq!(seen, made);
 

@@ -4,13 +4,21 @@
 //! the threshold, the scorecard quorum, replacement of a scorecard, a frozen closed round,
 //! certificate validity, visibility of rounds, the audit trail and batched loading.
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use khuyencong::enums::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::common::{assert_ok, audit_count, audit_rows, id_of, row_id};
+use crate::helpers::common::{assert_ok, audit_count, audit_rows, id_of, row_id, today};
 use crate::helpers::{
     TestApp, TestUser, assert_code, assert_field,
+    flows::{
+        fresh_product,
+        selection::{
+            advance, advanced, close, create_round, get_round, judges, new_round, nominate,
+            nominated, nomination_in, run_round, score, score_all, scored, scores, version_of,
+        },
+    },
+    people::Area,
     place::{BMT, DAK_LAK, DAK_LAK_OTHER, QUANG_TRI, TRUONG_PHU},
     spawn_app,
 };
@@ -19,160 +27,14 @@ use crate::helpers::{
 const HA_NOI: &str = "01";
 const HA_NOI_COMMUNE: &str = "00004";
 
-const CREATE_ROUND: &str = "mutation($i: CreateSelectionRoundInput!) { \
-    createSelectionRound(input: $i) { \
-    id name level year status version region province { code } commune { code } } }";
-
-const NOMINATE: &str = "mutation($r: ID!, $p: ID!, $g: SelectionProductGroup!) { \
-    nominateProduct(roundId: $r, productId: $p, group: $g) { \
-    id group result finalScore certificateNumber product { id } round { id } } }";
-
-const SCORE: &str = "mutation($n: ID!, $i: ScorecardInput!) { \
-    submitScorecard(nominationId: $n, input: $i) { \
-    id market economicTechnicalSocialEnvironmental cultureAesthetics other total \
-    judge { username } } }";
-
-const ADVANCE: &str = "mutation($id: ID!, $v: Int!, $on: Date) { \
-    advanceSelectionRound(id: $id, expectedVersion: $v, recognizedOn: $on) { \
-    id status version } }";
-
-const ROUND: &str = "query($id: ID!) { selectionRound(id: $id) { \
-    id name level year status version region province { code } commune { code } \
-    nominations(first: 50) { totalCount nodes { \
-    id result finalScore certificateNumber recognizedOn validUntil product { id name } \
-    scorecards { judge { username } market economicTechnicalSocialEnvironmental \
-    cultureAesthetics other total } } } } }";
-
 const ROUNDS: &str = "query($f: SelectionRoundFilter) { selectionRounds(filter: $f, first: 100) { \
     totalCount nodes { id } } }";
 
 const RECOGNITIONS: &str = "query($id: ID!) { product(id: $id) { recognitions { \
     id result certificateNumber recognizedOn validUntil round { id level } } } }";
 
-/// Who judges a round: three users of the organising level and area.
-#[derive(Clone, Copy)]
-enum Area<'a> {
-    Commune(&'a str),
-    Province(&'a str),
-    National,
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-/// A user of `area`.
-async fn user_of(app: &TestApp, area: Area<'_>) -> TestUser {
-    match area {
-        Area::Commune(c) => app.commune(c).await,
-        Area::Province(p) => app.province(p).await,
-        Area::National => app.national().await,
-    }
-}
-
-/// Three judges of `area`.
-async fn judges(app: &TestApp, area: Area<'_>) -> Vec<TestUser> {
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        out.push(user_of(app, area).await);
-    }
-    out
-}
-
-/// The round input for `level` in `year` with `extra` fields laid over it.
-fn round_input(level: &str, year: i32, extra: Value) -> Value {
-    let mut i =
-        json!({ "name": format!("Bình chọn {level} {year}"), "level": level, "year": year });
-    if let (Some(obj), Value::Object(more)) = (i.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    i
-}
-
-/// `createSelectionRound` as `token` (the whole body).
-async fn create_round(app: &TestApp, token: &str, level: &str, year: i32, extra: Value) -> Value {
-    app.gql(
-        Some(token),
-        CREATE_ROUND,
-        json!({ "i": round_input(level, year, extra) }),
-    )
-    .await
-}
-
-/// Creates a round that must succeed; returns it.
-async fn new_round(app: &TestApp, token: &str, level: &str, year: i32, extra: Value) -> Value {
-    let body = create_round(app, token, level, year, extra).await;
-    assert_ok(&body, "request");
-    body["data"]["createSelectionRound"].clone()
-}
-
-/// A product of a new establishment in `commune`, registered by a national user.
-async fn product_in(app: &TestApp, commune: &str, name: &str) -> String {
-    let setup = app.national().await;
-    let e = app.establishment(&setup.token, commune, json!({})).await;
-    id_of(&app.product(&setup.token, &id_of(&e), name).await)
-}
-
-/// `nominateProduct` as `token` (the whole body).
-async fn nominate(app: &TestApp, token: &str, round: &str, product: &str) -> Value {
-    app.gql(
-        Some(token),
-        NOMINATE,
-        json!({ "r": round, "p": product, "g": "PROCESSED_AGRO_FORESTRY_FISHERY_FOOD" }),
-    )
-    .await
-}
-
-/// Nominates a product (must succeed); returns the nomination id.
-async fn nominated(app: &TestApp, token: &str, round: &str, product: &str) -> String {
-    let body = nominate(app, token, round, product).await;
-    assert_ok(&body, "request");
-    id_of(&body["data"]["nominateProduct"])
-}
-
-/// A scorecard input adding up to `total`, each criterion within its range.
-fn scores(total: i32) -> Value {
-    assert!((0..=100).contains(&total));
-    let market = total.min(40);
-    let economic = (total - market).min(40);
-    let culture = (total - market - economic).min(10);
-    let other = total - market - economic - culture;
-    json!({
-        "market": market,
-        "economicTechnicalSocialEnvironmental": economic,
-        "cultureAesthetics": culture,
-        "other": other,
-    })
-}
-
-/// `submitScorecard` as `token` (the whole body).
-async fn score(app: &TestApp, token: &str, nomination: &str, input: Value) -> Value {
-    app.gql(Some(token), SCORE, json!({ "n": nomination, "i": input }))
-        .await
-}
-
-/// A scorecard of `total` (must succeed).
-async fn scored(app: &TestApp, judge: &TestUser, nomination: &str, total: i32) {
-    assert_ok(
-        &score(app, &judge.token, nomination, scores(total)).await,
-        "request",
-    );
-}
-
-/// One scorecard per judge with the given totals.
-async fn score_all(app: &TestApp, judges: &[TestUser], nomination: &str, totals: &[i32]) {
-    for (judge, total) in judges.iter().zip(totals) {
-        scored(app, judge, nomination, *total).await;
-    }
-}
-
-/// `selectionRound(id)` as `token` (null when out of sight).
-async fn get_round(app: &TestApp, token: &str, id: &str) -> Value {
-    app.ok(Some(token), ROUND, json!({ "id": id })).await["selectionRound"].clone()
-}
 
 /// Ids of `selectionRounds` as `token`.
 async fn listed(app: &TestApp, token: &str) -> Vec<String> {
@@ -182,79 +44,6 @@ async fn listed(app: &TestApp, token: &str) -> Vec<String> {
         .iter()
         .map(id_of)
         .collect()
-}
-
-/// `advanceSelectionRound` as `token` (the whole body).
-async fn advance(app: &TestApp, token: &str, id: &str, version: i64, on: Option<&str>) -> Value {
-    app.gql(
-        Some(token),
-        ADVANCE,
-        json!({ "id": id, "v": version, "on": on }),
-    )
-    .await
-}
-
-/// The current version of a round as `token` sees it.
-async fn version_of(app: &TestApp, token: &str, id: &str) -> i64 {
-    get_round(app, token, id).await["version"]
-        .as_i64()
-        .expect("version")
-}
-
-/// Moves a round one step as `token` (must succeed); returns `{ id status version }`.
-async fn advanced(app: &TestApp, token: &str, id: &str, on: Option<&str>) -> Value {
-    let v = version_of(app, token, id).await;
-    let body = advance(app, token, id, v, on).await;
-    assert_ok(&body, "request");
-    body["data"]["advanceSelectionRound"].clone()
-}
-
-/// Closes a round in SCORING as `token`; returns the round with its results.
-async fn close(app: &TestApp, token: &str, id: &str, on: Option<&str>) -> Value {
-    let r = advanced(app, token, id, on).await;
-    assert_eq!(r["status"], "CLOSED", "{r:#}");
-    get_round(app, token, id).await
-}
-
-/// The nomination `id` in a round read with [`ROUND`].
-fn nomination_in<'a>(round: &'a Value, id: &str) -> &'a Value {
-    round["nominations"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .find(|n| n["id"] == id)
-        .unwrap_or_else(|| panic!("nomination {id} in {round:#}"))
-}
-
-/// Runs a whole round: created and advanced by `organiser`, each product nominated by it and
-/// scored by three judges of `judges_area` with the given totals, closed on `on`. Returns the
-/// round id and the nomination ids.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a test helper that reads like the round it runs"
-)]
-async fn run_round(
-    app: &TestApp,
-    organiser: &TestUser,
-    judges_area: Area<'_>,
-    level: &str,
-    year: i32,
-    extra: Value,
-    entries: &[(&str, [i32; 3])],
-    on: Option<&str>,
-) -> (String, Vec<String>) {
-    let round = id_of(&new_round(app, &organiser.token, level, year, extra).await);
-    let mut nominations = Vec::new();
-    for (product, _) in entries {
-        nominations.push(nominated(app, &organiser.token, &round, product).await);
-    }
-    advanced(app, &organiser.token, &round, None).await;
-    let js = judges(app, judges_area).await;
-    for (n, (_, totals)) in nominations.iter().zip(entries) {
-        score_all(app, &js, n, totals).await;
-    }
-    close(app, &organiser.token, &round, on).await;
-    (round, nominations)
 }
 
 /// Recognises `product` (of Đắk Lắk) at a provincial round of Đắk Lắk of `year`, closed on
@@ -484,7 +273,7 @@ async fn regional_and_national_rounds_are_created_and_advanced_by_national_users
 async fn read_only_users_may_not_organise_nominate_or_judge() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
-    let product = product_in(&app, BMT, "Cà phê Buôn Ma Thuột").await;
+    let product = fresh_product(&app, BMT, "Cà phê Buôn Ma Thuột").await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
 
     let ro_national = app.user(Role::National, None, None, false, true).await;
@@ -550,9 +339,9 @@ async fn nominations_to_a_commune_round_come_from_the_products_commune_or_provin
     let app = spawn_app().await;
     let organiser = app.commune(BMT).await;
     let round = id_of(&new_round(&app, &organiser.token, "COMMUNE", 2026, json!({})).await);
-    let a = product_in(&app, BMT, "Cà phê rang xay").await;
-    let b = product_in(&app, BMT, "Mật ong hoa cà phê").await;
-    let c = product_in(&app, BMT, "Hạt điều rang muối").await;
+    let a = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let b = fresh_product(&app, BMT, "Mật ong hoa cà phê").await;
+    let c = fresh_product(&app, BMT, "Hạt điều rang muối").await;
 
     // A commune user of the product's commune, a province user of its province.
     let body = nominate(&app, &app.commune(BMT).await.token, &round, &a).await;
@@ -580,7 +369,7 @@ async fn nominations_to_a_commune_round_come_from_the_products_commune_or_provin
     }
 
     // The product's establishment must be in the round's commune.
-    let elsewhere = product_in(&app, DAK_LAK_OTHER, "Tiêu Đắk Lắk").await;
+    let elsewhere = fresh_product(&app, DAK_LAK_OTHER, "Tiêu Đắk Lắk").await;
     let body = nominate(&app, &app.province(DAK_LAK).await.token, &round, &elsewhere).await;
     assert_field(&body, "productId");
 
@@ -593,9 +382,9 @@ async fn nominations_to_a_provincial_round_come_from_the_products_commune_or_pro
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let a = product_in(&app, BMT, "Cà phê rang xay").await;
-    let b = product_in(&app, DAK_LAK_OTHER, "Tiêu đen").await;
-    let c = product_in(&app, BMT, "Bơ sáp").await;
+    let a = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let b = fresh_product(&app, DAK_LAK_OTHER, "Tiêu đen").await;
+    let c = fresh_product(&app, BMT, "Bơ sáp").await;
 
     nominated(&app, &app.commune(BMT).await.token, &round, &a).await;
     nominated(&app, &app.province(DAK_LAK).await.token, &round, &b).await;
@@ -612,7 +401,7 @@ async fn nominations_to_a_provincial_round_come_from_the_products_commune_or_pro
         "NOT_FOUND",
     );
     // Another province does not see the round.
-    let quang_tri = product_in(&app, TRUONG_PHU, "Nón lá").await;
+    let quang_tri = fresh_product(&app, TRUONG_PHU, "Nón lá").await;
     assert_code(
         &nominate(
             &app,
@@ -642,9 +431,9 @@ async fn nominations_to_a_provincial_round_come_from_the_products_commune_or_pro
 async fn nominations_to_a_regional_round_come_from_the_products_province_or_national_users() {
     let app = spawn_app().await;
     let national = app.national().await;
-    let a = product_in(&app, BMT, "Cà phê rang xay").await;
-    let b = product_in(&app, BMT, "Hạt điều").await;
-    let c = product_in(&app, DAK_LAK_OTHER, "Tiêu đen").await;
+    let a = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let b = fresh_product(&app, BMT, "Hạt điều").await;
+    let c = fresh_product(&app, DAK_LAK_OTHER, "Tiêu đen").await;
     for p in [&a, &b, &c] {
         recognise_provincially(&app, p, today().year(), None).await;
     }
@@ -672,8 +461,8 @@ async fn nominations_to_a_regional_round_come_from_the_products_province_or_nati
 async fn nominations_to_a_national_round_are_made_by_national_users_only() {
     let app = spawn_app().await;
     let national = app.national().await;
-    let a = product_in(&app, BMT, "Cà phê rang xay").await;
-    let b = product_in(&app, BMT, "Hạt điều").await;
+    let a = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let b = fresh_product(&app, BMT, "Hạt điều").await;
     for p in [&a, &b] {
         recognise_provincially(&app, p, today().year(), None).await;
         recognise_regionally(&app, p).await;
@@ -696,7 +485,7 @@ async fn a_product_enters_a_round_once() {
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
     let other_round =
         id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
 
     nominated(&app, &organiser.token, &round, &product).await;
     let body = nominate(&app, &app.commune(BMT).await.token, &round, &product).await;
@@ -715,8 +504,8 @@ async fn nominations_are_taken_only_while_the_round_is_open() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let early = product_in(&app, BMT, "Cà phê rang xay").await;
-    let late = product_in(&app, BMT, "Hạt điều").await;
+    let early = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let late = fresh_product(&app, BMT, "Hạt điều").await;
     nominated(&app, &organiser.token, &round, &early).await;
     advanced(&app, &organiser.token, &round, None).await;
 
@@ -734,7 +523,7 @@ async fn a_regional_round_takes_only_products_with_a_valid_provincial_recognitio
     let app = spawn_app().await;
     let national = app.national().await;
     let year = today().year();
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let round = regional_round(&app, &national).await;
 
     // No recognition at all.
@@ -790,7 +579,7 @@ async fn a_regional_round_takes_only_products_with_a_valid_provincial_recognitio
 async fn an_expired_provincial_recognition_does_not_open_a_regional_round() {
     let app = spawn_app().await;
     let national = app.national().await;
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
 
     // Recognised on 15 Nov 2022: valid until 31 Dec 2024, before today.
     let old = recognise_provincially(&app, &product, 2022, Some("2022-11-15")).await;
@@ -824,7 +613,7 @@ async fn an_expired_provincial_recognition_does_not_open_a_regional_round() {
 async fn a_national_round_takes_only_products_with_a_valid_regional_recognition() {
     let app = spawn_app().await;
     let national = app.national().await;
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let round = id_of(&new_round(&app, &national.token, "NATIONAL", 2026, json!({})).await);
 
     assert_code(
@@ -870,7 +659,7 @@ async fn a_national_round_takes_only_products_with_a_valid_regional_recognition(
 async fn a_ha_noi_product_cannot_enter_a_central_highlands_regional_round() {
     let app = spawn_app().await;
     let national = app.national().await;
-    let product = product_in(&app, HA_NOI_COMMUNE, "Gốm Bát Tràng").await;
+    let product = fresh_product(&app, HA_NOI_COMMUNE, "Gốm Bát Tràng").await;
 
     // Even with a valid provincial recognition of Hà Nội.
     let organiser = app.province(HA_NOI).await;
@@ -914,7 +703,7 @@ async fn judges_of_a_commune_round_are_users_of_that_commune() {
     let app = spawn_app().await;
     let organiser = app.commune(BMT).await;
     let round = id_of(&new_round(&app, &organiser.token, "COMMUNE", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
     advanced(&app, &organiser.token, &round, None).await;
 
@@ -948,7 +737,7 @@ async fn judges_of_a_provincial_round_are_users_of_that_province() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
     advanced(&app, &organiser.token, &round, None).await;
 
@@ -976,7 +765,7 @@ async fn judges_of_a_provincial_round_are_users_of_that_province() {
 async fn judges_of_regional_and_national_rounds_are_national_users() {
     let app = spawn_app().await;
     let national = app.national().await;
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     recognise_provincially(&app, &product, today().year(), None).await;
     let round = regional_round(&app, &national).await;
     let n = nominated(&app, &national.token, &round, &product).await;
@@ -1009,7 +798,7 @@ async fn scores_outside_their_ranges_are_bad_user_input_naming_the_criterion() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
     advanced(&app, &organiser.token, &round, None).await;
     let judge = app.province(DAK_LAK).await;
@@ -1062,7 +851,7 @@ async fn scorecards_are_taken_only_while_scoring() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
 
     let judge = app.province(DAK_LAK).await;
@@ -1077,7 +866,7 @@ async fn a_judge_who_submits_again_replaces_the_scorecard() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
     advanced(&app, &organiser.token, &round, None).await;
     let js = judges(&app, Area::Province(DAK_LAK)).await;
@@ -1125,9 +914,9 @@ async fn a_mean_of_exactly_70_is_recognised_and_69_67_is_not() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let at = product_in(&app, BMT, "Cà phê rang xay").await;
-    let below = product_in(&app, BMT, "Hạt điều").await;
-    let spread = product_in(&app, DAK_LAK_OTHER, "Tiêu đen").await;
+    let at = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let below = fresh_product(&app, BMT, "Hạt điều").await;
+    let spread = fresh_product(&app, DAK_LAK_OTHER, "Tiêu đen").await;
     let n_at = nominated(&app, &organiser.token, &round, &at).await;
     let n_below = nominated(&app, &organiser.token, &round, &below).await;
     let n_spread = nominated(&app, &organiser.token, &round, &spread).await;
@@ -1202,8 +991,8 @@ async fn closing_needs_three_scorecards_for_every_nomination() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let full = product_in(&app, BMT, "Cà phê rang xay").await;
-    let short = product_in(&app, BMT, "Mật ong rừng Yok Đôn").await;
+    let full = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let short = fresh_product(&app, BMT, "Mật ong rừng Yok Đôn").await;
     let n_full = nominated(&app, &organiser.token, &round, &full).await;
     let n_short = nominated(&app, &organiser.token, &round, &short).await;
     advanced(&app, &organiser.token, &round, None).await;
@@ -1236,8 +1025,8 @@ async fn closing_needs_three_scorecards_for_every_nomination() {
 async fn a_closed_round_is_frozen() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
-    let latecomer = product_in(&app, BMT, "Hạt điều").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
+    let latecomer = fresh_product(&app, BMT, "Hạt điều").await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
     let n = nominated(&app, &organiser.token, &round, &product).await;
     advanced(&app, &organiser.token, &round, None).await;
@@ -1276,7 +1065,7 @@ async fn a_recognition_is_valid_until_31_december_of_the_second_year_after() {
     let organiser = app.province(DAK_LAK).await;
 
     // Dated on closing.
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let (round, n) = run_round(
         &app,
         &organiser,
@@ -1294,7 +1083,7 @@ async fn a_recognition_is_valid_until_31_december_of_the_second_year_after() {
     assert_eq!(nom["validUntil"], "2024-12-31");
 
     // Dated today by default.
-    let product = product_in(&app, BMT, "Hạt điều").await;
+    let product = fresh_product(&app, BMT, "Hạt điều").await;
     let (round, n) = run_round(
         &app,
         &organiser,
@@ -1323,7 +1112,7 @@ async fn the_recognition_date_lies_between_the_rounds_year_and_today() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2022, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
     advanced(&app, &organiser.token, &round, None).await;
     let js = judges(&app, Area::Province(DAK_LAK)).await;
@@ -1389,7 +1178,7 @@ async fn provincial_and_commune_rounds_are_seen_only_inside_their_area() {
     }
 
     // Mutations on an invisible round: NOT_FOUND.
-    let quang_tri_product = product_in(&app, TRUONG_PHU, "Nón lá").await;
+    let quang_tri_product = fresh_product(&app, TRUONG_PHU, "Nón lá").await;
     assert_code(
         &nominate(&app, &other_province.token, &provincial, &quang_tri_product).await,
         "NOT_FOUND",
@@ -1436,7 +1225,7 @@ async fn every_selection_mutation_is_audited() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let nominator = app.commune(BMT).await;
     let n = nominated(&app, &nominator.token, &round, &product).await;
     advanced(&app, &organiser.token, &round, None).await;
@@ -1492,7 +1281,7 @@ async fn a_refused_selection_mutation_writes_no_audit_event() {
     let app = spawn_app().await;
     let organiser = app.province(DAK_LAK).await;
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", 2026, json!({})).await);
-    let product = product_in(&app, BMT, "Cà phê rang xay").await;
+    let product = fresh_product(&app, BMT, "Cà phê rang xay").await;
     let n = nominated(&app, &organiser.token, &round, &product).await;
     let stranger = app.province(QUANG_TRI).await;
     let before = audit_count(&app).await;
@@ -1537,7 +1326,7 @@ async fn scored_round(app: &TestApp, organiser: &TestUser, count: usize) -> Stri
     let mut nominations = Vec::new();
     for i in 0..count {
         let commune = if i % 2 == 0 { BMT } else { DAK_LAK_OTHER };
-        let product = product_in(app, commune, &format!("Sản phẩm {i}")).await;
+        let product = fresh_product(app, commune, &format!("Sản phẩm {i}")).await;
         nominations.push(nominated(app, &organiser.token, &round, &product).await);
     }
     advanced(app, &organiser.token, &round, None).await;
@@ -1550,9 +1339,7 @@ async fn scored_round(app: &TestApp, organiser: &TestUser, count: usize) -> Stri
 
 /// SQL statements run by one [`NESTED`] request; checks the rows came back.
 async fn statements(app: &TestApp, token: &str, round: &str, count: usize) -> f64 {
-    let before = app.metric("db_statements_total").await;
-    let data = app.ok(Some(token), NESTED, json!({ "id": round })).await;
-    let after = app.metric("db_statements_total").await;
+    let (data, statements) = app.ok_counting(token, NESTED, json!({ "id": round })).await;
     let nodes = data["selectionRound"]["nominations"]["nodes"]
         .as_array()
         .expect("nodes")
@@ -1564,7 +1351,7 @@ async fn statements(app: &TestApp, token: &str, round: &str, count: usize) -> f6
         assert!(n["scorecards"][0]["judge"]["username"].is_string(), "{n:#}");
         assert!(n["round"]["name"].is_string(), "{n:#}");
     }
-    after - before
+    statements
 }
 
 #[tokio::test]
@@ -1594,8 +1381,8 @@ async fn closing_a_round_puts_every_decided_nomination_in_the_change_feed() {
     let organiser = app.province(DAK_LAK).await;
     let year = today().year();
     let round = id_of(&new_round(&app, &organiser.token, "PROVINCIAL", year, json!({})).await);
-    let good = product_in(&app, BMT, "Cà phê bột").await;
-    let weak = product_in(&app, BMT, "Mật ong").await;
+    let good = fresh_product(&app, BMT, "Cà phê bột").await;
+    let weak = fresh_product(&app, BMT, "Mật ong").await;
     let n_good = nominated(&app, &organiser.token, &round, &good).await;
     let n_weak = nominated(&app, &organiser.token, &round, &weak).await;
     advanced(&app, &organiser.token, &round, None).await;

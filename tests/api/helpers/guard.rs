@@ -6,15 +6,10 @@ use std::{
     time::Duration,
 };
 
-use khuyencong::{
-    config::Config,
-    domain::user::{NewUser, insert},
-    enums::Role,
-    startup::Application,
-};
+use khuyencong::{config::Config, domain::user::NewUser, enums::Role, startup::Application};
 use serde_json::Value;
 
-use super::{JWT_SECRET, PASSWORD, TestApp};
+use super::{JWT_SECRET, PASSWORD, TestApp, graphql_post};
 
 /// A response as the client saw it.
 pub struct Raw {
@@ -34,17 +29,12 @@ pub async fn post_raw(
     body: impl Into<reqwest::Body>,
     headers: &[(&str, &str)],
 ) -> Raw {
-    let mut req = client
-        .post(format!("{address}/graphql"))
+    let resp = graphql_post(client, address, token, headers)
         .header("content-type", "application/json")
-        .body(body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = req.send().await.expect("request sent");
+        .body(body)
+        .send()
+        .await
+        .expect("request sent");
     let status = resp.status().as_u16();
     let retry_after = resp
         .headers()
@@ -68,36 +58,24 @@ pub async fn second_instance(app: &TestApp, change: impl FnOnce(&mut Config)) ->
     let built = Application::build(config)
         .await
         .expect("second instance builds");
-    let port = built.port();
-    let state = built.state().clone();
-    tokio::spawn(built.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        state,
-        client: app.client.clone(),
-    }
+    TestApp::serve(built, app.client.clone())
 }
 
 /// Creates a user whose name no other test (or earlier run) uses: state shared outside the
 /// process (Redis) must not mix runs.
 pub async fn unique_user(app: &TestApp, role: Role, province: Option<&str>) -> String {
     let username = format!("u{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
-    insert(
-        &app.state.db,
-        &app.state.reference(),
-        NewUser {
-            username: username.clone(),
-            password: PASSWORD.into(),
-            display_name: format!("Người dùng {username}"),
-            role,
-            province_code: province.map(Into::into),
-            commune_code: None,
-            is_admin: false,
-            read_only: false,
-        },
-    )
-    .await
-    .expect("user inserted");
+    app.insert_user(NewUser {
+        username: username.clone(),
+        password: PASSWORD.into(),
+        display_name: format!("Người dùng {username}"),
+        role,
+        province_code: province.map(Into::into),
+        commune_code: None,
+        is_admin: false,
+        read_only: false,
+    })
+    .await;
     username
 }
 

@@ -4,9 +4,16 @@
 
 #![allow(dead_code)]
 
+pub mod assert;
+pub mod audit;
 pub mod common;
+pub mod connection;
+pub mod flows;
 pub mod guard;
+pub mod ids;
+pub mod people;
 pub mod upload;
+pub mod values;
 pub mod ws;
 
 use std::{
@@ -156,6 +163,11 @@ pub async fn fresh_database() -> String {
     }
 }
 
+/// `setEstablishmentStatus` with an optional reason.
+pub const SET_ESTABLISHMENT_STATUS: &str = "mutation($id: ID!, $v: Int!, \
+    $s: EstablishmentStatus!, $r: String) { setEstablishmentStatus(id: $id, \
+    expectedVersion: $v, status: $s, reason: $r) { id version status statusReason } }";
+
 /// A running server for one test.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -202,17 +214,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
             Err(e) => panic!("app builds: {e:?}"),
         }
     };
-    let port = app.port();
-    let state = app.state().clone();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        state,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
-    }
+    TestApp::serve(app, client())
 }
 
 /// Starts the app admitting every concurrent request at once (200 in flight, a 30 s queue):
@@ -232,20 +234,47 @@ pub async fn spawn_instance(database_url: String) -> TestApp {
     let app = Application::build(base_config(database_url))
         .await
         .expect("app builds");
-    let port = app.port();
-    let state = app.state().clone();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        state,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
+    TestApp::serve(app, client())
+}
+
+/// The HTTP client of a test: a request that takes a minute has failed.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+/// A POST to `{address}/graphql` with the bearer `token`, when given, and extra headers.
+pub fn graphql_post(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let mut req = client.post(format!("{address}/graphql"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
     }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req
 }
 
 impl TestApp {
+    /// Runs a built application in the background and talks to it with `client`.
+    pub fn serve(app: Application, client: reqwest::Client) -> TestApp {
+        let port = app.port();
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            state,
+            client,
+        }
+    }
+
     /// Posts a GraphQL request and returns the JSON body.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         self.gql_with(token, query, variables, &[]).await
@@ -259,17 +288,11 @@ impl TestApp {
         variables: Value,
         headers: &[(&str, &str)],
     ) -> Value {
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req.send().await.expect("request sent");
+        let resp = graphql_post(&self.client, &self.address, token, headers)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
         resp.json().await.expect("JSON body")
     }
 
@@ -283,6 +306,15 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// `ok()`, with the SQL statements the request ran (from `/metrics`: every statement of
+    /// this test's app, so nothing else may run meanwhile).
+    pub async fn ok_counting(&self, token: &str, query: &str, variables: Value) -> (Value, f64) {
+        let before = self.metric("db_statements_total").await;
+        let data = self.ok(Some(token), query, variables).await;
+        let after = self.metric("db_statements_total").await;
+        (data, after - before)
+    }
+
     /// Creates a user directly (as the CLI would) and signs it in over HTTP.
     pub async fn user(
         &self,
@@ -293,23 +325,25 @@ impl TestApp {
         read_only: bool,
     ) -> TestUser {
         let username = format!("user{}", COUNTER.fetch_add(1, Ordering::SeqCst));
-        insert(
-            &self.state.db,
-            &self.state.reference(),
-            NewUser {
-                username: username.clone(),
-                password: PASSWORD.into(),
-                display_name: format!("Người dùng {username}"),
-                role,
-                province_code: province.map(Into::into),
-                commune_code: commune.map(Into::into),
-                is_admin: admin,
-                read_only,
-            },
-        )
-        .await
-        .expect("user inserted");
+        self.insert_user(NewUser {
+            username: username.clone(),
+            password: PASSWORD.into(),
+            display_name: format!("Người dùng {username}"),
+            role,
+            province_code: province.map(Into::into),
+            commune_code: commune.map(Into::into),
+            is_admin: admin,
+            read_only,
+        })
+        .await;
         self.login(&username).await
+    }
+
+    /// Inserts a user directly into the database, as the CLI would.
+    pub async fn insert_user(&self, user: NewUser) {
+        insert(&self.state.db, &self.state.reference(), user)
+            .await
+            .expect("user inserted");
     }
 
     /// Signs in a user over HTTP.
@@ -369,6 +403,24 @@ impl TestApp {
             .clone()
     }
 
+    /// `setEstablishmentStatus` as `token` at `version`, with an optional reason (the whole
+    /// body; the data holds `id version status statusReason`).
+    pub async fn set_establishment_status(
+        &self,
+        token: &str,
+        id: &str,
+        version: i64,
+        status: &str,
+        reason: Option<&str>,
+    ) -> Value {
+        self.gql(
+            Some(token),
+            SET_ESTABLISHMENT_STATUS,
+            json!({ "id": id, "v": version, "s": status, "r": reason }),
+        )
+        .await
+    }
+
     /// Creates a product of an establishment (must succeed).
     pub async fn product(&self, token: &str, establishment_id: &str, name: &str) -> Value {
         self.ok(
@@ -380,17 +432,25 @@ impl TestApp {
             .clone()
     }
 
-    /// The value of a Prometheus counter on `/metrics`.
-    pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.address))
+    /// A GET of `path` (such as `/readyz`) on this server, to send.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(format!("{}{path}", self.address))
+    }
+
+    /// The body of a GET of `path` (such as `/metrics`) without a token, as text.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path)
             .send()
             .await
-            .expect("metrics")
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
             .text()
             .await
-            .expect("text");
+            .unwrap_or_else(|e| panic!("GET {path} body: {e}"))
+    }
+
+    /// The value of a Prometheus counter on `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get_text("/metrics").await;
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
             .unwrap_or(0.0)
@@ -433,6 +493,16 @@ pub mod place {
     pub const DAK_LAK: &str = "66";
     /// Quảng Trị.
     pub const QUANG_TRI: &str = "44";
+
+    /// The province of a test commune.
+    #[track_caller]
+    pub fn province_of(commune: &str) -> &'static str {
+        match commune {
+            BMT | DAK_LAK_OTHER => DAK_LAK,
+            TRUONG_PHU => QUANG_TRI,
+            other => panic!("unknown test commune {other}"),
+        }
+    }
 }
 
 /// The real binary as a child process.

@@ -1,8 +1,21 @@
-//! GraphQL multipart requests (the upload specification): `operations`, `map`, then the file.
+//! GraphQL multipart requests (the upload specification): `operations`, `map`, then the file;
+//! and a workbook to upload.
 
 use serde_json::{Value, json};
 
-use super::TestApp;
+use super::{TestApp, graphql_post};
+
+/// A workbook of one sheet whose cells are the text of `rows`: a file to import or upload.
+pub fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).expect("cell");
+        }
+    }
+    wb.save_to_buffer().expect("xlsx")
+}
 
 impl TestApp {
     /// Posts a GraphQL multipart request whose variable `$file` is the uploaded `bytes`;
@@ -28,17 +41,11 @@ impl TestApp {
                     .mime_str("application/octet-stream")
                     .expect("mime"),
             );
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .multipart(form);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req.send().await.expect("request sent");
+        let resp = graphql_post(&self.client, &self.address, token, headers)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request sent");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
