@@ -58,8 +58,6 @@
 //! which is outside the old area: to the callers who see the row only through the old place
 //! they are given as null ([`list`]), as `node(id)` would refuse them the record itself.
 
-use std::collections::HashMap;
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
@@ -69,8 +67,8 @@ use sea_orm::{
 use crate::kind::EntityKind;
 use crate::{
     db::entities::{
-        allocation, app_user, change_event, establishment, funding_source, nomination,
-        ocop_certificate, ocop_evaluation, product, project, selection_round,
+        app_user, change_event, establishment, funding_source, ocop_certificate, ocop_evaluation,
+        product, project, selection_round,
     },
     domain::{Ctx, scope},
     enums::Role,

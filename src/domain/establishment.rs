@@ -470,13 +470,7 @@ async fn apply_update(
             .await?;
         for (p, version) in moved {
             // A product's place is its establishment's: it leaves the same area.
-            touched.add_moved(
-                EntityKind::Product.as_str(),
-                p,
-                Some(version),
-                place,
-                from,
-            );
+            touched.add_moved(EntityKind::Product.as_str(), p, Some(version), place, from);
         }
         product::Entity::update_many()
             .col_expr(

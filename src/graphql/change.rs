@@ -100,7 +100,10 @@ impl From<Option<ChangeFilter>> for FeedFilter {
 /// ahead in a bounded number of statements (`domain::changed::records`); a change without them
 /// (one a subscription delivers) reads its own.
 #[derive(Clone)]
-pub struct Change(pub change_event::Model, pub Option<Arc<domain::changed::Records>>);
+pub struct Change(
+    pub change_event::Model,
+    pub Option<Arc<domain::changed::Records>>,
+);
 
 impl Change {
     fn kind(&self) -> async_graphql::Result<feed::ChangeEntity> {
@@ -319,7 +322,8 @@ impl ChangeQuery {
         let (nodes, actors) = prefetch::change_selection(ctx);
         let read = if nodes || actors {
             Some(Arc::new(
-                domain::changed::records(ctx.primary_db()?, ctx.dctx()?, &page.rows, nodes, actors).await?,
+                domain::changed::records(ctx.primary_db()?, ctx.dctx()?, &page.rows, nodes, actors)
+                    .await?,
             ))
         } else {
             None

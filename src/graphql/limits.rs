@@ -9,8 +9,7 @@
 use std::{collections::HashSet, sync::Arc};
 
 use async_graphql::{
-    ErrorExtensionValues, ServerError, ServerResult, Variables,
-    ValidationResult,
+    ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };

@@ -204,7 +204,10 @@ fn imports_point_down_the_layers() {
 }
 
 /// Strongly connected groups of more than one module among `nodes`.
-fn cycles(edges: &BTreeMap<String, BTreeSet<String>>, keep: impl Fn(&str) -> bool) -> Vec<Vec<String>> {
+fn cycles(
+    edges: &BTreeMap<String, BTreeSet<String>>,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<Vec<String>> {
     // Tarjan's algorithm.
     struct T<'a> {
         edges: &'a BTreeMap<String, BTreeSet<String>>,
@@ -286,7 +289,11 @@ fn no_module_outside_the_schema_reaches_itself_back() {
 fn the_checker_sees_imports() {
     // The checker itself: it must find the edges a reader sees in the code.
     let e = edges();
-    assert!(e["http::graphql"].contains("graphql"), "{:?}", e["http::graphql"]);
+    assert!(
+        e["http::graphql"].contains("graphql"),
+        "{:?}",
+        e["http::graphql"]
+    );
     assert!(e["domain::project::money"].contains("domain::rules"));
     assert!(e["graphql::funding"].contains("domain::funding"));
 }

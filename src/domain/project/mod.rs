@@ -480,9 +480,18 @@ mod tests {
             .filter(|r| !r.is_empty())
             .collect();
         let callers = [
-            ("commune of the project", actor(Role::Commune, Some("66"), Some("24121"))),
-            ("another commune", actor(Role::Commune, Some("66"), Some("24125"))),
-            ("province of the project", actor(Role::Province, Some("66"), None)),
+            (
+                "commune of the project",
+                actor(Role::Commune, Some("66"), Some("24121")),
+            ),
+            (
+                "another commune",
+                actor(Role::Commune, Some("66"), Some("24125")),
+            ),
+            (
+                "province of the project",
+                actor(Role::Province, Some("66"), None),
+            ),
             ("another province", actor(Role::Province, Some("01"), None)),
             ("national", actor(Role::National, None, None)),
         ];
@@ -498,7 +507,9 @@ mod tests {
                             ProgramLevel::Local => n == "province of the project",
                             ProgramLevel::National => n == "national",
                         },
-                        ("proposer-or-above", n) => n.ends_with("of the project") || n == "national",
+                        ("proposer-or-above", n) => {
+                            n.ends_with("of the project") || n == "national"
+                        }
                         (other, _) => panic!("unknown who {other}"),
                     };
                     assert_eq!(
