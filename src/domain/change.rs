@@ -698,20 +698,19 @@ fn only_as_left(actor: &crate::auth::actor::Actor, row: &change_event::Model) ->
 /// disbursements, and of the other records inside its area. Extend it with `add` only (it is
 /// a conjunction).
 fn in_place(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Condition {
-    use crate::domain::project as proj;
     use change_event::Column as C;
     let rule = scope::project_area(actor);
     if rule == scope::ProjectArea::All {
         return Condition::all();
     }
     let of_projects = [
-        (proj::ENTITY, "SELECT p.id FROM project p"),
+        (EntityKind::Project.as_str(), "SELECT p.id FROM project p"),
         (
-            proj::ALLOCATION,
+            EntityKind::Allocation.as_str(),
             "SELECT a.id FROM allocation a JOIN project p ON p.id = a.project_id",
         ),
         (
-            proj::DISBURSEMENT,
+            EntityKind::Disbursement.as_str(),
             "SELECT d.id FROM disbursement d JOIN allocation a ON a.id = d.allocation_id \
              JOIN project p ON p.id = a.project_id",
         ),
@@ -827,7 +826,6 @@ pub async fn announce_expiring_certificates(
     ctx: &Ctx,
     today: chrono::NaiveDate,
 ) -> Result<usize> {
-    use crate::domain::ocop::CERTIFICATE;
     use ocop_certificate::Column as C;
     let txn = super::begin_write(db).await?;
     if txn.get_database_backend() == DatabaseBackend::Postgres {
@@ -848,7 +846,7 @@ pub async fn announce_expiring_certificates(
         let done: std::collections::HashSet<i64> = change_event::Entity::find()
             .select_only()
             .column(change_event::Column::EntityId)
-            .filter(change_event::Column::EntityType.eq(CERTIFICATE))
+            .filter(change_event::Column::EntityType.eq(EntityKind::OcopCertificate.as_str()))
             .filter(change_event::Column::EntityId.is_in(chunk.iter().map(|c| c.id)))
             .filter(change_event::Column::Action.eq(EXPIRING))
             .into_tuple::<i64>()
@@ -861,7 +859,7 @@ pub async fn announce_expiring_certificates(
                 &txn,
                 ctx,
                 Written {
-                    entity_type: CERTIFICATE,
+                    entity_type: EntityKind::OcopCertificate.as_str(),
                     entity_id: c.id,
                     operation: Operation::Update,
                     action: EXPIRING,
