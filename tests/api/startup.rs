@@ -228,7 +228,7 @@ async fn users_and_export_work_without_a_jwt_secret_on_both_databases() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(dir.path().join("e.csv").exists());
-    if let Some(file) = khuyencong::auth::jwt::sqlite_file(&url) {
+    if let Some(file) = khuyencong::config::sqlite_file(&url) {
         assert!(
             !std::path::Path::new(&format!("{file}.jwt-secret")).exists(),
             "no secret file written by commands that sign no token"
