@@ -451,8 +451,8 @@ pub async fn disburse(
             province_code: Some(&p.province_code),
             commune_code: p.commune_code.as_deref(),
         };
-        let event =
-            write::Event::new("disburse", subject, audit::diff(None, Some(&model))).touching(touched);
+        let changes = audit::diff(None, Some(&model));
+        let event = write::Event::new("disburse", subject, changes).touching(touched);
         Ok((model, event))
     })
     .await
