@@ -10,10 +10,11 @@ use crate::kind::EntityKind;
 use crate::{
     db::entities::{establishment, product},
     domain::{
-        Ctx, audit, change, idempotency, now,
+        Ctx, audit, change, now,
         page::{self, Keyed, Page, PageArgs},
         scope,
         validate::{self, Patch},
+        write,
     },
     enums::{EstablishmentKind, EstablishmentStatus, Sector},
     error::{AppError, Msg, Result},
@@ -189,22 +190,7 @@ impl EstablishmentData {
         self.phone = validate::phone(self.phone)?;
         self.email = validate::email(self.email)?;
         validate::coordinates(self.latitude, self.longitude)?;
-        let commune = ctx
-            .reference
-            .commune(self.commune_code.trim())
-            .cloned()
-            .ok_or_else(|| {
-                AppError::bad_input(
-                    "communeCode",
-                    Msg::new(
-                        format!(
-                            "There is no commune with code \"{}\".",
-                            self.commune_code.trim()
-                        ),
-                        format!("Không có xã/phường mã \"{}\".", self.commune_code.trim()),
-                    ),
-                )
-            })?;
+        let commune = validate::commune(&ctx.reference, self.commune_code.trim())?.clone();
         self.commune_code = commune.code.clone();
         Ok((self, commune))
     }
@@ -276,31 +262,19 @@ pub async fn create(
 ) -> Result<establishment::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
-    {
-        return find_unscoped(db, id).await;
+    let create = write::Create::<establishment::Entity>::new(
+        actor,
+        CREATE_OP,
+        idempotency_key.as_deref(),
+        not_found,
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     let (data, commune) = check_new(ctx, data)?;
-    let result = async {
-        let txn = crate::domain::begin_write(db).await?;
-        let model = insert_checked(&txn, ctx, data, &commune).await?;
-        if let Some(key) = &idempotency_key {
-            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
-        }
-        txn.commit().await?;
-        Ok::<_, AppError>(model)
-    }
-    .await;
-    idempotency::or_winner(
-        db,
-        actor.user_id,
-        idempotency_key.as_deref(),
-        CREATE_OP,
-        result,
-        |id| async move { find_unscoped(db, id).await.map(Some) },
-    )
-    .await
+    create
+        .run(db, ctx, async |txn| insert(txn, data, &commune).await)
+        .await
 }
 
 /// The checks of `createEstablishment` that need no database: the fields, the commune and
@@ -321,6 +295,17 @@ pub async fn insert_checked(
     data: EstablishmentData,
     commune: &Commune,
 ) -> Result<establishment::Model> {
+    let (model, event) = insert(txn, data, commune).await?;
+    event.record(txn, ctx).await?;
+    Ok(model)
+}
+
+/// The rules of a new establishment: its tax code is free.
+async fn insert(
+    txn: &impl ConnectionTrait,
+    data: EstablishmentData,
+    commune: &Commune,
+) -> Result<(establishment::Model, write::Event)> {
     ensure_tax_code_free(txn, data.tax_code.as_deref(), None).await?;
     let t = now();
     let mut am = establishment::ActiveModel {
@@ -332,15 +317,8 @@ pub async fn insert_checked(
     };
     data.write_into(&mut am, commune);
     let model = am.insert(txn).await?;
-    audit::record(
-        txn,
-        ctx,
-        "create",
-        subject(&model),
-        audit::diff(None, Some(&model)),
-    )
-    .await?;
-    Ok(model)
+    let event = write::Event::new("create", subject(&model), audit::diff(None, Some(&model)));
+    Ok((model, event))
 }
 
 /// Writes many establishments that passed [`check_new`] and whose tax codes the caller has
@@ -423,19 +401,19 @@ pub async fn update_checked(
     if data == current {
         return Ok(None);
     }
-    apply_update(txn, ctx, before, data, &commune)
-        .await
-        .map(Some)
+    let (after, event) = apply_update(txn, ctx, before, data, &commune).await?;
+    event.record(txn, ctx).await?;
+    Ok(Some(after))
 }
 
-/// The checked part of an update: area, tax code, write, products moved, audit.
+/// The checked part of an update: area, tax code, write, products moved.
 async fn apply_update(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
     before: &establishment::Model,
     data: EstablishmentData,
     commune: &Commune,
-) -> Result<establishment::Model> {
+) -> Result<(establishment::Model, write::Event)> {
     let actor = ctx.actor()?;
     let id = before.id;
     if commune.code != before.commune_code {
@@ -446,7 +424,7 @@ async fn apply_update(
     }
     let mut am = before.clone().into_active_model();
     data.write_into(&mut am, commune);
-    let after = save_versioned(txn, am, id, before.version).await?;
+    let after = write::save_versioned(txn, am, id, before.version, not_found).await?;
     let from = change::Place {
         province_code: Some(&before.province_code),
         commune_code: Some(&before.commune_code),
@@ -486,17 +464,14 @@ async fn apply_update(
             .exec(txn)
             .await?;
     }
-    audit::record_move(
-        txn,
-        ctx,
+    let event = write::Event::new(
         "update",
         subject(&after),
-        from,
         audit::diff(Some(before), Some(&after)),
     )
-    .await?;
-    touched.append_all(txn, ctx, "update", (ENTITY, id)).await?;
-    Ok(after)
+    .moved_from(from)
+    .touching(touched);
+    Ok((after, event))
 }
 
 fn subject(m: &establishment::Model) -> audit::Subject<'_> {
@@ -506,13 +481,6 @@ fn subject(m: &establishment::Model) -> audit::Subject<'_> {
         province_code: Some(&m.province_code),
         commune_code: Some(&m.commune_code),
     }
-}
-
-async fn find_unscoped(db: &impl ConnectionTrait, id: i64) -> Result<establishment::Model> {
-    establishment::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)
 }
 
 fn not_found() -> AppError {
@@ -535,28 +503,6 @@ fn check_version(m: &establishment::Model, expected: i32) -> Result<()> {
     Ok(())
 }
 
-/// Saves `am` only if the row still has `expected` version (optimistic concurrency).
-async fn save_versioned(
-    txn: &impl ConnectionTrait,
-    mut am: establishment::ActiveModel,
-    id: i64,
-    expected: i32,
-) -> Result<establishment::Model> {
-    am.version = Set(expected + 1);
-    am.updated_at = Set(now());
-    let res = establishment::Entity::update_many()
-        .set(am)
-        .filter(establishment::Column::Id.eq(id))
-        .filter(establishment::Column::Version.eq(expected))
-        .exec(txn)
-        .await?;
-    let current = find_unscoped(txn, id).await?;
-    if res.rows_affected == 0 {
-        return Err(AppError::stale_version(current.version));
-    }
-    Ok(current)
-}
-
 /// Updates an establishment; moving it to another commune keeps it inside the area.
 pub async fn update(
     db: &impl super::Db,
@@ -567,15 +513,15 @@ pub async fn update(
 ) -> Result<establishment::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = crate::domain::begin_write(db).await?;
-    let before = find_in_scope(&txn, ctx, id).await?;
-    check_version(&before, expected_version)?;
-    let (data, commune) = EstablishmentData::from_model(&before)?
-        .apply(patch)
-        .validate(ctx)?;
-    let after = apply_update(&txn, ctx, &before, data, &commune).await?;
-    txn.commit().await?;
-    Ok(after)
+    write::run(db, ctx, async |txn| {
+        let before = find_in_scope(txn, ctx, id).await?;
+        check_version(&before, expected_version)?;
+        let (data, commune) = EstablishmentData::from_model(&before)?
+            .apply(patch)
+            .validate(ctx)?;
+        apply_update(txn, ctx, &before, data, &commune).await
+    })
+    .await
 }
 
 /// Suspends, closes or reopens an establishment (nothing is ever deleted).
@@ -590,23 +536,18 @@ pub async fn set_status(
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
     let reason = validate::optional_text("reason", reason, 1000)?;
-    let txn = crate::domain::begin_write(db).await?;
-    let before = find_in_scope(&txn, ctx, id).await?;
-    check_version(&before, expected_version)?;
-    let mut am = before.clone().into_active_model();
-    am.status = Set(status.as_str().to_owned());
-    am.status_reason = Set(reason);
-    let after = save_versioned(&txn, am, id, expected_version).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "setStatus",
-        subject(&after),
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+    write::run(db, ctx, async |txn| {
+        let before = find_in_scope(txn, ctx, id).await?;
+        check_version(&before, expected_version)?;
+        let mut am = before.clone().into_active_model();
+        am.status = Set(status.as_str().to_owned());
+        am.status_reason = Set(reason);
+        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let changes = audit::diff(Some(&before), Some(&after));
+        let event = write::Event::new("setStatus", subject(&after), changes);
+        Ok((after, event))
+    })
+    .await
 }
 
 /// An establishment the caller may see, or `None`.

@@ -11,9 +11,9 @@ use crate::{
     auth::actor::Actor,
     db::entities::funding_source,
     domain::{
-        Ctx, audit, idempotency, now,
+        Ctx, audit, now,
         page::{self, Keyed, Page, PageArgs},
-        scope, validate,
+        scope, validate, write,
     },
     enums::{FundingLevel, Role},
     error::{AppError, Msg, Result},
@@ -118,6 +118,59 @@ fn not_found() -> AppError {
     AppError::not_found("funding source", "nguồn kinh phí")
 }
 
+fn not_for_communes() -> AppError {
+    AppError::forbidden(Msg::new(
+        "Funding sources are managed by provinces and the Ministry.",
+        "Nguồn kinh phí do tỉnh và Bộ quản lý.",
+    ))
+}
+
+fn national_has_no_province() -> AppError {
+    AppError::bad_input(
+        "provinceCode",
+        Msg::new(
+            "A national source belongs to no province.",
+            "Nguồn trung ương không thuộc tỉnh nào.",
+        ),
+    )
+}
+
+fn local_needs_province() -> AppError {
+    AppError::bad_input(
+        "provinceCode",
+        Msg::new(
+            "A local source needs its province.",
+            "Nguồn địa phương cần mã tỉnh.",
+        ),
+    )
+}
+
+fn not_the_creating_level() -> AppError {
+    AppError::forbidden(Msg::new(
+        "National sources are created by national users, local ones by their province.",
+        "Nguồn trung ương do cấp trung ương tạo, nguồn địa phương do tỉnh tạo.",
+    ))
+}
+
+fn not_the_owning_level() -> AppError {
+    AppError::forbidden(Msg::new(
+        "Only the level that owns a funding source may change it.",
+        "Chỉ cấp quản lý nguồn kinh phí mới được sửa nguồn đó.",
+    ))
+}
+
+fn below_allocated(allocated_vnd: i64) -> AppError {
+    AppError::bad_input(
+        "amountVnd",
+        Msg::new(
+            format!(
+                "{allocated_vnd} đồng are already allocated from this source; the amount cannot be lower."
+            ),
+            format!("Đã phân bổ {allocated_vnd} đồng từ nguồn này; số tiền không thể thấp hơn."),
+        ),
+    )
+}
+
 /// Whether the caller may see a source: national lines are visible to everyone signed in;
 /// a province's lines to its users and national users.
 pub fn visible(actor: &Actor, m: &funding_source::Model) -> bool {
@@ -168,19 +221,17 @@ pub async fn create(
 ) -> Result<funding_source::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
-    {
-        return funding_source::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(not_found);
+    let create = write::Create::<funding_source::Entity>::new(
+        actor,
+        CREATE_OP,
+        idempotency_key.as_deref(),
+        not_found,
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     if actor.role == Role::Commune {
-        return Err(AppError::forbidden(Msg::new(
-            "Funding sources are managed by provinces and the Ministry.",
-            "Nguồn kinh phí do tỉnh và Bộ quản lý.",
-        )));
+        return Err(not_for_communes());
     }
     let name = validate::required_text("name", &input.name, 300)?;
     let legal_basis = validate::optional_text("legalBasis", input.legal_basis, 1000)?;
@@ -190,23 +241,9 @@ pub async fn create(
         input.level,
         input.province_code.map(|p| p.trim().to_owned()),
     ) {
-        (FundingLevel::National, Some(_)) => {
-            return Err(AppError::bad_input(
-                "provinceCode",
-                Msg::new(
-                    "A national source belongs to no province.",
-                    "Nguồn trung ương không thuộc tỉnh nào.",
-                ),
-            ));
-        }
+        (FundingLevel::National, Some(_)) => return Err(national_has_no_province()),
         (FundingLevel::Local, None) if actor.role != Role::Province => {
-            return Err(AppError::bad_input(
-                "provinceCode",
-                Msg::new(
-                    "A local source needs its province.",
-                    "Nguồn địa phương cần mã tỉnh.",
-                ),
-            ));
+            return Err(local_needs_province());
         }
         // A province's own sources are its own, whatever the input says.
         (FundingLevel::Local | FundingLevel::Other, None) if actor.role == Role::Province => {
@@ -214,66 +251,36 @@ pub async fn create(
         }
         (_, p) => p,
     };
-    if let Some(p) = &province
-        && ctx.reference.province(p).is_none()
-    {
-        return Err(AppError::bad_input(
-            "provinceCode",
-            Msg::new(
-                format!("There is no province with code \"{p}\"."),
-                format!("Không có tỉnh mã \"{p}\"."),
-            ),
-        ));
+    if let Some(p) = &province {
+        validate::province(&ctx.reference, p)?;
     }
     if !manages(actor, input.level, province.as_deref()) {
-        return Err(AppError::forbidden(Msg::new(
-            "National sources are created by national users, local ones by their province.",
-            "Nguồn trung ương do cấp trung ương tạo, nguồn địa phương do tỉnh tạo.",
-        )));
+        return Err(not_the_creating_level());
     }
-    let result = async {
-        let txn = crate::domain::begin_write(db).await?;
-        let t = now();
-        let model = funding_source::ActiveModel {
-            name: Set(name),
-            level: Set(input.level.as_str().to_owned()),
-            province_code: Set(province),
-            fiscal_year: Set(year),
-            amount_vnd: Set(amount),
-            allocated_vnd: Set(0),
-            disbursed_vnd: Set(0),
-            legal_basis: Set(legal_basis),
-            version: Set(1),
-            created_at: Set(t),
-            updated_at: Set(t),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        if let Some(key) = &idempotency_key {
-            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
-        }
-        audit::record(
-            &txn,
-            ctx,
-            "create",
-            subject(&model),
-            audit::diff(None, Some(&model)),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok::<_, AppError>(model)
-    }
-    .await;
-    idempotency::or_winner(
-        db,
-        actor.user_id,
-        idempotency_key.as_deref(),
-        CREATE_OP,
-        result,
-        |id| async move { Ok(funding_source::Entity::find_by_id(id).one(db).await?) },
-    )
-    .await
+    create
+        .run(db, ctx, async |txn| {
+            let t = now();
+            let model = funding_source::ActiveModel {
+                name: Set(name),
+                level: Set(input.level.as_str().to_owned()),
+                province_code: Set(province),
+                fiscal_year: Set(year),
+                amount_vnd: Set(amount),
+                allocated_vnd: Set(0),
+                disbursed_vnd: Set(0),
+                legal_basis: Set(legal_basis),
+                version: Set(1),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            let event =
+                write::Event::new("create", subject(&model), audit::diff(None, Some(&model)));
+            Ok((model, event))
+        })
+        .await
 }
 
 /// Updates a funding source; the amount never drops below what is allocated.
@@ -286,72 +293,50 @@ pub async fn update(
 ) -> Result<funding_source::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = crate::domain::begin_write(db).await?;
-    let before = get(&txn, ctx, id).await?.ok_or_else(not_found)?;
-    let level = FundingLevel::from_db(&before.level)?;
-    if !manages(actor, level, before.province_code.as_deref()) {
-        return Err(AppError::forbidden(Msg::new(
-            "Only the level that owns a funding source may change it.",
-            "Chỉ cấp quản lý nguồn kinh phí mới được sửa nguồn đó.",
-        )));
-    }
-    if before.version != expected_version {
-        return Err(AppError::stale_version(before.version));
-    }
-    let mut am = before.clone().into_active_model();
-    if let Some(n) = patch.name {
-        am.name = Set(validate::required_text("name", &n, 300)?);
-    }
-    if let Some(l) = patch.legal_basis {
-        am.legal_basis = Set(validate::optional_text("legalBasis", Some(l), 1000)?);
-    }
-    let new_amount = match patch.amount_vnd {
-        Some(a) => check_vnd("amountVnd", a, false)?,
-        None => before.amount_vnd,
-    };
-    am.amount_vnd = Set(new_amount);
-    am.version = Set(expected_version + 1);
-    am.updated_at = Set(now());
-    // The amount may only fall to what is allocated at the moment of the write.
-    let res = funding_source::Entity::update_many()
-        .set(am)
-        .filter(funding_source::Column::Id.eq(id))
-        .filter(funding_source::Column::Version.eq(expected_version))
-        .filter(funding_source::Column::AllocatedVnd.lte(new_amount))
-        .exec(&txn)
-        .await?;
-    let after = funding_source::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(not_found)?;
-    if res.rows_affected == 0 {
-        if after.version != expected_version {
-            return Err(AppError::stale_version(after.version));
+    write::run(db, ctx, async |txn| {
+        let before = get(txn, ctx, id).await?.ok_or_else(not_found)?;
+        let level = FundingLevel::from_db(&before.level)?;
+        if !manages(actor, level, before.province_code.as_deref()) {
+            return Err(not_the_owning_level());
         }
-        return Err(AppError::bad_input(
-            "amountVnd",
-            Msg::new(
-                format!(
-                    "{} đồng are already allocated from this source; the amount cannot be lower.",
-                    after.allocated_vnd
-                ),
-                format!(
-                    "Đã phân bổ {} đồng từ nguồn này; số tiền không thể thấp hơn.",
-                    after.allocated_vnd
-                ),
-            ),
-        ));
-    }
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        subject(&after),
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+        if before.version != expected_version {
+            return Err(AppError::stale_version(before.version));
+        }
+        let mut am = before.clone().into_active_model();
+        if let Some(n) = patch.name {
+            am.name = Set(validate::required_text("name", &n, 300)?);
+        }
+        if let Some(l) = patch.legal_basis {
+            am.legal_basis = Set(validate::optional_text("legalBasis", Some(l), 1000)?);
+        }
+        let new_amount = match patch.amount_vnd {
+            Some(a) => check_vnd("amountVnd", a, false)?,
+            None => before.amount_vnd,
+        };
+        am.amount_vnd = Set(new_amount);
+        // The amount may only fall to what is allocated at the moment of the write.
+        let at_least_allocated =
+            Condition::all().add(funding_source::Column::AllocatedVnd.lte(new_amount));
+        let (after, written) = write::update_if(
+            txn,
+            am,
+            id,
+            expected_version,
+            Some(at_least_allocated),
+            not_found,
+        )
+        .await?;
+        if !written {
+            if after.version != expected_version {
+                return Err(AppError::stale_version(after.version));
+            }
+            return Err(below_allocated(after.allocated_vnd));
+        }
+        let changes = audit::diff(Some(&before), Some(&after));
+        let event = write::Event::new("update", subject(&after), changes);
+        Ok((after, event))
+    })
+    .await
 }
 
 /// A source the caller may see.

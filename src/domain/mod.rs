@@ -25,6 +25,7 @@ pub mod selection;
 pub mod session;
 pub mod user;
 pub mod validate;
+pub mod write;
 
 use std::sync::Arc;
 

@@ -16,11 +16,11 @@ use crate::{
     auth::actor::Actor,
     db::entities::{ocop_certificate, ocop_criteria, ocop_evaluation, ocop_prize, ocop_score},
     domain::{
-        Ctx, audit, begin_write,
+        Ctx, audit,
         catalog::valid_condition,
-        change, idempotency, now,
+        change, now,
         page::{self, Keyed, Page, PageArgs},
-        rules, scope, validate,
+        rules, scope, validate, write,
     },
     enums::{CertificateStatus, OcopApplicationType, OcopEvaluationStatus, OcopIssuingLevel, Role},
     error::{AppError, Msg, Result},
@@ -187,30 +187,6 @@ async fn load(txn: &DatabaseTransaction, actor: &Actor, id: i64) -> Result<ocop_
         .ok_or_else(evaluation_not_found)
 }
 
-async fn save_versioned(
-    txn: &DatabaseTransaction,
-    mut am: ocop_evaluation::ActiveModel,
-    id: i64,
-    expected: i32,
-) -> Result<ocop_evaluation::Model> {
-    am.version = Set(expected + 1);
-    am.updated_at = Set(now());
-    let res = ocop_evaluation::Entity::update_many()
-        .set(am)
-        .filter(ocop_evaluation::Column::Id.eq(id))
-        .filter(ocop_evaluation::Column::Version.eq(expected))
-        .exec(txn)
-        .await?;
-    let current = ocop_evaluation::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .ok_or_else(evaluation_not_found)?;
-    if res.rows_affected == 0 {
-        return Err(AppError::stale_version(current.version));
-    }
-    Ok(current)
-}
-
 /// Opens an OCOP application for a product of the caller's commune or province.
 pub async fn create(
     db: &impl super::Db,
@@ -222,13 +198,14 @@ pub async fn create(
 ) -> Result<ocop_evaluation::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
-    {
-        return ocop_evaluation::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(evaluation_not_found);
+    let create = write::Create::<ocop_evaluation::Entity>::new(
+        actor,
+        CREATE_OP,
+        idempotency_key.as_deref(),
+        evaluation_not_found,
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     if actor.role == Role::National {
         return Err(AppError::forbidden(Msg::new(
@@ -249,72 +226,53 @@ pub async fn create(
         .await?
         .ok_or_else(|| AppError::not_found("product", "sản phẩm"))?;
     let criteria = criteria_in_force(db).await?;
-    let result = async {
-        let txn = begin_write(db).await?;
-        let open = ocop_evaluation::Entity::find()
-            .filter(ocop_evaluation::Column::ProductId.eq(product_id))
-            .filter(ocop_evaluation::Column::Year.eq(year))
-            .filter(ocop_evaluation::Column::Status.is_in([
-                OcopEvaluationStatus::Submitted.as_str(),
-                OcopEvaluationStatus::Returned.as_str(),
-                OcopEvaluationStatus::Screened.as_str(),
-                OcopEvaluationStatus::ProvinceScoring.as_str(),
-                OcopEvaluationStatus::CentralScoring.as_str(),
-                OcopEvaluationStatus::CentralNotRecognized.as_str(),
-            ]))
-            .count(&txn)
+    create
+        .run(db, ctx, async |txn| {
+            let open = ocop_evaluation::Entity::find()
+                .filter(ocop_evaluation::Column::ProductId.eq(product_id))
+                .filter(ocop_evaluation::Column::Year.eq(year))
+                .filter(ocop_evaluation::Column::Status.is_in([
+                    OcopEvaluationStatus::Submitted.as_str(),
+                    OcopEvaluationStatus::Returned.as_str(),
+                    OcopEvaluationStatus::Screened.as_str(),
+                    OcopEvaluationStatus::ProvinceScoring.as_str(),
+                    OcopEvaluationStatus::CentralScoring.as_str(),
+                    OcopEvaluationStatus::CentralNotRecognized.as_str(),
+                ]))
+                .count(txn)
+                .await?;
+            if open > 0 {
+                return Err(AppError::conflict(Msg::new(
+                    "The product already has an evaluation in progress this year.",
+                    "Sản phẩm đã có hồ sơ đang đánh giá trong năm.",
+                )));
+            }
+            let t = now();
+            let model = ocop_evaluation::ActiveModel {
+                product_id: Set(p.id),
+                establishment_id: Set(p.establishment_id),
+                province_code: Set(p.province_code.clone()),
+                commune_code: Set(p.commune_code.clone()),
+                year: Set(year),
+                kind: Set(kind.as_str().to_owned()),
+                status: Set(OcopEvaluationStatus::Submitted.as_str().to_owned()),
+                criteria_id: Set(criteria.id),
+                screening_note: Set(None),
+                stars: Set(None),
+                certificate_id: Set(None),
+                created_by: Set(Some(actor.user_id)),
+                version: Set(1),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            }
+            .insert(txn)
             .await?;
-        if open > 0 {
-            return Err(AppError::conflict(Msg::new(
-                "The product already has an evaluation in progress this year.",
-                "Sản phẩm đã có hồ sơ đang đánh giá trong năm.",
-            )));
-        }
-        let t = now();
-        let model = ocop_evaluation::ActiveModel {
-            product_id: Set(p.id),
-            establishment_id: Set(p.establishment_id),
-            province_code: Set(p.province_code.clone()),
-            commune_code: Set(p.commune_code.clone()),
-            year: Set(year),
-            kind: Set(kind.as_str().to_owned()),
-            status: Set(OcopEvaluationStatus::Submitted.as_str().to_owned()),
-            criteria_id: Set(criteria.id),
-            screening_note: Set(None),
-            stars: Set(None),
-            certificate_id: Set(None),
-            created_by: Set(Some(actor.user_id)),
-            version: Set(1),
-            created_at: Set(t),
-            updated_at: Set(t),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        if let Some(key) = &idempotency_key {
-            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
-        }
-        audit::record(
-            &txn,
-            ctx,
-            "create",
-            subject(&model),
-            audit::diff(None, Some(&model)),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok::<_, AppError>(model)
-    }
-    .await;
-    idempotency::or_winner(
-        db,
-        actor.user_id,
-        idempotency_key.as_deref(),
-        CREATE_OP,
-        result,
-        |id| async move { Ok(ocop_evaluation::Entity::find_by_id(id).one(db).await?) },
-    )
-    .await
+            let event =
+                write::Event::new("create", subject(&model), audit::diff(None, Some(&model)));
+            Ok((model, event))
+        })
+        .await
 }
 
 /// The commune's screening: forward to the provincial council or return the dossier.
@@ -328,47 +286,43 @@ pub async fn screen(
 ) -> Result<ocop_evaluation::Model> {
     let actor = ctx.actor()?;
     let note = validate::optional_text("note", note, 2000)?;
-    let txn = begin_write(db).await?;
-    let before = load(&txn, actor, id).await?;
-    if actor.role == Role::National {
-        return Err(AppError::forbidden(Msg::new(
-            "Screening is done by the product's commune (or its province).",
-            "Việc rà soát do xã (hoặc tỉnh) của sản phẩm thực hiện.",
-        )));
-    }
-    if before.version != expected_version {
-        return Err(AppError::stale_version(before.version));
-    }
-    if !matches!(
-        status_of(&before)?,
-        OcopEvaluationStatus::Submitted | OcopEvaluationStatus::Returned
-    ) {
-        return Err(wrong_state(
-            &before,
-            "only a submitted or returned dossier is screened",
-            "chỉ rà soát hồ sơ mới nộp hoặc bị trả lại",
-        ));
-    }
-    let mut am = before.clone().into_active_model();
-    am.status = Set(if forward {
-        OcopEvaluationStatus::Screened
-    } else {
-        OcopEvaluationStatus::Returned
-    }
-    .as_str()
-    .to_owned());
-    am.screening_note = Set(note);
-    let after = save_versioned(&txn, am, id, expected_version).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "screen",
-        subject(&after),
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+    write::run(db, ctx, async |txn| {
+        let before = load(txn, actor, id).await?;
+        if actor.role == Role::National {
+            return Err(AppError::forbidden(Msg::new(
+                "Screening is done by the product's commune (or its province).",
+                "Việc rà soát do xã (hoặc tỉnh) của sản phẩm thực hiện.",
+            )));
+        }
+        if before.version != expected_version {
+            return Err(AppError::stale_version(before.version));
+        }
+        if !matches!(
+            status_of(&before)?,
+            OcopEvaluationStatus::Submitted | OcopEvaluationStatus::Returned
+        ) {
+            return Err(wrong_state(
+                &before,
+                "only a submitted or returned dossier is screened",
+                "chỉ rà soát hồ sơ mới nộp hoặc bị trả lại",
+            ));
+        }
+        let mut am = before.clone().into_active_model();
+        am.status = Set(if forward {
+            OcopEvaluationStatus::Screened
+        } else {
+            OcopEvaluationStatus::Returned
+        }
+        .as_str()
+        .to_owned());
+        am.screening_note = Set(note);
+        let after =
+            write::save_versioned(txn, am, id, expected_version, evaluation_not_found).await?;
+        let changes = audit::diff(Some(&before), Some(&after));
+        let event = write::Event::new("screen", subject(&after), changes);
+        Ok((after, event))
+    })
+    .await
 }
 
 fn centi(field: &str, v: f64, max: i32) -> Result<i32> {
@@ -412,100 +366,101 @@ pub async fn submit_scores(
             ),
         ));
     }
-    let txn = begin_write(db).await?;
-    let e = load(&txn, actor, evaluation_id).await?;
-    let status = status_of(&e)?;
-    let stage = match actor.role {
-        Role::Commune => {
-            return Err(AppError::forbidden(Msg::new(
-                "Communes screen OCOP dossiers; councils of the province and the centre score them.",
-                "Xã rà soát hồ sơ; hội đồng cấp tỉnh và trung ương chấm điểm.",
-            )));
-        }
-        Role::Province => {
-            if !matches!(
-                status,
-                OcopEvaluationStatus::Screened | OcopEvaluationStatus::ProvinceScoring
-            ) {
-                return Err(wrong_state(
-                    &e,
-                    "the provincial council scores screened dossiers",
-                    "hội đồng cấp tỉnh chấm hồ sơ đã rà soát",
-                ));
+    write::run(db, ctx, async |txn| {
+        let e = load(txn, actor, evaluation_id).await?;
+        let status = status_of(&e)?;
+        let stage = match actor.role {
+            Role::Commune => {
+                return Err(AppError::forbidden(Msg::new(
+                    "Communes screen OCOP dossiers; councils of the province and the centre score them.",
+                    "Xã rà soát hồ sơ; hội đồng cấp tỉnh và trung ương chấm điểm.",
+                )));
             }
-            STAGE_PROVINCE
-        }
-        Role::National => {
-            if status != OcopEvaluationStatus::CentralScoring {
-                return Err(wrong_state(
-                    &e,
-                    "the central council scores potential 5-star products",
-                    "hội đồng trung ương chấm sản phẩm tiềm năng 5 sao",
-                ));
+            Role::Province => {
+                if !matches!(
+                    status,
+                    OcopEvaluationStatus::Screened | OcopEvaluationStatus::ProvinceScoring
+                ) {
+                    return Err(wrong_state(
+                        &e,
+                        "the provincial council scores screened dossiers",
+                        "hội đồng cấp tỉnh chấm hồ sơ đã rà soát",
+                    ));
+                }
+                STAGE_PROVINCE
             }
-            STAGE_CENTRAL
-        }
-    };
-    let criteria = ocop_criteria::Entity::find_by_id(e.criteria_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal("criteria of an evaluation missing"))?;
-    let a = centi("partA", input.part_a, criteria.max_part_a)?;
-    let b = centi("partB", input.part_b, criteria.max_part_b)?;
-    let c = centi("partC", input.part_c, criteria.max_part_c)?;
-    let failed: Vec<String> = input
-        .mandatory_failed
-        .iter()
-        .map(|m| m.trim().to_owned())
-        .collect();
-    let existing = ocop_score::Entity::find()
-        .filter(ocop_score::Column::EvaluationId.eq(evaluation_id))
-        .filter(ocop_score::Column::Stage.eq(stage))
-        .filter(ocop_score::Column::MemberId.eq(actor.user_id))
-        .one(&txn)
-        .await?;
-    let before = existing.clone();
-    let t = now();
-    let model = match existing {
-        Some(s) => {
-            let mut am = s.into_active_model();
-            am.part_a_centi = Set(a);
-            am.part_b_centi = Set(b);
-            am.part_c_centi = Set(c);
-            am.total_centi = Set(a + b + c);
-            am.mandatory_failed = Set(serde_json::to_string(&failed).map_err(AppError::internal)?);
-            am.submitted_at = Set(t);
-            am.update(&txn).await?
-        }
-        None => {
-            ocop_score::ActiveModel {
-                evaluation_id: Set(evaluation_id),
-                member_id: Set(actor.user_id),
-                stage: Set(stage.to_owned()),
-                part_a_centi: Set(a),
-                part_b_centi: Set(b),
-                part_c_centi: Set(c),
-                total_centi: Set(a + b + c),
-                mandatory_failed: Set(serde_json::to_string(&failed).map_err(AppError::internal)?),
-                submitted_at: Set(t),
-                ..Default::default()
+            Role::National => {
+                if status != OcopEvaluationStatus::CentralScoring {
+                    return Err(wrong_state(
+                        &e,
+                        "the central council scores potential 5-star products",
+                        "hội đồng trung ương chấm sản phẩm tiềm năng 5 sao",
+                    ));
+                }
+                STAGE_CENTRAL
             }
-            .insert(&txn)
+        };
+        let criteria = ocop_criteria::Entity::find_by_id(e.criteria_id)
+            .one(txn)
             .await?
+            .ok_or_else(|| AppError::internal("criteria of an evaluation missing"))?;
+        let a = centi("partA", input.part_a, criteria.max_part_a)?;
+        let b = centi("partB", input.part_b, criteria.max_part_b)?;
+        let c = centi("partC", input.part_c, criteria.max_part_c)?;
+        let failed: Vec<String> = input
+            .mandatory_failed
+            .iter()
+            .map(|m| m.trim().to_owned())
+            .collect();
+        let existing = ocop_score::Entity::find()
+            .filter(ocop_score::Column::EvaluationId.eq(evaluation_id))
+            .filter(ocop_score::Column::Stage.eq(stage))
+            .filter(ocop_score::Column::MemberId.eq(actor.user_id))
+            .one(txn)
+            .await?;
+        let before = existing.clone();
+        let t = now();
+        let model = match existing {
+            Some(s) => {
+                let mut am = s.into_active_model();
+                am.part_a_centi = Set(a);
+                am.part_b_centi = Set(b);
+                am.part_c_centi = Set(c);
+                am.total_centi = Set(a + b + c);
+                am.mandatory_failed = Set(serde_json::to_string(&failed).map_err(AppError::internal)?);
+                am.submitted_at = Set(t);
+                am.update(txn).await?
+            }
+            None => {
+                ocop_score::ActiveModel {
+                    evaluation_id: Set(evaluation_id),
+                    member_id: Set(actor.user_id),
+                    stage: Set(stage.to_owned()),
+                    part_a_centi: Set(a),
+                    part_b_centi: Set(b),
+                    part_c_centi: Set(c),
+                    total_centi: Set(a + b + c),
+                    mandatory_failed: Set(serde_json::to_string(&failed).map_err(AppError::internal)?),
+                    submitted_at: Set(t),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?
+            }
+        };
+        let mut am = e.clone().into_active_model();
+        if status == OcopEvaluationStatus::Screened {
+            am.status = Set(OcopEvaluationStatus::ProvinceScoring.as_str().to_owned());
         }
-    };
-    let mut am = e.clone().into_active_model();
-    if status == OcopEvaluationStatus::Screened {
-        am.status = Set(OcopEvaluationStatus::ProvinceScoring.as_str().to_owned());
-    }
-    let after = save_versioned(&txn, am, e.id, e.version).await?;
-    let mut changes = audit::diff(before.as_ref(), Some(&model));
-    if after.status != e.status {
-        changes["status"] = serde_json::json!({ "before": e.status, "after": after.status });
-    }
-    audit::record(&txn, ctx, "submitScores", subject(&after), changes).await?;
-    txn.commit().await?;
-    Ok(model)
+        let after = write::save_versioned(txn, am, e.id, e.version, evaluation_not_found).await?;
+        let mut changes = audit::diff(before.as_ref(), Some(&model));
+        if after.status != e.status {
+            changes["status"] = serde_json::json!({ "before": e.status, "after": after.status });
+        }
+        let event = write::Event::new("submitScores", subject(&after), changes);
+        Ok((model, event))
+    })
+    .await
 }
 
 /// Sum (hundredths), count and whether any member listed an unmet mandatory criterion.
@@ -651,53 +606,73 @@ pub async fn certify(
             ),
         ));
     }
-    let txn = begin_write(db).await?;
-    let before = load(&txn, actor, id).await?;
-    let status = status_of(&before)?;
-    let criteria = ocop_criteria::Entity::find_by_id(before.criteria_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal("criteria of an evaluation missing"))?;
-    let forbidden = || {
-        AppError::forbidden(Msg::new(
-            "The province decides 3 and 4 stars; only the central council certifies 5 stars; communes certify nothing.",
-            "Tỉnh quyết định 3 và 4 sao; chỉ hội đồng trung ương công nhận 5 sao; xã không công nhận.",
-        ))
-    };
-    let province_user = in_province(actor, &before.province_code);
-    let mut am = before.clone().into_active_model();
-    let mut certificate = None;
-    match (actor.role, status) {
-        (Role::Province, OcopEvaluationStatus::ProvinceScoring) if province_user => {
-            let (sum, count, failed) = tally(&txn, id, STAGE_PROVINCE).await?;
-            if count < i64::from(criteria.min_members) {
-                return Err(AppError::invalid_transition(Msg::new(
-                    format!(
-                        "{count} council members have scored; at least {} are needed.",
-                        criteria.min_members
-                    ),
-                    format!(
-                        "Mới có {count} thành viên chấm; cần ít nhất {}.",
-                        criteria.min_members
-                    ),
-                )));
-            }
-            let stars = stars_for(&criteria, sum / count);
-            let mean_at_least = |points: i32| sum >= i64::from(points) * 100 * count;
-            if failed || !mean_at_least(criteria.star3_from) {
-                am.status = Set(OcopEvaluationStatus::NotCertified.as_str().to_owned());
-                am.stars = Set(Some(stars.min(2)));
-            } else if mean_at_least(criteria.star5_from) {
-                am.status = Set(OcopEvaluationStatus::CentralScoring.as_str().to_owned());
-                am.stars = Set(None);
-            } else {
-                let stars = if mean_at_least(criteria.star4_from) {
-                    4
+    write::run(db, ctx, async |txn| {
+        let before = load(txn, actor, id).await?;
+        let status = status_of(&before)?;
+        let criteria = ocop_criteria::Entity::find_by_id(before.criteria_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::internal("criteria of an evaluation missing"))?;
+        let forbidden = || {
+            AppError::forbidden(Msg::new(
+                "The province decides 3 and 4 stars; only the central council certifies 5 stars; communes certify nothing.",
+                "Tỉnh quyết định 3 và 4 sao; chỉ hội đồng trung ương công nhận 5 sao; xã không công nhận.",
+            ))
+        };
+        let province_user = in_province(actor, &before.province_code);
+        let mut am = before.clone().into_active_model();
+        let mut certificate = None;
+        match (actor.role, status) {
+            (Role::Province, OcopEvaluationStatus::ProvinceScoring) if province_user => {
+                let (sum, count, failed) = tally(txn, id, STAGE_PROVINCE).await?;
+                if count < i64::from(criteria.min_members) {
+                    return Err(AppError::invalid_transition(Msg::new(
+                        format!(
+                            "{count} council members have scored; at least {} are needed.",
+                            criteria.min_members
+                        ),
+                        format!(
+                            "Mới có {count} thành viên chấm; cần ít nhất {}.",
+                            criteria.min_members
+                        ),
+                    )));
+                }
+                let stars = stars_for(&criteria, sum / count);
+                let mean_at_least = |points: i32| sum >= i64::from(points) * 100 * count;
+                if failed || !mean_at_least(criteria.star3_from) {
+                    am.status = Set(OcopEvaluationStatus::NotCertified.as_str().to_owned());
+                    am.stars = Set(Some(stars.min(2)));
+                } else if mean_at_least(criteria.star5_from) {
+                    am.status = Set(OcopEvaluationStatus::CentralScoring.as_str().to_owned());
+                    am.stars = Set(None);
                 } else {
-                    3
-                };
+                    let stars = if mean_at_least(criteria.star4_from) {
+                        4
+                    } else {
+                        3
+                    };
+                    let c = issue(
+                        txn,
+                        ctx,
+                        &before,
+                        &criteria,
+                        stars,
+                        issuer(stars)?,
+                        &decision,
+                    )
+                    .await?;
+                    am.status = Set(OcopEvaluationStatus::Certified.as_str().to_owned());
+                    am.stars = Set(Some(stars));
+                    am.certificate_id = Set(Some(c.id));
+                    certificate = Some(c);
+                }
+            }
+            (Role::Province, OcopEvaluationStatus::CentralNotRecognized) if province_user => {
+                let stars = rules::ocop_fallback(5).ok_or_else(|| {
+                    AppError::internal("no fall-back rating in ocop_issuing.csv")
+                })?;
                 let c = issue(
-                    &txn,
+                    txn,
                     ctx,
                     &before,
                     &criteria,
@@ -711,78 +686,70 @@ pub async fn certify(
                 am.certificate_id = Set(Some(c.id));
                 certificate = Some(c);
             }
-        }
-        (Role::Province, OcopEvaluationStatus::CentralNotRecognized) if province_user => {
-            let stars = rules::ocop_fallback(5)
-                .ok_or_else(|| AppError::internal("no fall-back rating in ocop_issuing.csv"))?;
-            let c = issue(
-                &txn,
-                ctx,
-                &before,
-                &criteria,
-                stars,
-                issuer(stars)?,
-                &decision,
-            )
-            .await?;
-            am.status = Set(OcopEvaluationStatus::Certified.as_str().to_owned());
-            am.stars = Set(Some(stars));
-            am.certificate_id = Set(Some(c.id));
-            certificate = Some(c);
-        }
-        (Role::National, OcopEvaluationStatus::CentralScoring) => {
-            let (sum, count, failed) = tally(&txn, id, STAGE_CENTRAL).await?;
-            if count < i64::from(criteria.min_members) {
-                return Err(AppError::invalid_transition(Msg::new(
-                    format!(
-                        "{count} central council members have scored; at least {} are needed.",
-                        criteria.min_members
-                    ),
-                    format!(
-                        "Mới có {count} thành viên hội đồng trung ương chấm; cần ít nhất {}.",
-                        criteria.min_members
-                    ),
-                )));
+            (Role::National, OcopEvaluationStatus::CentralScoring) => {
+                let (sum, count, failed) = tally(txn, id, STAGE_CENTRAL).await?;
+                if count < i64::from(criteria.min_members) {
+                    return Err(AppError::invalid_transition(Msg::new(
+                        format!(
+                            "{count} central council members have scored; at least {} are needed.",
+                            criteria.min_members
+                        ),
+                        format!(
+                            "Mới có {count} thành viên hội đồng trung ương chấm; cần ít nhất {}.",
+                            criteria.min_members
+                        ),
+                    )));
+                }
+                if !failed && sum >= i64::from(criteria.star5_from) * 100 * count {
+                    let c = issue(
+                        txn,
+                        ctx,
+                        &before,
+                        &criteria,
+                        5,
+                        issuer(5)?,
+                        &decision,
+                    )
+                    .await?;
+                    am.status = Set(OcopEvaluationStatus::Certified.as_str().to_owned());
+                    am.stars = Set(Some(5));
+                    am.certificate_id = Set(Some(c.id));
+                    certificate = Some(c);
+                } else {
+                    am.status = Set(OcopEvaluationStatus::CentralNotRecognized
+                        .as_str()
+                        .to_owned());
+                }
             }
-            if !failed && sum >= i64::from(criteria.star5_from) * 100 * count {
-                let c = issue(&txn, ctx, &before, &criteria, 5, issuer(5)?, &decision).await?;
-                am.status = Set(OcopEvaluationStatus::Certified.as_str().to_owned());
-                am.stars = Set(Some(5));
-                am.certificate_id = Set(Some(c.id));
-                certificate = Some(c);
-            } else {
-                am.status = Set(OcopEvaluationStatus::CentralNotRecognized
-                    .as_str()
-                    .to_owned());
+            (Role::Commune, _) => return Err(forbidden()),
+            (
+                Role::National,
+                OcopEvaluationStatus::ProvinceScoring | OcopEvaluationStatus::CentralNotRecognized,
+            ) => {
+                return Err(forbidden());
+            }
+            (Role::Province, OcopEvaluationStatus::CentralScoring) => return Err(forbidden()),
+            _ => {
+                return Err(wrong_state(
+                    &before,
+                    "there is nothing to decide",
+                    "không có gì để quyết định",
+                ));
             }
         }
-        (Role::Commune, _) => return Err(forbidden()),
-        (
-            Role::National,
-            OcopEvaluationStatus::ProvinceScoring | OcopEvaluationStatus::CentralNotRecognized,
-        ) => {
-            return Err(forbidden());
+        if before.version != expected_version {
+            return Err(AppError::stale_version(before.version));
         }
-        (Role::Province, OcopEvaluationStatus::CentralScoring) => return Err(forbidden()),
-        _ => {
-            return Err(wrong_state(
-                &before,
-                "there is nothing to decide",
-                "không có gì để quyết định",
-            ));
+        let after =
+            write::save_versioned(txn, am, id, expected_version, evaluation_not_found).await?;
+        let mut changes = audit::diff(Some(&before), Some(&after));
+        if let Some(c) = &certificate {
+            changes["certificate"] = serde_json::to_value(c).map_err(AppError::internal)?;
         }
-    }
-    if before.version != expected_version {
-        return Err(AppError::stale_version(before.version));
-    }
-    let after = save_versioned(&txn, am, id, expected_version).await?;
-    let mut changes = audit::diff(Some(&before), Some(&after));
-    if let Some(c) = &certificate {
-        changes["certificate"] = serde_json::to_value(c).map_err(AppError::internal)?;
-    }
-    audit::record(&txn, ctx, "certify", subject(&after), changes).await?;
-    txn.commit().await?;
-    Ok(after)
+        let event = write::Event::new("certify", subject(&after), changes);
+        Ok((after, event))
+    })
+    .await
 }
 
 /// Revokes a certificate: by the level that issued it, or nationally.
@@ -797,51 +764,50 @@ pub async fn revoke(
     scope::ensure_writer(actor)?;
     let reason = validate::required_text("reason", &reason, 2000)?;
     let decision_number = validate::required_text("decisionNumber", &decision_number, 100)?;
-    let txn = begin_write(db).await?;
-    let before = ocop_certificate::Entity::find_by_id(certificate_id)
-        .one(&txn)
-        .await?
-        .filter(|c| scope::covers(actor, &c.province_code, Some(&c.commune_code)))
-        .ok_or_else(certificate_not_found)?;
-    let level = OcopIssuingLevel::from_db(&before.issuing_level)?;
-    let allowed = actor.role == Role::National
-        || (level == OcopIssuingLevel::Province && in_province(actor, &before.province_code));
-    if !allowed {
-        return Err(AppError::forbidden(Msg::new(
-            "A certificate is revoked by the level that issued it, or nationally.",
-            "Giấy chứng nhận do cấp đã cấp hoặc trung ương thu hồi.",
-        )));
-    }
-    match certificate_status(&before, today()) {
-        CertificateStatus::Revoked | CertificateStatus::Superseded => {
-            return Err(AppError::invalid_transition(Msg::new(
-                "The certificate is already revoked or superseded.",
-                "Giấy chứng nhận đã bị thu hồi hoặc thay thế.",
+    write::run(db, ctx, async |txn| {
+        let before = ocop_certificate::Entity::find_by_id(certificate_id)
+            .one(txn)
+            .await?
+            .filter(|c| scope::covers(actor, &c.province_code, Some(&c.commune_code)))
+            .ok_or_else(certificate_not_found)?;
+        let level = OcopIssuingLevel::from_db(&before.issuing_level)?;
+        let allowed = actor.role == Role::National
+            || (level == OcopIssuingLevel::Province && in_province(actor, &before.province_code));
+        if !allowed {
+            return Err(AppError::forbidden(Msg::new(
+                "A certificate is revoked by the level that issued it, or nationally.",
+                "Giấy chứng nhận do cấp đã cấp hoặc trung ương thu hồi.",
             )));
         }
-        _ => {}
-    }
-    let mut am = before.clone().into_active_model();
-    am.revoked_at = Set(Some(now()));
-    am.revoked_reason = Set(Some(reason));
-    am.revoke_decision_number = Set(Some(decision_number));
-    am.updated_at = Set(now());
-    let after = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "revoke",
-        audit::Subject {
-            entity_type: CERTIFICATE,
-            entity_id: after.id,
-            province_code: Some(&after.province_code),
-            commune_code: Some(&after.commune_code),
-        },
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+        match certificate_status(&before, today()) {
+            CertificateStatus::Revoked | CertificateStatus::Superseded => {
+                return Err(AppError::invalid_transition(Msg::new(
+                    "The certificate is already revoked or superseded.",
+                    "Giấy chứng nhận đã bị thu hồi hoặc thay thế.",
+                )));
+            }
+            _ => {}
+        }
+        let mut am = before.clone().into_active_model();
+        am.revoked_at = Set(Some(now()));
+        am.revoked_reason = Set(Some(reason));
+        am.revoke_decision_number = Set(Some(decision_number));
+        am.updated_at = Set(now());
+        let after = am.update(txn).await?;
+        let changes = audit::diff(Some(&before), Some(&after));
+        let event = write::Event::new(
+            "revoke",
+            audit::Subject {
+                entity_type: CERTIFICATE,
+                entity_id: after.id,
+                province_code: Some(&after.province_code),
+                commune_code: Some(&after.commune_code),
+            },
+            changes,
+        );
+        Ok((after, event))
+    })
+    .await
 }
 
 /// An evaluation the caller may see.

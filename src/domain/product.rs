@@ -11,11 +11,12 @@ use crate::{
     domain::{
         Ctx, audit,
         establishment::find_in_scope as find_establishment,
-        idempotency, now,
+        now,
         page::search_condition,
         page::{self, Keyed, Page, PageArgs},
         scope,
         validate::{self, Patch},
+        write,
     },
     enums::{EstablishmentStatus, OcopProductGroup, SelectionProductGroup},
     error::{AppError, Msg, Result},
@@ -124,36 +125,23 @@ pub async fn create(
 ) -> Result<product::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
-    {
-        return product::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(not_found);
+    let create = write::Create::<product::Entity>::new(
+        actor,
+        CREATE_OP,
+        idempotency_key.as_deref(),
+        not_found,
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     let fields = validated(&input.name, input.description.clone(), input.brand.clone())?;
     let est = find_establishment(db, ctx, input.establishment_id).await?;
     ensure_open(&est)?;
-    let result = async {
-        let txn = crate::domain::begin_write(db).await?;
-        let model = insert_in(&txn, ctx, &est, fields, &input).await?;
-        if let Some(key) = &idempotency_key {
-            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
-        }
-        txn.commit().await?;
-        Ok::<_, AppError>(model)
-    }
-    .await;
-    idempotency::or_winner(
-        db,
-        actor.user_id,
-        idempotency_key.as_deref(),
-        CREATE_OP,
-        result,
-        |id| async move { Ok(product::Entity::find_by_id(id).one(db).await?) },
-    )
-    .await
+    create
+        .run(db, ctx, async |txn| {
+            insert_in(txn, &est, fields, &input).await
+        })
+        .await
 }
 
 fn ensure_open(est: &establishment::Model) -> Result<()> {
@@ -171,11 +159,10 @@ fn ensure_open(est: &establishment::Model) -> Result<()> {
 
 async fn insert_in(
     txn: &impl ConnectionTrait,
-    ctx: &Ctx,
     est: &establishment::Model,
     fields: Fields,
     input: &NewProduct,
-) -> Result<product::Model> {
+) -> Result<(product::Model, write::Event)> {
     let t = now();
     let model = product::ActiveModel {
         establishment_id: Set(est.id),
@@ -194,15 +181,8 @@ async fn insert_in(
     }
     .insert(txn)
     .await?;
-    audit::record(
-        txn,
-        ctx,
-        "create",
-        subject(&model),
-        audit::diff(None, Some(&model)),
-    )
-    .await?;
-    Ok(model)
+    let event = write::Event::new("create", subject(&model), audit::diff(None, Some(&model)));
+    Ok((model, event))
 }
 
 /// What writing one imported product did.
@@ -234,9 +214,9 @@ pub async fn write_imported(
     let fields = validated(&input.name, input.description.clone(), input.brand.clone())?;
     let Some(before) = existing else {
         ensure_open(est)?;
-        return Ok(Written::Created(
-            insert_in(txn, ctx, est, fields, &input).await?,
-        ));
+        let (model, event) = insert_in(txn, est, fields, &input).await?;
+        event.record(txn, ctx).await?;
+        return Ok(Written::Created(model));
     };
     let selection_group = input.selection_group.map(|g| g.as_str().to_owned());
     let ocop_group = input.ocop_group.map(|g| g.as_str().to_owned());
@@ -255,21 +235,7 @@ pub async fn write_imported(
     am.brand = Set(fields.brand);
     am.selection_group = Set(selection_group);
     am.ocop_group = Set(ocop_group);
-    am.version = Set(before.version + 1);
-    am.updated_at = Set(now());
-    let res = product::Entity::update_many()
-        .set(am)
-        .filter(product::Column::Id.eq(before.id))
-        .filter(product::Column::Version.eq(before.version))
-        .exec(txn)
-        .await?;
-    let after = product::Entity::find_by_id(before.id)
-        .one(txn)
-        .await?
-        .ok_or_else(not_found)?;
-    if res.rows_affected == 0 {
-        return Err(AppError::stale_version(after.version));
-    }
+    let after = write::save_versioned(txn, am, before.id, before.version, not_found).await?;
     audit::record(
         txn,
         ctx,
@@ -291,64 +257,45 @@ pub async fn update(
 ) -> Result<product::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = crate::domain::begin_write(db).await?;
-    let before = get(&txn, ctx, id).await?.ok_or_else(not_found)?;
-    if before.version != expected_version {
-        return Err(AppError::stale_version(before.version));
-    }
-    let fields = validated(
-        &patch.name.apply_required(before.name.clone()),
-        patch.description.apply(before.description.clone()),
-        patch.brand.apply(before.brand.clone()),
-    )?;
-    let mut am = before.clone().into_active_model();
-    am.search_text = Set(search_text(&fields));
-    am.name = Set(fields.name);
-    am.description = Set(fields.description);
-    am.brand = Set(fields.brand);
-    am.selection_group = Set(patch
-        .selection_group
-        .apply(
-            before
-                .selection_group
-                .as_deref()
-                .and_then(SelectionProductGroup::parse),
-        )
-        .map(|g| g.as_str().to_owned()));
-    am.ocop_group = Set(patch
-        .ocop_group
-        .apply(
-            before
-                .ocop_group
-                .as_deref()
-                .and_then(OcopProductGroup::parse),
-        )
-        .map(|g| g.as_str().to_owned()));
-    am.version = Set(expected_version + 1);
-    am.updated_at = Set(now());
-    let res = product::Entity::update_many()
-        .set(am)
-        .filter(product::Column::Id.eq(id))
-        .filter(product::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    let after = product::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(not_found)?;
-    if res.rows_affected == 0 {
-        return Err(AppError::stale_version(after.version));
-    }
-    audit::record(
-        &txn,
-        ctx,
-        "update",
-        subject(&after),
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+    write::run(db, ctx, async |txn| {
+        let before = get(txn, ctx, id).await?.ok_or_else(not_found)?;
+        if before.version != expected_version {
+            return Err(AppError::stale_version(before.version));
+        }
+        let fields = validated(
+            &patch.name.apply_required(before.name.clone()),
+            patch.description.apply(before.description.clone()),
+            patch.brand.apply(before.brand.clone()),
+        )?;
+        let mut am = before.clone().into_active_model();
+        am.search_text = Set(search_text(&fields));
+        am.name = Set(fields.name);
+        am.description = Set(fields.description);
+        am.brand = Set(fields.brand);
+        am.selection_group = Set(patch
+            .selection_group
+            .apply(
+                before
+                    .selection_group
+                    .as_deref()
+                    .and_then(SelectionProductGroup::parse),
+            )
+            .map(|g| g.as_str().to_owned()));
+        am.ocop_group = Set(patch
+            .ocop_group
+            .apply(
+                before
+                    .ocop_group
+                    .as_deref()
+                    .and_then(OcopProductGroup::parse),
+            )
+            .map(|g| g.as_str().to_owned()));
+        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let changes = audit::diff(Some(&before), Some(&after));
+        let event = write::Event::new("update", subject(&after), changes);
+        Ok((after, event))
+    })
+    .await
 }
 
 /// A product the caller may see, or `None`.

@@ -16,9 +16,9 @@ use crate::{
     auth::actor::Actor,
     db::entities::{nomination, product, province, scorecard, selection_criteria, selection_round},
     domain::{
-        Ctx, audit, begin_write, change, idempotency, now,
+        Ctx, audit, change, now,
         page::{self, Keyed, Page, PageArgs},
-        scope, validate,
+        scope, validate, write,
     },
     enums::{
         NominationResult, Region, Role, SelectionLevel, SelectionProductGroup, SelectionRoundStatus,
@@ -197,13 +197,14 @@ pub async fn create_round(
 ) -> Result<selection_round::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
-    {
-        return selection_round::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(round_not_found);
+    let create = write::Create::<selection_round::Entity>::new(
+        actor,
+        CREATE_OP,
+        idempotency_key.as_deref(),
+        round_not_found,
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     let name = validate::required_text("name", &input.name, 300)?;
     if !(2000..=2100).contains(&input.year) {
@@ -306,35 +307,16 @@ pub async fn create_round(
             "Đợt bình chọn do cấp tổ chức: xã cho xã mình, tỉnh cho tỉnh mình, trung ương cho cấp khu vực và quốc gia.",
         )));
     }
-    let result = async {
-        let txn = begin_write(db).await?;
-        let mut am = draft.clone().into_active_model();
-        am.id = sea_orm::ActiveValue::NotSet;
-        let model = am.insert(&txn).await?;
-        if let Some(key) = &idempotency_key {
-            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
-        }
-        audit::record(
-            &txn,
-            ctx,
-            "create",
-            round_subject(&model),
-            audit::diff(None, Some(&model)),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok::<_, AppError>(model)
-    }
-    .await;
-    idempotency::or_winner(
-        db,
-        actor.user_id,
-        idempotency_key.as_deref(),
-        CREATE_OP,
-        result,
-        |id| async move { Ok(selection_round::Entity::find_by_id(id).one(db).await?) },
-    )
-    .await
+    create
+        .run(db, ctx, async |txn| {
+            let mut am = draft.into_active_model();
+            am.id = sea_orm::ActiveValue::NotSet;
+            let model = am.insert(txn).await?;
+            let changes = audit::diff(None, Some(&model));
+            let event = write::Event::new("create", round_subject(&model), changes);
+            Ok((model, event))
+        })
+        .await
 }
 
 async fn load_round(
@@ -366,149 +348,144 @@ pub async fn nominate(
 ) -> Result<nomination::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = begin_write(db).await?;
-    let round = load_round(&txn, actor, round_id).await?;
-    let level = SelectionLevel::from_db(&round.level)?;
-    let p = crate::domain::product::get(&txn, ctx, product_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("product", "sản phẩm"))?;
-    // Who may nominate: the product's commune or province to commune and provincial rounds,
-    // its province or national users to regional rounds, national users to national ones.
-    let own_area = match actor.role {
-        Role::Commune => actor.commune_code.as_deref() == Some(p.commune_code.as_str()),
-        Role::Province => actor.province_code.as_deref() == Some(p.province_code.as_str()),
-        Role::National => false,
-    };
-    let allowed = match level {
-        SelectionLevel::Commune | SelectionLevel::Provincial => own_area,
-        SelectionLevel::Regional => {
-            actor.role == Role::National || (actor.role == Role::Province && own_area)
-        }
-        SelectionLevel::National => actor.role == Role::National,
-    };
-    if !allowed {
-        return Err(AppError::forbidden(Msg::new(
-            format!("Your role may not nominate products to a {level} round."),
-            format!("Vai trò của bạn không được đề cử sản phẩm vào đợt bình chọn cấp {level}."),
-        )));
-    }
-    match SelectionRoundStatus::from_db(&round.status)? {
-        SelectionRoundStatus::Open => {}
-        SelectionRoundStatus::Closed => return Err(closed_error()),
-        SelectionRoundStatus::Scoring => {
-            return Err(AppError::invalid_transition(Msg::new(
-                "Nominations closed when scoring began.",
-                "Đã hết hạn đề cử khi bắt đầu chấm điểm.",
+    write::run(db, ctx, async |txn| {
+        let round = load_round(txn, actor, round_id).await?;
+        let level = SelectionLevel::from_db(&round.level)?;
+        let p = crate::domain::product::get(txn, ctx, product_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("product", "sản phẩm"))?;
+        // Who may nominate: the product's commune or province to commune and provincial rounds,
+        // its province or national users to regional rounds, national users to national ones.
+        let own_area = match actor.role {
+            Role::Commune => actor.commune_code.as_deref() == Some(p.commune_code.as_str()),
+            Role::Province => actor.province_code.as_deref() == Some(p.province_code.as_str()),
+            Role::National => false,
+        };
+        let allowed = match level {
+            SelectionLevel::Commune | SelectionLevel::Provincial => own_area,
+            SelectionLevel::Regional => {
+                actor.role == Role::National || (actor.role == Role::Province && own_area)
+            }
+            SelectionLevel::National => actor.role == Role::National,
+        };
+        if !allowed {
+            return Err(AppError::forbidden(Msg::new(
+                format!("Your role may not nominate products to a {level} round."),
+                format!("Vai trò của bạn không được đề cử sản phẩm vào đợt bình chọn cấp {level}."),
             )));
         }
-    }
-    let in_place = match level {
-        SelectionLevel::Commune => round.commune_code.as_deref() == Some(p.commune_code.as_str()),
-        SelectionLevel::Provincial => {
-            round.province_code.as_deref() == Some(p.province_code.as_str())
+        match SelectionRoundStatus::from_db(&round.status)? {
+            SelectionRoundStatus::Open => {}
+            SelectionRoundStatus::Closed => return Err(closed_error()),
+            SelectionRoundStatus::Scoring => {
+                return Err(AppError::invalid_transition(Msg::new(
+                    "Nominations closed when scoring began.",
+                    "Đã hết hạn đề cử khi bắt đầu chấm điểm.",
+                )));
+            }
         }
-        SelectionLevel::Regional => {
-            let region = province::Entity::find_by_id(p.province_code.clone())
-                .one(&txn)
-                .await?
-                .map(|pr| pr.region);
-            region.is_some() && region == round.region
-        }
-        SelectionLevel::National => true,
-    };
-    if !in_place {
-        return Err(AppError::bad_input(
-            "productId",
-            Msg::new(
-                "The product's establishment is not in the round's commune, province or region.",
-                "Cơ sở của sản phẩm không thuộc xã, tỉnh hoặc khu vực của đợt bình chọn.",
-            ),
-        ));
-    }
-    if let Some((_, needed)) = ENTRY_REQUIREMENT.iter().find(|(l, _)| *l == level) {
-        // Valid when the round takes place: today for a current round, the end of its year
-        // for a past round entered afterwards (a 2022 regional round took 2022's provincial
-        // recognitions).
-        let today = chrono::Utc::now().date_naive();
-        let as_of = NaiveDate::from_ymd_opt(round.year, 12, 31).map_or(today, |end| end.min(today));
-        let valid = nomination::Entity::find()
-            .filter(nomination::Column::ProductId.eq(product_id))
-            .filter(
-                nomination::Column::RoundId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(selection_round::Column::Id)
-                        .from(selection_round::Entity)
-                        .and_where(selection_round::Column::Level.eq(needed.as_str()))
-                        .to_owned(),
-                ),
-            )
-            .filter(nomination::Column::Result.eq(NominationResult::Recognized.as_str()))
-            .filter(nomination::Column::ValidUntil.gte(as_of))
-            .filter(nomination::Column::RecognizedOn.lte(as_of))
-            .count(&txn)
-            .await?;
-        if valid == 0 {
-            return Err(AppError::new(
-                Code::NotEligible,
+        let in_place = match level {
+            SelectionLevel::Commune => round.commune_code.as_deref() == Some(p.commune_code.as_str()),
+            SelectionLevel::Provincial => {
+                round.province_code.as_deref() == Some(p.province_code.as_str())
+            }
+            SelectionLevel::Regional => {
+                let region = province::Entity::find_by_id(p.province_code.clone())
+                    .one(txn)
+                    .await?
+                    .map(|pr| pr.region);
+                region.is_some() && region == round.region
+            }
+            SelectionLevel::National => true,
+        };
+        if !in_place {
+            return Err(AppError::bad_input(
+                "productId",
                 Msg::new(
-                    format!(
-                        "A {level} round takes products with a valid {needed} recognition; this product has none."
-                    ),
-                    format!(
-                        "Đợt bình chọn cấp {level} chỉ nhận sản phẩm còn hiệu lực công nhận cấp {needed}; sản phẩm này chưa có."
-                    ),
+                    "The product's establishment is not in the round's commune, province or region.",
+                    "Cơ sở của sản phẩm không thuộc xã, tỉnh hoặc khu vực của đợt bình chọn.",
                 ),
             ));
         }
-    }
-    if nomination::Entity::find()
-        .filter(nomination::Column::RoundId.eq(round_id))
-        .filter(nomination::Column::ProductId.eq(product_id))
-        .count(&txn)
-        .await?
-        > 0
-    {
-        return Err(AppError::conflict(Msg::new(
-            "The product is already nominated in this round.",
-            "Sản phẩm đã được đề cử trong đợt này.",
-        )));
-    }
-    let t = now();
-    let model = nomination::ActiveModel {
-        round_id: Set(round_id),
-        product_id: Set(product_id),
-        establishment_id: Set(p.establishment_id),
-        province_code: Set(p.province_code.clone()),
-        commune_code: Set(p.commune_code.clone()),
-        group: Set(group.as_str().to_owned()),
-        score_sum: Set(0),
-        score_count: Set(0),
-        result: Set(NominationResult::Pending.as_str().to_owned()),
-        certificate_number: Set(None),
-        recognized_on: Set(None),
-        valid_until: Set(None),
-        created_by: Set(Some(actor.user_id)),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        ctx,
-        "nominate",
-        audit::Subject {
-            entity_type: NOMINATION,
-            entity_id: model.id,
-            province_code: Some(&model.province_code),
-            commune_code: Some(&model.commune_code),
-        },
-        audit::diff(None, Some(&model)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
+        if let Some((_, needed)) = ENTRY_REQUIREMENT.iter().find(|(l, _)| *l == level) {
+            // Valid when the round takes place: today for a current round, the end of its year
+            // for a past round entered afterwards (a 2022 regional round took 2022's provincial
+            // recognitions).
+            let today = chrono::Utc::now().date_naive();
+            let as_of = NaiveDate::from_ymd_opt(round.year, 12, 31).map_or(today, |end| end.min(today));
+            let valid = nomination::Entity::find()
+                .filter(nomination::Column::ProductId.eq(product_id))
+                .filter(
+                    nomination::Column::RoundId.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(selection_round::Column::Id)
+                            .from(selection_round::Entity)
+                            .and_where(selection_round::Column::Level.eq(needed.as_str()))
+                            .to_owned(),
+                    ),
+                )
+                .filter(nomination::Column::Result.eq(NominationResult::Recognized.as_str()))
+                .filter(nomination::Column::ValidUntil.gte(as_of))
+                .filter(nomination::Column::RecognizedOn.lte(as_of))
+                .count(txn)
+                .await?;
+            if valid == 0 {
+                return Err(AppError::new(
+                    Code::NotEligible,
+                    Msg::new(
+                        format!(
+                            "A {level} round takes products with a valid {needed} recognition; this product has none."
+                        ),
+                        format!(
+                            "Đợt bình chọn cấp {level} chỉ nhận sản phẩm còn hiệu lực công nhận cấp {needed}; sản phẩm này chưa có."
+                        ),
+                    ),
+                ));
+            }
+        }
+        if nomination::Entity::find()
+            .filter(nomination::Column::RoundId.eq(round_id))
+            .filter(nomination::Column::ProductId.eq(product_id))
+            .count(txn)
+            .await?
+            > 0
+        {
+            return Err(AppError::conflict(Msg::new(
+                "The product is already nominated in this round.",
+                "Sản phẩm đã được đề cử trong đợt này.",
+            )));
+        }
+        let t = now();
+        let model = nomination::ActiveModel {
+            round_id: Set(round_id),
+            product_id: Set(product_id),
+            establishment_id: Set(p.establishment_id),
+            province_code: Set(p.province_code.clone()),
+            commune_code: Set(p.commune_code.clone()),
+            group: Set(group.as_str().to_owned()),
+            score_sum: Set(0),
+            score_count: Set(0),
+            result: Set(NominationResult::Pending.as_str().to_owned()),
+            certificate_number: Set(None),
+            recognized_on: Set(None),
+            valid_until: Set(None),
+            created_by: Set(Some(actor.user_id)),
+            created_at: Set(t),
+            updated_at: Set(t),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let changes = audit::diff(None, Some(&model));
+        let event = write::Event::new("nominate", audit::Subject {
+                entity_type: NOMINATION,
+                entity_id: model.id,
+                province_code: Some(&model.province_code),
+                commune_code: Some(&model.commune_code),
+            }, changes);
+        Ok((model, event))
+    })
+    .await
 }
 
 fn check_scores(c: &selection_criteria::Model, s: Scores) -> Result<()> {
@@ -544,87 +521,86 @@ pub async fn submit_scorecard(
 ) -> Result<scorecard::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = begin_write(db).await?;
-    let n = nomination::Entity::find_by_id(nomination_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(nomination_not_found)?;
-    let round = load_round(&txn, actor, n.round_id)
-        .await
-        .map_err(|_| nomination_not_found())?;
-    if !organises(actor, &round) {
-        return Err(AppError::forbidden(Msg::new(
-            "Judges are users of the level and area that organise the round.",
-            "Thành viên hội đồng là người dùng của cấp và địa bàn tổ chức đợt bình chọn.",
-        )));
-    }
-    match SelectionRoundStatus::from_db(&round.status)? {
-        SelectionRoundStatus::Scoring => {}
-        SelectionRoundStatus::Closed => return Err(closed_error()),
-        SelectionRoundStatus::Open => {
-            return Err(AppError::invalid_transition(Msg::new(
-                "Scoring starts when the round moves to SCORING.",
-                "Chỉ chấm điểm khi đợt bình chọn chuyển sang giai đoạn chấm điểm.",
+    write::run(db, ctx, async |txn| {
+        let n = nomination::Entity::find_by_id(nomination_id)
+            .one(txn)
+            .await?
+            .ok_or_else(nomination_not_found)?;
+        let round = load_round(txn, actor, n.round_id)
+            .await
+            .map_err(|_| nomination_not_found())?;
+        if !organises(actor, &round) {
+            return Err(AppError::forbidden(Msg::new(
+                "Judges are users of the level and area that organise the round.",
+                "Thành viên hội đồng là người dùng của cấp và địa bàn tổ chức đợt bình chọn.",
             )));
         }
-    }
-    let criteria = selection_criteria::Entity::find_by_id(round.criteria_id)
-        .one(&txn)
+        match SelectionRoundStatus::from_db(&round.status)? {
+            SelectionRoundStatus::Scoring => {}
+            SelectionRoundStatus::Closed => return Err(closed_error()),
+            SelectionRoundStatus::Open => {
+                return Err(AppError::invalid_transition(Msg::new(
+                    "Scoring starts when the round moves to SCORING.",
+                    "Chỉ chấm điểm khi đợt bình chọn chuyển sang giai đoạn chấm điểm.",
+                )));
+            }
+        }
+        let criteria = selection_criteria::Entity::find_by_id(round.criteria_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::internal("criteria of a round missing"))?;
+        check_scores(&criteria, scores)?;
+        let total = scores.market + scores.economic + scores.culture + scores.other;
+        let existing = scorecard::Entity::find()
+            .filter(scorecard::Column::NominationId.eq(nomination_id))
+            .filter(scorecard::Column::JudgeId.eq(actor.user_id))
+            .one(txn)
+            .await?;
+        let before = existing.clone();
+        let mut am = match existing {
+            Some(e) => e.into_active_model(),
+            None => scorecard::ActiveModel {
+                nomination_id: Set(nomination_id),
+                judge_id: Set(actor.user_id),
+                ..Default::default()
+            },
+        };
+        am.market = Set(scores.market);
+        am.economic = Set(scores.economic);
+        am.culture = Set(scores.culture);
+        am.other = Set(scores.other);
+        am.total = Set(total);
+        am.submitted_at = Set(now());
+        let model = am.save(txn).await?;
+        let model = scorecard::Entity::find_by_id(match model.id {
+            Set(id) | sea_orm::ActiveValue::Unchanged(id) => id,
+            _ => return Err(AppError::internal("scorecard saved without id")),
+        })
+        .one(txn)
         .await?
-        .ok_or_else(|| AppError::internal("criteria of a round missing"))?;
-    check_scores(&criteria, scores)?;
-    let total = scores.market + scores.economic + scores.culture + scores.other;
-    let existing = scorecard::Entity::find()
-        .filter(scorecard::Column::NominationId.eq(nomination_id))
-        .filter(scorecard::Column::JudgeId.eq(actor.user_id))
-        .one(&txn)
-        .await?;
-    let before = existing.clone();
-    let mut am = match existing {
-        Some(e) => e.into_active_model(),
-        None => scorecard::ActiveModel {
-            nomination_id: Set(nomination_id),
-            judge_id: Set(actor.user_id),
-            ..Default::default()
-        },
-    };
-    am.market = Set(scores.market);
-    am.economic = Set(scores.economic);
-    am.culture = Set(scores.culture);
-    am.other = Set(scores.other);
-    am.total = Set(total);
-    am.submitted_at = Set(now());
-    let model = am.save(&txn).await?;
-    let model = scorecard::Entity::find_by_id(match model.id {
-        Set(id) | sea_orm::ActiveValue::Unchanged(id) => id,
-        _ => return Err(AppError::internal("scorecard saved without id")),
+        .ok_or_else(|| AppError::internal("scorecard vanished"))?;
+        nomination::Entity::update_many()
+            .col_expr(
+                nomination::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now()),
+            )
+            .filter(nomination::Column::Id.eq(nomination_id))
+            .exec(txn)
+            .await?;
+        let changes = audit::diff(before.as_ref(), Some(&model));
+        let event = write::Event::new(
+            "submitScorecard",
+            audit::Subject {
+                entity_type: NOMINATION,
+                entity_id: nomination_id,
+                province_code: Some(&n.province_code),
+                commune_code: Some(&n.commune_code),
+            },
+            changes,
+        );
+        Ok((model, event))
     })
-    .one(&txn)
-    .await?
-    .ok_or_else(|| AppError::internal("scorecard vanished"))?;
-    nomination::Entity::update_many()
-        .col_expr(
-            nomination::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(now()),
-        )
-        .filter(nomination::Column::Id.eq(nomination_id))
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        ctx,
-        "submitScorecard",
-        audit::Subject {
-            entity_type: NOMINATION,
-            entity_id: nomination_id,
-            province_code: Some(&n.province_code),
-            commune_code: Some(&n.commune_code),
-        },
-        audit::diff(before.as_ref(), Some(&model)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(model)
+    .await
 }
 
 /// 31 December of the year `years` after the year of `issued`.
@@ -729,67 +705,45 @@ pub async fn advance(
 ) -> Result<selection_round::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    let txn = begin_write(db).await?;
-    let before = load_round(&txn, actor, id).await?;
-    if !organises(actor, &before) {
-        return Err(AppError::forbidden(Msg::new(
-            "Only the round's organiser may advance it.",
-            "Chỉ đơn vị tổ chức mới được chuyển giai đoạn đợt bình chọn.",
-        )));
-    }
-    if before.version != expected_version {
-        return Err(AppError::stale_version(before.version));
-    }
-    let today = chrono::Utc::now().date_naive();
-    let mut touched = change::Touched::default();
-    let next = match SelectionRoundStatus::from_db(&before.status)? {
-        SelectionRoundStatus::Open => SelectionRoundStatus::Scoring,
-        SelectionRoundStatus::Scoring => {
-            let on = recognized_on.unwrap_or(today);
-            if on > today || on.year() < before.year {
-                return Err(AppError::bad_input(
-                    "recognizedOn",
-                    Msg::new(
-                        "The recognition date lies between the round's year and today.",
-                        "Ngày công nhận phải trong khoảng từ năm của đợt đến hôm nay.",
-                    ),
-                ));
-            }
-            close(&txn, &before, on, &mut touched).await?;
-            SelectionRoundStatus::Closed
+    write::run(db, ctx, async |txn| {
+        let before = load_round(txn, actor, id).await?;
+        if !organises(actor, &before) {
+            return Err(AppError::forbidden(Msg::new(
+                "Only the round's organiser may advance it.",
+                "Chỉ đơn vị tổ chức mới được chuyển giai đoạn đợt bình chọn.",
+            )));
         }
-        SelectionRoundStatus::Closed => return Err(closed_error()),
-    };
-    let mut am = before.clone().into_active_model();
-    am.status = Set(next.as_str().to_owned());
-    am.version = Set(expected_version + 1);
-    am.updated_at = Set(now());
-    let res = selection_round::Entity::update_many()
-        .set(am)
-        .filter(selection_round::Column::Id.eq(id))
-        .filter(selection_round::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    let after = selection_round::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(round_not_found)?;
-    if res.rows_affected == 0 {
-        return Err(AppError::stale_version(after.version));
-    }
-    audit::record(
-        &txn,
-        ctx,
-        "advance",
-        round_subject(&after),
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
-    touched
-        .append_all(&txn, ctx, "advance", (ROUND, id))
-        .await?;
-    txn.commit().await?;
-    Ok(after)
+        if before.version != expected_version {
+            return Err(AppError::stale_version(before.version));
+        }
+        let today = chrono::Utc::now().date_naive();
+        let mut touched = change::Touched::default();
+        let next = match SelectionRoundStatus::from_db(&before.status)? {
+            SelectionRoundStatus::Open => SelectionRoundStatus::Scoring,
+            SelectionRoundStatus::Scoring => {
+                let on = recognized_on.unwrap_or(today);
+                if on > today || on.year() < before.year {
+                    return Err(AppError::bad_input(
+                        "recognizedOn",
+                        Msg::new(
+                            "The recognition date lies between the round's year and today.",
+                            "Ngày công nhận phải trong khoảng từ năm của đợt đến hôm nay.",
+                        ),
+                    ));
+                }
+                close(txn, &before, on, &mut touched).await?;
+                SelectionRoundStatus::Closed
+            }
+            SelectionRoundStatus::Closed => return Err(closed_error()),
+        };
+        let mut am = before.clone().into_active_model();
+        am.status = Set(next.as_str().to_owned());
+        let after = write::save_versioned(txn, am, id, expected_version, round_not_found).await?;
+        let changes = audit::diff(Some(&before), Some(&after));
+        let event = write::Event::new("advance", round_subject(&after), changes).touching(touched);
+        Ok((after, event))
+    })
+    .await
 }
 
 /// A round the caller may see.

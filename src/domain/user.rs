@@ -129,13 +129,7 @@ fn resolve_area(
                     "Người dùng cấp tỉnh cần mã tỉnh.".into(),
                 )
             })?;
-            let p = reference.province(code.trim()).ok_or_else(|| {
-                bad(
-                    "provinceCode",
-                    format!("There is no province with code \"{code}\"."),
-                    format!("Không có tỉnh mã \"{code}\"."),
-                )
-            })?;
+            let p = validate::province(reference, &code)?;
             Ok(Area {
                 province_code: Some(p.code.clone()),
                 commune_code: None,
@@ -149,13 +143,7 @@ fn resolve_area(
                     "Người dùng cấp xã cần mã xã.".into(),
                 )
             })?;
-            let c = reference.commune(code.trim()).ok_or_else(|| {
-                bad(
-                    "communeCode",
-                    format!("There is no commune with code \"{code}\"."),
-                    format!("Không có xã/phường mã \"{code}\"."),
-                )
-            })?;
+            let c = validate::commune(reference, &code)?;
             if province_code
                 .as_deref()
                 .is_some_and(|p| p != c.province_code)

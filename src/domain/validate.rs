@@ -252,6 +252,40 @@ pub fn at_most_two_decimals(field: &str, v: f64) -> Result<()> {
     ))
 }
 
+/// The province with `code` (spaces around it ignored), or `BAD_USER_INPUT` on
+/// `provinceCode` naming the code as given.
+pub fn province<'r>(
+    reference: &'r crate::reference::Reference,
+    code: &str,
+) -> Result<&'r crate::reference::Province> {
+    reference.province(code.trim()).ok_or_else(|| {
+        AppError::bad_input(
+            "provinceCode",
+            Msg::new(
+                format!("There is no province with code \"{code}\"."),
+                format!("Không có tỉnh mã \"{code}\"."),
+            ),
+        )
+    })
+}
+
+/// The commune with `code` (spaces around it ignored), or `BAD_USER_INPUT` on `communeCode`
+/// naming the code as given.
+pub fn commune<'r>(
+    reference: &'r crate::reference::Reference,
+    code: &str,
+) -> Result<&'r crate::reference::Commune> {
+    reference.commune(code.trim()).ok_or_else(|| {
+        AppError::bad_input(
+            "communeCode",
+            Msg::new(
+                format!("There is no commune with code \"{code}\"."),
+                format!("Không có xã/phường mã \"{code}\"."),
+            ),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

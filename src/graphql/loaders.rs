@@ -238,25 +238,6 @@ impl Loader<i64> for UserLoader {
     }
 }
 
-/// Loads establishments by id without the area filter: only for references from a record
-/// the caller may already see.
-pub struct EstablishmentRefLoader(DatabaseConnection);
-
-impl Loader<i64> for EstablishmentRefLoader {
-    type Value = establishment::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let rows = establishment::Entity::find()
-            .filter(establishment::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await
-            .map_err(crate::error::AppError::from)?;
-        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
-    }
-}
-
 /// Loads projects by id within the caller's area.
 pub struct ProjectLoader(DatabaseConnection, Ctx);
 
@@ -392,25 +373,6 @@ impl Loader<i64> for RecognitionsLoader {
     }
 }
 
-/// Loads products by id without the area filter: only for references from a record the
-/// caller may already see (a nomination in a national round).
-pub struct ProductRefLoader(DatabaseConnection);
-
-impl Loader<i64> for ProductRefLoader {
-    type Value = product::Model;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let rows = product::Entity::find()
-            .filter(product::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await
-            .map_err(crate::error::AppError::from)?;
-        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
-    }
-}
-
 /// Declares a loader of rows by id (unscoped: for references from a visible record).
 macro_rules! by_id_loader {
     ($name:ident, $entity:ident, $doc:literal) => {
@@ -434,6 +396,16 @@ macro_rules! by_id_loader {
     };
 }
 
+by_id_loader!(
+    EstablishmentRefLoader,
+    establishment,
+    "Loads establishments by id without the area filter: only for references from a record the caller may already see."
+);
+by_id_loader!(
+    ProductRefLoader,
+    product,
+    "Loads products by id without the area filter: only for references from a record the caller may already see (a nomination in a national round)."
+);
 by_id_loader!(RoundRefLoader, selection_round, "Loads rounds by id.");
 by_id_loader!(
     OcopCertificateLoader,

@@ -141,61 +141,56 @@ pub async fn add_beneficiary(
     let actor = ctx.actor()?;
     let support = check_vnd("supportVnd", support_vnd, false)?;
     let counterpart = check_vnd("counterpartVnd", counterpart_vnd, false)?;
-    let txn = begin_write(db).await?;
-    let before = load_for_write(&txn, actor, project_id).await?;
-    check_version(&before, expected_version)?;
-    ensure_editable(&before, true)?;
-    let est = crate::domain::establishment::find_in_scope(&txn, ctx, establishment_id).await?;
-    check_eligible(ctx, &before, &est)?;
-    if project_beneficiary::Entity::find()
-        .filter(project_beneficiary::Column::ProjectId.eq(project_id))
-        .filter(project_beneficiary::Column::EstablishmentId.eq(establishment_id))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::conflict(Msg::new(
-            format!("{} is already a beneficiary of this project.", est.name),
-            format!("{} đã là đối tượng thụ hưởng của đề án này.", est.name),
-        )));
-    }
-    let rule = cap_rule(&txn, &before).await?;
-    if let Some(r) = &rule {
-        check_cap(r, support, counterpart)?;
-    }
-    project_beneficiary::ActiveModel {
-        project_id: Set(project_id),
-        establishment_id: Set(establishment_id),
-        support_vnd: Set(support),
-        counterpart_vnd: Set(counterpart),
-        cap_rule_id: Set(rule.as_ref().map(|r| r.id)),
-        created_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let mut am = before.clone().into_active_model();
-    let bsupport = before.beneficiary_support_vnd + support;
-    am.beneficiary_support_vnd = Set(bsupport);
-    am.support_vnd = Set(bsupport + before.general_support_vnd);
-    am.counterpart_vnd = Set(before.counterpart_vnd + counterpart);
-    let after = save_versioned(&txn, am, project_id, expected_version).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "addBeneficiary",
-        subject(&after),
-        serde_json::json!({
+    write::run(db, ctx, async |txn| {
+        let before = load_for_write(txn, actor, project_id).await?;
+        check_version(&before, expected_version)?;
+        ensure_editable(&before, true)?;
+        let est = crate::domain::establishment::find_in_scope(txn, ctx, establishment_id).await?;
+        check_eligible(ctx, &before, &est)?;
+        if project_beneficiary::Entity::find()
+            .filter(project_beneficiary::Column::ProjectId.eq(project_id))
+            .filter(project_beneficiary::Column::EstablishmentId.eq(establishment_id))
+            .one(txn)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::conflict(Msg::new(
+                format!("{} is already a beneficiary of this project.", est.name),
+                format!("{} đã là đối tượng thụ hưởng của đề án này.", est.name),
+            )));
+        }
+        let rule = cap_rule(txn, &before).await?;
+        if let Some(r) = &rule {
+            check_cap(r, support, counterpart)?;
+        }
+        project_beneficiary::ActiveModel {
+            project_id: Set(project_id),
+            establishment_id: Set(establishment_id),
+            support_vnd: Set(support),
+            counterpart_vnd: Set(counterpart),
+            cap_rule_id: Set(rule.as_ref().map(|r| r.id)),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let mut am = before.clone().into_active_model();
+        let bsupport = before.beneficiary_support_vnd + support;
+        am.beneficiary_support_vnd = Set(bsupport);
+        am.support_vnd = Set(bsupport + before.general_support_vnd);
+        am.counterpart_vnd = Set(before.counterpart_vnd + counterpart);
+        let after = write::save_versioned(txn, am, project_id, expected_version, not_found).await?;
+        let changes = serde_json::json!({
             "beneficiary": { "before": null, "after": {
                 "establishment_id": establishment_id, "support_vnd": support,
                 "counterpart_vnd": counterpart, "cap_rule_id": rule.as_ref().map(|r| r.id) } },
             "support_vnd": { "before": before.support_vnd, "after": after.support_vnd },
             "counterpart_vnd": { "before": before.counterpart_vnd, "after": after.counterpart_vnd },
-        }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+        });
+        let event = write::Event::new("addBeneficiary", subject(&after), changes);
+        Ok((after, event))
+    })
+    .await
 }
 
 /// Removes a beneficiary (its support may not be needed by allocations already made).
@@ -207,47 +202,42 @@ pub async fn remove_beneficiary(
     establishment_id: i64,
 ) -> Result<project::Model> {
     let actor = ctx.actor()?;
-    let txn = begin_write(db).await?;
-    let before = load_for_write(&txn, actor, project_id).await?;
-    check_version(&before, expected_version)?;
-    ensure_editable(&before, true)?;
-    let row = project_beneficiary::Entity::find()
-        .filter(project_beneficiary::Column::ProjectId.eq(project_id))
-        .filter(project_beneficiary::Column::EstablishmentId.eq(establishment_id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("beneficiary", "đối tượng thụ hưởng"))?;
-    let support = before.support_vnd - row.support_vnd;
-    if support < before.allocated_vnd {
-        return Err(AppError::bad_input(
-            "establishmentId",
-            Msg::new(
-                "The project's allocations exceed its support without this beneficiary; release some first.",
-                "Nếu gỡ đối tượng này, phân bổ sẽ vượt kinh phí hỗ trợ; hãy thu hồi phân bổ trước.",
-            ),
-        ));
-    }
-    project_beneficiary::Entity::delete_by_id(row.id)
-        .exec(&txn)
-        .await?;
-    let mut am = before.clone().into_active_model();
-    am.beneficiary_support_vnd = Set(before.beneficiary_support_vnd - row.support_vnd);
-    am.support_vnd = Set(support);
-    am.counterpart_vnd = Set(before.counterpart_vnd - row.counterpart_vnd);
-    let after = save_versioned(&txn, am, project_id, expected_version).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "removeBeneficiary",
-        subject(&after),
-        serde_json::json!({
-            "beneficiary": { "before": { "establishment_id": establishment_id,
-                "support_vnd": row.support_vnd, "counterpart_vnd": row.counterpart_vnd },
-                "after": null },
-            "support_vnd": { "before": before.support_vnd, "after": after.support_vnd },
-        }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+    write::run(db, ctx, async |txn| {
+        let before = load_for_write(txn, actor, project_id).await?;
+        check_version(&before, expected_version)?;
+        ensure_editable(&before, true)?;
+        let row = project_beneficiary::Entity::find()
+            .filter(project_beneficiary::Column::ProjectId.eq(project_id))
+            .filter(project_beneficiary::Column::EstablishmentId.eq(establishment_id))
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("beneficiary", "đối tượng thụ hưởng"))?;
+        let support = before.support_vnd - row.support_vnd;
+        if support < before.allocated_vnd {
+            return Err(AppError::bad_input(
+                "establishmentId",
+                Msg::new(
+                    "The project's allocations exceed its support without this beneficiary; release some first.",
+                    "Nếu gỡ đối tượng này, phân bổ sẽ vượt kinh phí hỗ trợ; hãy thu hồi phân bổ trước.",
+                ),
+            ));
+        }
+        project_beneficiary::Entity::delete_by_id(row.id)
+            .exec(txn)
+            .await?;
+        let mut am = before.clone().into_active_model();
+        am.beneficiary_support_vnd = Set(before.beneficiary_support_vnd - row.support_vnd);
+        am.support_vnd = Set(support);
+        am.counterpart_vnd = Set(before.counterpart_vnd - row.counterpart_vnd);
+        let after = write::save_versioned(txn, am, project_id, expected_version, not_found).await?;
+        let changes = serde_json::json!({
+                "beneficiary": { "before": { "establishment_id": establishment_id,
+                    "support_vnd": row.support_vnd, "counterpart_vnd": row.counterpart_vnd },
+                    "after": null },
+                "support_vnd": { "before": before.support_vnd, "after": after.support_vnd },
+            });
+        let event = write::Event::new("removeBeneficiary", subject(&after), changes);
+        Ok((after, event))
+    })
+    .await
 }

@@ -46,13 +46,14 @@ pub async fn create(
 ) -> Result<project::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), CREATE_OP).await?
-    {
-        return project::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(not_found);
+    let create = write::Create::<project::Entity>::new(
+        actor,
+        CREATE_OP,
+        idempotency_key.as_deref(),
+        not_found,
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     if actor.role == Role::National {
         return Err(AppError::forbidden(Msg::new(
@@ -70,34 +71,11 @@ pub async fn create(
         false,
     )?;
     check_dates(input.planned_start, input.planned_end)?;
-    let province = ctx
-        .reference
-        .province(input.province_code.trim())
-        .cloned()
-        .ok_or_else(|| {
-            AppError::bad_input(
-                "provinceCode",
-                Msg::new(
-                    format!(
-                        "There is no province with code \"{}\".",
-                        input.province_code.trim()
-                    ),
-                    format!("Không có tỉnh mã \"{}\".", input.province_code.trim()),
-                ),
-            )
-        })?;
+    let province = validate::province(&ctx.reference, input.province_code.trim())?.clone();
     let commune = match input.commune_code.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(c) => {
-            let c = ctx.reference.commune(c).cloned().ok_or_else(|| {
-                AppError::bad_input(
-                    "communeCode",
-                    Msg::new(
-                        format!("There is no commune with code \"{c}\"."),
-                        format!("Không có xã/phường mã \"{c}\"."),
-                    ),
-                )
-            })?;
+            let c = validate::commune(&ctx.reference, c)?.clone();
             if c.province_code != province.code {
                 return Err(AppError::bad_input(
                     "communeCode",
@@ -134,65 +112,46 @@ pub async fn create(
             format!("{} nằm ngoài địa bàn của bạn.", province.name),
         )));
     }
-    let result = async {
-        let txn = begin_write(db).await?;
-        let t = now();
-        let mut am = project::ActiveModel {
-            code: Set(next_code(&txn, input.program_level, &province.code, year).await?),
-            title: Set(title.clone()),
-            description: Set(description.clone()),
-            program_level: Set(input.program_level.as_str().to_owned()),
-            kind: Set(input.kind.as_str().to_owned()),
-            category: Set(input.category.as_str().to_owned()),
-            province_code: Set(province.code.clone()),
-            commune_code: Set(commune.as_ref().map(|c| c.code.clone())),
-            implementing_unit: Set(unit.clone()),
-            fiscal_year: Set(year),
-            planned_start: Set(input.planned_start),
-            planned_end: Set(input.planned_end),
-            status: Set(ProjectStatus::Draft.as_str().to_owned()),
-            general_support_vnd: Set(general),
-            beneficiary_support_vnd: Set(0),
-            support_vnd: Set(general),
-            counterpart_vnd: Set(0),
-            allocated_vnd: Set(0),
-            disbursed_vnd: Set(0),
-            jobs_created: Set(None),
-            trainees: Set(None),
-            average_monthly_income_vnd: Set(None),
-            outcome_notes: Set(None),
-            created_by: Set(Some(actor.user_id)),
-            version: Set(1),
-            created_at: Set(t),
-            updated_at: Set(t),
-            ..Default::default()
-        };
-        am.search_text = Set(search_text(&am));
-        let model = am.insert(&txn).await?;
-        if let Some(key) = &idempotency_key {
-            idempotency::remember(&txn, actor.user_id, key, CREATE_OP, model.id).await?;
-        }
-        audit::record(
-            &txn,
-            ctx,
-            "create",
-            subject(&model),
-            audit::diff(None, Some(&model)),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok::<_, AppError>(model)
-    }
-    .await;
-    idempotency::or_winner(
-        db,
-        actor.user_id,
-        idempotency_key.as_deref(),
-        CREATE_OP,
-        result,
-        |id| async move { Ok(project::Entity::find_by_id(id).one(db).await?) },
-    )
-    .await
+    create
+        .run(db, ctx, async |txn| {
+            let t = now();
+            let mut am = project::ActiveModel {
+                code: Set(next_code(txn, input.program_level, &province.code, year).await?),
+                title: Set(title),
+                description: Set(description),
+                program_level: Set(input.program_level.as_str().to_owned()),
+                kind: Set(input.kind.as_str().to_owned()),
+                category: Set(input.category.as_str().to_owned()),
+                province_code: Set(province.code.clone()),
+                commune_code: Set(commune.as_ref().map(|c| c.code.clone())),
+                implementing_unit: Set(unit),
+                fiscal_year: Set(year),
+                planned_start: Set(input.planned_start),
+                planned_end: Set(input.planned_end),
+                status: Set(ProjectStatus::Draft.as_str().to_owned()),
+                general_support_vnd: Set(general),
+                beneficiary_support_vnd: Set(0),
+                support_vnd: Set(general),
+                counterpart_vnd: Set(0),
+                allocated_vnd: Set(0),
+                disbursed_vnd: Set(0),
+                jobs_created: Set(None),
+                trainees: Set(None),
+                average_monthly_income_vnd: Set(None),
+                outcome_notes: Set(None),
+                created_by: Set(Some(actor.user_id)),
+                version: Set(1),
+                created_at: Set(t),
+                updated_at: Set(t),
+                ..Default::default()
+            };
+            am.search_text = Set(search_text(&am));
+            let model = am.insert(txn).await?;
+            let event =
+                write::Event::new("create", subject(&model), audit::diff(None, Some(&model)));
+            Ok((model, event))
+        })
+        .await
 }
 
 /// Updates a project's description, dates, kind, category or general support.
@@ -204,119 +163,115 @@ pub async fn update(
     patch: ProjectPatch,
 ) -> Result<project::Model> {
     let actor = ctx.actor()?;
-    let txn = begin_write(db).await?;
-    let before = load_for_write(&txn, actor, id).await?;
-    check_version(&before, expected_version)?;
-    ensure_editable(&before, false)?;
-    let mut am = before.clone().into_active_model();
-    if let Some(t) = patch.title {
-        am.title = Set(validate::required_text("title", &t, 500)?);
-    }
-    am.description = Set(validate::optional_text(
-        "description",
-        patch.description.apply(before.description.clone()),
-        10_000,
-    )?);
-    am.implementing_unit = Set(validate::optional_text(
-        "implementingUnit",
-        patch
-            .implementing_unit
-            .apply(before.implementing_unit.clone()),
-        300,
-    )?);
-    if let Some(k) = patch.kind {
-        am.kind = Set(k.as_str().to_owned());
-    }
-    if let Some(c) = patch.category {
-        if c.as_str() != before.category
-            && project_beneficiary::Entity::find()
-                .filter(project_beneficiary::Column::ProjectId.eq(id))
-                .count(&txn)
-                .await?
-                > 0
-        {
-            return Err(AppError::bad_input(
-                "category",
-                Msg::new(
-                    "Remove the beneficiaries before changing the category: their support was checked against its caps.",
-                    "Hãy gỡ các đối tượng thụ hưởng trước khi đổi nội dung: mức hỗ trợ đã được kiểm tra theo nội dung cũ.",
-                ),
-            ));
+    write::run(db, ctx, async |txn| {
+        let before = load_for_write(txn, actor, id).await?;
+        check_version(&before, expected_version)?;
+        ensure_editable(&before, false)?;
+        let mut am = before.clone().into_active_model();
+        if let Some(t) = patch.title {
+            am.title = Set(validate::required_text("title", &t, 500)?);
         }
-        am.category = Set(c.as_str().to_owned());
-    }
-    let start = patch.planned_start.apply(before.planned_start);
-    let end = patch.planned_end.apply(before.planned_end);
-    check_dates(start, end)?;
-    am.planned_start = Set(start);
-    am.planned_end = Set(end);
-    let commune = patch.commune_code.apply(before.commune_code.clone());
-    if commune != before.commune_code {
-        if let Some(c) = &commune {
-            let c = ctx.reference.commune(c.trim()).cloned().ok_or_else(|| {
-                AppError::bad_input(
-                    "communeCode",
-                    Msg::new("There is no such commune.", "Không có xã/phường này."),
-                )
-            })?;
-            if c.province_code != before.province_code {
+        am.description = Set(validate::optional_text(
+            "description",
+            patch.description.apply(before.description.clone()),
+            10_000,
+        )?);
+        am.implementing_unit = Set(validate::optional_text(
+            "implementingUnit",
+            patch
+                .implementing_unit
+                .apply(before.implementing_unit.clone()),
+            300,
+        )?);
+        if let Some(k) = patch.kind {
+            am.kind = Set(k.as_str().to_owned());
+        }
+        if let Some(c) = patch.category {
+            if c.as_str() != before.category
+                && project_beneficiary::Entity::find()
+                    .filter(project_beneficiary::Column::ProjectId.eq(id))
+                    .count(txn)
+                    .await?
+                    > 0
+            {
                 return Err(AppError::bad_input(
-                    "communeCode",
+                    "category",
                     Msg::new(
-                        "The commune is not in the project's province.",
-                        "Xã/phường không thuộc tỉnh của đề án.",
+                        "Remove the beneficiaries before changing the category: their support was checked against its caps.",
+                        "Hãy gỡ các đối tượng thụ hưởng trước khi đổi nội dung: mức hỗ trợ đã được kiểm tra theo nội dung cũ.",
                     ),
                 ));
             }
-            scope::ensure_commune_in_area(actor, &c)?;
-            am.commune_code = Set(Some(c.code));
-        } else if actor.role == Role::Commune {
-            return Err(AppError::forbidden(Msg::new(
-                "A commune cannot hand its project to the province.",
-                "Xã không thể chuyển đề án lên tỉnh.",
-            )));
-        } else {
-            am.commune_code = Set(None);
+            am.category = Set(c.as_str().to_owned());
         }
-    }
-    if let Some(g) = patch.general_support_vnd {
-        let g = check_vnd("generalSupportVnd", g, false)?;
-        let support = before.beneficiary_support_vnd + g;
-        if support < before.allocated_vnd {
-            return Err(AppError::bad_input(
-                "generalSupportVnd",
-                Msg::new(
-                    format!(
-                        "{} đồng are allocated to this project; release allocations before lowering its support.",
-                        before.allocated_vnd
-                    ),
-                    format!(
-                        "Đề án đã được phân bổ {} đồng; hãy thu hồi phân bổ trước khi giảm kinh phí hỗ trợ.",
-                        before.allocated_vnd
-                    ),
-                ),
-            ));
+        let start = patch.planned_start.apply(before.planned_start);
+        let end = patch.planned_end.apply(before.planned_end);
+        check_dates(start, end)?;
+        am.planned_start = Set(start);
+        am.planned_end = Set(end);
+        let commune = patch.commune_code.apply(before.commune_code.clone());
+        if commune != before.commune_code {
+            if let Some(c) = &commune {
+                let c = ctx.reference.commune(c.trim()).cloned().ok_or_else(|| {
+                    AppError::bad_input(
+                        "communeCode",
+                        Msg::new("There is no such commune.", "Không có xã/phường này."),
+                    )
+                })?;
+                if c.province_code != before.province_code {
+                    return Err(AppError::bad_input(
+                        "communeCode",
+                        Msg::new(
+                            "The commune is not in the project's province.",
+                            "Xã/phường không thuộc tỉnh của đề án.",
+                        ),
+                    ));
+                }
+                scope::ensure_commune_in_area(actor, &c)?;
+                am.commune_code = Set(Some(c.code));
+            } else if actor.role == Role::Commune {
+                return Err(AppError::forbidden(Msg::new(
+                    "A commune cannot hand its project to the province.",
+                    "Xã không thể chuyển đề án lên tỉnh.",
+                )));
+            } else {
+                am.commune_code = Set(None);
+            }
         }
-        am.general_support_vnd = Set(g);
-        am.support_vnd = Set(support);
-    }
-    am.search_text = Set(search_text(&am));
-    let after = save_versioned(&txn, am, id, expected_version).await?;
-    // A new commune moves the project out of the old one's area (see `change`).
-    audit::record_move(
-        &txn,
-        ctx,
-        "update",
-        subject(&after),
-        change::Place {
-            province_code: Some(&before.province_code),
-            commune_code: before.commune_code.as_deref(),
-        },
-        audit::diff(Some(&before), Some(&after)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+        if let Some(g) = patch.general_support_vnd {
+            let g = check_vnd("generalSupportVnd", g, false)?;
+            let support = before.beneficiary_support_vnd + g;
+            if support < before.allocated_vnd {
+                return Err(AppError::bad_input(
+                    "generalSupportVnd",
+                    Msg::new(
+                        format!(
+                            "{} đồng are allocated to this project; release allocations before lowering its support.",
+                            before.allocated_vnd
+                        ),
+                        format!(
+                            "Đề án đã được phân bổ {} đồng; hãy thu hồi phân bổ trước khi giảm kinh phí hỗ trợ.",
+                            before.allocated_vnd
+                        ),
+                    ),
+                ));
+            }
+            am.general_support_vnd = Set(g);
+            am.support_vnd = Set(support);
+        }
+        am.search_text = Set(search_text(&am));
+        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let changes = audit::diff(Some(&before), Some(&after));
+        // A new commune moves the project out of the old one's area (see `change`).
+        let event = write::Event::new("update", subject(&after), changes).moved_from(
+            change::Place {
+                province_code: Some(&before.province_code),
+                commune_code: before.commune_code.as_deref(),
+            },
+        );
+        Ok((after, event))
+    })
+    .await
 }
 
 pub(super) fn check_outcomes(o: Outcomes) -> Result<Outcomes> {
@@ -344,103 +299,101 @@ pub async fn transition(
     let actor = ctx.actor()?;
     let comment = validate::optional_text("comment", comment, 2000)?;
     let outcomes = outcomes.map(check_outcomes).transpose()?;
-    let txn = begin_write(db).await?;
-    let before = load_for_write(&txn, actor, id).await?;
-    let level = ProgramLevel::from_db(&before.program_level)?;
-    let from = status_of(&before)?;
-    let Some((_, froms, to, who)) = TRANSITIONS.iter().find(|t| t.0 == action) else {
-        return Err(AppError::internal(format!("no transition for {action}")));
-    };
-    if !may(actor, *who, &before, level) {
-        return Err(AppError::forbidden(Msg::new(
-            format!("Your role may not {action} this project."),
-            format!("Vai trò của bạn không được thực hiện {action} với đề án này."),
-        )));
-    }
-    check_version(&before, expected_version)?;
-    if !froms.contains(&from) {
-        return Err(AppError::invalid_transition(Msg::new(
-            format!("{action} is not possible from {from}."),
-            format!("Không thể {action} khi đề án đang ở trạng thái {from}."),
-        )));
-    }
-    if action == ProjectAction::Approve {
-        let kind = ProjectKind::from_db(&before.kind)?;
-        let beneficiaries = project_beneficiary::Entity::find()
-            .filter(project_beneficiary::Column::ProjectId.eq(id))
-            .count(&txn)
-            .await?;
-        if kind != ProjectKind::Group && beneficiaries == 0 {
-            return Err(AppError::invalid_transition(Msg::new(
-                "A project needs at least one beneficiary before approval.",
-                "Đề án cần ít nhất một đối tượng thụ hưởng trước khi phê duyệt.",
+    write::run(db, ctx, async |txn| {
+        let before = load_for_write(txn, actor, id).await?;
+        let level = ProgramLevel::from_db(&before.program_level)?;
+        let from = status_of(&before)?;
+        let Some((_, froms, to, who)) = TRANSITIONS.iter().find(|t| t.0 == action) else {
+            return Err(AppError::internal(format!("no transition for {action}")));
+        };
+        if !may(actor, *who, &before, level) {
+            return Err(AppError::forbidden(Msg::new(
+                format!("Your role may not {action} this project."),
+                format!("Vai trò của bạn không được thực hiện {action} với đề án này."),
             )));
         }
-        if before.support_vnd == 0 || before.allocated_vnd != before.support_vnd {
+        check_version(&before, expected_version)?;
+        if !froms.contains(&from) {
             return Err(AppError::invalid_transition(Msg::new(
-                format!(
-                    "The project is not fully funded: support {} đồng, allocated {}; allocate {} more first.",
-                    before.support_vnd,
-                    before.allocated_vnd,
-                    before.support_vnd - before.allocated_vnd
-                ),
-                format!(
-                    "Đề án chưa đủ kinh phí: hỗ trợ {} đồng, đã phân bổ {}; cần phân bổ thêm {}.",
-                    before.support_vnd,
-                    before.allocated_vnd,
-                    before.support_vnd - before.allocated_vnd
-                ),
+                format!("{action} is not possible from {from}."),
+                format!("Không thể {action} khi đề án đang ở trạng thái {from}."),
             )));
         }
-    }
-    // Money that will not be spent goes back to its sources.
-    let mut touched = change::Touched::default();
-    if matches!(
-        action,
-        ProjectAction::Settle | ProjectAction::Stop | ProjectAction::Reject | ProjectAction::Cancel
-    ) {
-        let allocations = allocation::Entity::find()
-            .filter(allocation::Column::ProjectId.eq(id))
-            .filter(allocation::Column::Released.eq(false))
-            .all(&txn)
-            .await?;
-        for a in &allocations {
-            release_rest(&txn, a, &before, &mut touched).await?;
+        if action == ProjectAction::Approve {
+            let kind = ProjectKind::from_db(&before.kind)?;
+            let beneficiaries = project_beneficiary::Entity::find()
+                .filter(project_beneficiary::Column::ProjectId.eq(id))
+                .count(txn)
+                .await?;
+            if kind != ProjectKind::Group && beneficiaries == 0 {
+                return Err(AppError::invalid_transition(Msg::new(
+                    "A project needs at least one beneficiary before approval.",
+                    "Đề án cần ít nhất một đối tượng thụ hưởng trước khi phê duyệt.",
+                )));
+            }
+            if before.support_vnd == 0 || before.allocated_vnd != before.support_vnd {
+                return Err(AppError::invalid_transition(Msg::new(
+                    format!(
+                        "The project is not fully funded: support {} đồng, allocated {}; allocate {} more first.",
+                        before.support_vnd,
+                        before.allocated_vnd,
+                        before.support_vnd - before.allocated_vnd
+                    ),
+                    format!(
+                        "Đề án chưa đủ kinh phí: hỗ trợ {} đồng, đã phân bổ {}; cần phân bổ thêm {}.",
+                        before.support_vnd,
+                        before.allocated_vnd,
+                        before.support_vnd - before.allocated_vnd
+                    ),
+                )));
+            }
         }
-    }
-    let current = project::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or_else(not_found)?;
-    let mut am = current.into_active_model();
-    am.status = Set(to.as_str().to_owned());
-    if action == ProjectAction::Accept
-        && let Some(o) = outcomes
-    {
-        am.jobs_created = Set(o.jobs_created);
-        am.trainees = Set(o.trainees);
-        am.average_monthly_income_vnd = Set(o.average_monthly_income_vnd);
-        am.outcome_notes = Set(o.notes);
-    }
-    let after = save_versioned(&txn, am, id, expected_version).await?;
-    project_event::ActiveModel {
-        project_id: Set(id),
-        action: Set(action.as_str().to_owned()),
-        from_status: Set(from.as_str().to_owned()),
-        to_status: Set(to.as_str().to_owned()),
-        actor_id: Set(Some(actor.user_id)),
-        comment: Set(comment.clone()),
-        at: Set(now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let mut changes = audit::diff(Some(&before), Some(&after));
-    changes["comment"] = serde_json::json!({ "before": null, "after": comment });
-    audit::record(&txn, ctx, action.as_str(), subject(&after), changes).await?;
-    touched
-        .append_all(&txn, ctx, action.as_str(), (ENTITY, id))
+        // Money that will not be spent goes back to its sources.
+        let mut touched = change::Touched::default();
+        if matches!(
+            action,
+            ProjectAction::Settle | ProjectAction::Stop | ProjectAction::Reject | ProjectAction::Cancel
+        ) {
+            let allocations = allocation::Entity::find()
+                .filter(allocation::Column::ProjectId.eq(id))
+                .filter(allocation::Column::Released.eq(false))
+                .all(txn)
+                .await?;
+            for a in &allocations {
+                release_rest(txn, a, &before, &mut touched).await?;
+            }
+        }
+        let current = project::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .ok_or_else(not_found)?;
+        let mut am = current.into_active_model();
+        am.status = Set(to.as_str().to_owned());
+        if action == ProjectAction::Accept
+            && let Some(o) = outcomes
+        {
+            am.jobs_created = Set(o.jobs_created);
+            am.trainees = Set(o.trainees);
+            am.average_monthly_income_vnd = Set(o.average_monthly_income_vnd);
+            am.outcome_notes = Set(o.notes);
+        }
+        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        project_event::ActiveModel {
+            project_id: Set(id),
+            action: Set(action.as_str().to_owned()),
+            from_status: Set(from.as_str().to_owned()),
+            to_status: Set(to.as_str().to_owned()),
+            actor_id: Set(Some(actor.user_id)),
+            comment: Set(comment.clone()),
+            at: Set(now()),
+            ..Default::default()
+        }
+        .insert(txn)
         .await?;
-    txn.commit().await?;
-    Ok(after)
+        let mut changes = audit::diff(Some(&before), Some(&after));
+        changes["comment"] = serde_json::json!({ "before": null, "after": comment });
+        let event = write::Event::new(action.as_str(), subject(&after), changes).touching(touched);
+        Ok((after, event))
+    })
+    .await
 }

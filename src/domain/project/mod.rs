@@ -27,12 +27,12 @@ use crate::{
         project_beneficiary, project_event, support_cap_rule,
     },
     domain::{
-        Ctx, audit, begin_write, change,
+        Ctx, audit, change,
         funding::{self, check_vnd, check_year},
-        idempotency, now,
+        now,
         page::search_condition,
         page::{self, Keyed, Page, PageArgs},
-        rules, scope, validate,
+        rules, scope, validate, write,
     },
     enums::{
         CommuneKind, EstablishmentKind, EstablishmentStatus, FundingLevel, ProgramLevel,
@@ -252,31 +252,6 @@ async fn load_for_write(
         )));
     }
     Ok(m)
-}
-
-/// Saves a project only at the expected version.
-async fn save_versioned(
-    txn: &DatabaseTransaction,
-    mut am: project::ActiveModel,
-    id: i64,
-    expected: i32,
-) -> Result<project::Model> {
-    am.version = Set(expected + 1);
-    am.updated_at = Set(now());
-    let res = project::Entity::update_many()
-        .set(am)
-        .filter(project::Column::Id.eq(id))
-        .filter(project::Column::Version.eq(expected))
-        .exec(txn)
-        .await?;
-    let current = project::Entity::find_by_id(id)
-        .one(txn)
-        .await?
-        .ok_or_else(not_found)?;
-    if res.rows_affected == 0 {
-        return Err(AppError::stale_version(current.version));
-    }
-    Ok(current)
 }
 
 fn check_version(m: &project::Model, expected: i32) -> Result<()> {

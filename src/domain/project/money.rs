@@ -16,6 +16,10 @@ pub async fn advance_rule(db: &impl ConnectionTrait) -> Result<disbursement_rule
         .ok_or_else(|| AppError::internal("no disbursement rule in force"))
 }
 
+fn allocation_not_found() -> AppError {
+    AppError::not_found("allocation", "phân bổ")
+}
+
 pub(super) fn budget_exceeded(en: String, vi: String) -> AppError {
     AppError::new(Code::BudgetExceeded, Msg::new(en, vi))
 }
@@ -32,18 +36,18 @@ pub async fn allocate(
 ) -> Result<allocation::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), ALLOCATE_OP).await?
-    {
-        return allocation::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("allocation", "phân bổ"));
+    let create = write::Create::<allocation::Entity>::new(
+        actor,
+        ALLOCATE_OP,
+        idempotency_key.as_deref(),
+        allocation_not_found,
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     let amount = check_vnd("amountVnd", amount_vnd, true)?;
-    let result = async {
-        let txn = begin_write(db).await?;
-        let p = load_for_write(&txn, actor, project_id).await?;
+    create.run(db, ctx, async |txn| {
+        let p = load_for_write(txn, actor, project_id).await?;
         let level = ProgramLevel::from_db(&p.program_level)?;
         if !may(actor, Who::Approver, &p, level) {
             return Err(AppError::forbidden(Msg::new(
@@ -53,7 +57,7 @@ pub async fn allocate(
         }
         ensure_editable(&p, false)?;
         let source = funding_source::Entity::find_by_id(source_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .filter(|s| funding::visible(actor, s))
             .ok_or_else(|| AppError::not_found("funding source", "nguồn kinh phí"))?;
@@ -100,7 +104,7 @@ pub async fn allocate(
                     .add(amount)
                     .lte(Expr::col(project::Column::SupportVnd)),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if res.rows_affected == 0 {
             return Err(budget_exceeded(
@@ -115,8 +119,8 @@ pub async fn allocate(
             ));
         }
         // The source's side: allocated ≤ amount, by a conditional update.
-        if !funding::reserve(&txn, source_id, amount).await? {
-            let s = funding_source::Entity::find_by_id(source_id).one(&txn).await?;
+        if !funding::reserve(txn, source_id, amount).await? {
+            let s = funding_source::Entity::find_by_id(source_id).one(txn).await?;
             let remaining = s.map(|s| s.amount_vnd - s.allocated_vnd).unwrap_or(0);
             return Err(budget_exceeded(
                 format!(
@@ -137,23 +141,7 @@ pub async fn allocate(
             updated_at: Set(t),
             ..Default::default()
         }
-        .insert(&txn)
-        .await?;
-        if let Some(key) = &idempotency_key {
-            idempotency::remember(&txn, actor.user_id, key, ALLOCATE_OP, model.id).await?;
-        }
-        audit::record(
-            &txn,
-            ctx,
-            "allocate",
-            audit::Subject {
-                entity_type: ALLOCATION,
-                entity_id: model.id,
-                province_code: Some(&p.province_code),
-                commune_code: p.commune_code.as_deref(),
-            },
-            audit::diff(None, Some(&model)),
-        )
+        .insert(txn)
         .await?;
         // Both totals moved: the source's and the project's allocated amounts.
         let mut touched = change::Touched::default();
@@ -173,21 +161,16 @@ pub async fn allocate(
             p.commune_code.as_deref(),
             false,
         );
-        touched
-            .append_all(&txn, ctx, "allocate", (ALLOCATION, model.id))
-            .await?;
-        txn.commit().await?;
-        Ok::<_, AppError>(model)
-    }
-    .await;
-    idempotency::or_winner(
-        db,
-        actor.user_id,
-        idempotency_key.as_deref(),
-        ALLOCATE_OP,
-        result,
-        |id| async move { Ok(allocation::Entity::find_by_id(id).one(db).await?) },
-    )
+        let subject = audit::Subject {
+            entity_type: ALLOCATION,
+            entity_id: model.id,
+            province_code: Some(&p.province_code),
+            commune_code: p.commune_code.as_deref(),
+        };
+        let event = write::Event::new("allocate", subject, audit::diff(None, Some(&model)))
+            .touching(touched);
+        Ok((model, event))
+    })
     .await
 }
 
@@ -261,63 +244,60 @@ pub async fn release(
     allocation_id: i64,
 ) -> Result<allocation::Model> {
     let actor = ctx.actor()?;
-    let txn = begin_write(db).await?;
-    let a = allocation::Entity::find_by_id(allocation_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("allocation", "phân bổ"))?;
-    let p = load_for_write(&txn, actor, a.project_id)
-        .await
-        .map_err(|e| match e.code {
-            Code::NotFound => AppError::not_found("allocation", "phân bổ"),
-            _ => e,
-        })?;
-    let level = ProgramLevel::from_db(&p.program_level)?;
-    if !may(actor, Who::Approver, &p, level) {
-        return Err(AppError::forbidden(Msg::new(
-            "Allocations are released by the approving level.",
-            "Phân bổ do cấp phê duyệt thu hồi.",
-        )));
-    }
-    let s = status_of(&p)?;
-    if !(rules::money_may_change(s)
-        || matches!(s, ProjectStatus::Rejected | ProjectStatus::Cancelled))
-    {
-        return Err(AppError::invalid_transition(Msg::new(
-            format!("The project is {s}: its allocations are released by STOP or SETTLE."),
-            format!("Đề án đang {s}: phân bổ được thu hồi khi dừng hoặc quyết toán."),
-        )));
-    }
-    if a.released {
-        return Err(AppError::invalid_transition(Msg::new(
-            "The allocation is already released.",
-            "Phân bổ đã được thu hồi.",
-        )));
-    }
-    let mut touched = change::Touched::default();
-    release_rest(&txn, &a, &p, &mut touched).await?;
-    let after = allocation::Entity::find_by_id(allocation_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("allocation", "phân bổ"))?;
-    audit::record(
-        &txn,
-        ctx,
-        "release",
-        audit::Subject {
-            entity_type: ALLOCATION,
-            entity_id: a.id,
-            province_code: Some(&p.province_code),
-            commune_code: p.commune_code.as_deref(),
-        },
-        audit::diff(Some(&a), Some(&after)),
-    )
-    .await?;
-    touched
-        .append_all(&txn, ctx, "release", (ALLOCATION, a.id))
-        .await?;
-    txn.commit().await?;
-    Ok(after)
+    write::run(db, ctx, async |txn| {
+        let a = allocation::Entity::find_by_id(allocation_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("allocation", "phân bổ"))?;
+        let p = load_for_write(txn, actor, a.project_id)
+            .await
+            .map_err(|e| match e.code {
+                Code::NotFound => AppError::not_found("allocation", "phân bổ"),
+                _ => e,
+            })?;
+        let level = ProgramLevel::from_db(&p.program_level)?;
+        if !may(actor, Who::Approver, &p, level) {
+            return Err(AppError::forbidden(Msg::new(
+                "Allocations are released by the approving level.",
+                "Phân bổ do cấp phê duyệt thu hồi.",
+            )));
+        }
+        let s = status_of(&p)?;
+        if !(rules::money_may_change(s)
+            || matches!(s, ProjectStatus::Rejected | ProjectStatus::Cancelled))
+        {
+            return Err(AppError::invalid_transition(Msg::new(
+                format!("The project is {s}: its allocations are released by STOP or SETTLE."),
+                format!("Đề án đang {s}: phân bổ được thu hồi khi dừng hoặc quyết toán."),
+            )));
+        }
+        if a.released {
+            return Err(AppError::invalid_transition(Msg::new(
+                "The allocation is already released.",
+                "Phân bổ đã được thu hồi.",
+            )));
+        }
+        let mut touched = change::Touched::default();
+        release_rest(txn, &a, &p, &mut touched).await?;
+        let after = allocation::Entity::find_by_id(allocation_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("allocation", "phân bổ"))?;
+        let changes = audit::diff(Some(&a), Some(&after));
+        let event = write::Event::new(
+            "release",
+            audit::Subject {
+                entity_type: ALLOCATION,
+                entity_id: a.id,
+                province_code: Some(&p.province_code),
+                commune_code: p.commune_code.as_deref(),
+            },
+            changes,
+        )
+        .touching(touched);
+        Ok((after, event))
+    })
+    .await
 }
 
 /// Records a disbursement against an allocation: Σ disbursed ≤ allocated; before acceptance
@@ -334,149 +314,140 @@ pub async fn disburse(
 ) -> Result<disbursement::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
-    if let Some(id) =
-        idempotency::replay(db, actor.user_id, idempotency_key.as_deref(), DISBURSE_OP).await?
-    {
-        return disbursement::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("disbursement", "giải ngân"));
+    let create = write::Create::<disbursement::Entity>::new(
+        actor,
+        DISBURSE_OP,
+        idempotency_key.as_deref(),
+        || AppError::not_found("disbursement", "giải ngân"),
+    );
+    if let Some(first) = create.replay(db).await? {
+        return Ok(first);
     }
     let amount = check_vnd("amountVnd", amount_vnd, true)?;
     let note = validate::optional_text("note", note, 1000)?;
-    let txn = begin_write(db).await?;
-    let a = allocation::Entity::find_by_id(allocation_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("allocation", "phân bổ"))?;
-    let p = load_for_write(&txn, actor, a.project_id)
-        .await
-        .map_err(|e| match e.code {
-            Code::NotFound => AppError::not_found("allocation", "phân bổ"),
-            _ => e,
-        })?;
-    let level = ProgramLevel::from_db(&p.program_level)?;
-    if !(may(actor, Who::Approver, &p, level) || may(actor, Who::Province, &p, level)) {
-        return Err(AppError::forbidden(Msg::new(
-            "Disbursements are recorded by the province or the approving level.",
-            "Giải ngân do tỉnh hoặc cấp phê duyệt ghi nhận.",
-        )));
-    }
-    let s = status_of(&p)?;
-    if !matches!(
-        s,
-        ProjectStatus::Approved | ProjectStatus::InProgress | ProjectStatus::Accepted
-    ) {
-        return Err(AppError::invalid_transition(Msg::new(
-            format!(
-                "The project is {s}: money is disbursed only once approved and before settlement."
-            ),
-            format!("Đề án đang {s}: chỉ giải ngân sau khi phê duyệt và trước khi quyết toán."),
-        )));
-    }
-    if a.released {
-        return Err(AppError::invalid_transition(Msg::new(
-            "The allocation is released.",
-            "Phân bổ đã được thu hồi.",
-        )));
-    }
-    let before_acceptance = s != ProjectStatus::Accepted;
-    let rule = advance_rule(&txn).await?;
-    let advance_percent = i64::from(rule.advance_percent);
-    let ceiling = if before_acceptance {
-        a.amount_vnd * advance_percent / 100
-    } else {
-        a.amount_vnd
-    };
-    let res = allocation::Entity::update_many()
-        .col_expr(
-            allocation::Column::DisbursedVnd,
-            Expr::col(allocation::Column::DisbursedVnd).add(amount),
-        )
-        .col_expr(allocation::Column::UpdatedAt, Expr::value(now()))
-        .filter(allocation::Column::Id.eq(a.id))
-        .filter(allocation::Column::Released.eq(false))
-        .filter(
-            Expr::col(allocation::Column::DisbursedVnd)
-                .add(amount)
-                .lte(ceiling),
-        )
-        .exec(&txn)
-        .await?;
-    if res.rows_affected == 0 {
-        let current = allocation::Entity::find_by_id(a.id)
-            .one(&txn)
+    create.run(db, ctx, async |txn| {
+        let a = allocation::Entity::find_by_id(allocation_id)
+            .one(txn)
             .await?
-            .map(|x| x.disbursed_vnd)
-            .unwrap_or(a.disbursed_vnd);
-        if before_acceptance && current + amount <= a.amount_vnd {
-            return Err(AppError::bad_input(
-                "amountVnd",
-                Msg::new(
-                    format!(
-                        "Before acceptance, advances may not exceed {advance_percent}% of the allocation ({ceiling} đồng; {current} already disbursed): {}.",
-                        rule.legal_basis
+            .ok_or_else(|| AppError::not_found("allocation", "phân bổ"))?;
+        let p = load_for_write(txn, actor, a.project_id)
+            .await
+            .map_err(|e| match e.code {
+                Code::NotFound => AppError::not_found("allocation", "phân bổ"),
+                _ => e,
+            })?;
+        let level = ProgramLevel::from_db(&p.program_level)?;
+        if !(may(actor, Who::Approver, &p, level) || may(actor, Who::Province, &p, level)) {
+            return Err(AppError::forbidden(Msg::new(
+                "Disbursements are recorded by the province or the approving level.",
+                "Giải ngân do tỉnh hoặc cấp phê duyệt ghi nhận.",
+            )));
+        }
+        let s = status_of(&p)?;
+        if !matches!(
+            s,
+            ProjectStatus::Approved | ProjectStatus::InProgress | ProjectStatus::Accepted
+        ) {
+            return Err(AppError::invalid_transition(Msg::new(
+                format!(
+                    "The project is {s}: money is disbursed only once approved and before settlement."
+                ),
+                format!("Đề án đang {s}: chỉ giải ngân sau khi phê duyệt và trước khi quyết toán."),
+            )));
+        }
+        if a.released {
+            return Err(AppError::invalid_transition(Msg::new(
+                "The allocation is released.",
+                "Phân bổ đã được thu hồi.",
+            )));
+        }
+        let before_acceptance = s != ProjectStatus::Accepted;
+        let rule = advance_rule(txn).await?;
+        let advance_percent = i64::from(rule.advance_percent);
+        let ceiling = if before_acceptance {
+            a.amount_vnd * advance_percent / 100
+        } else {
+            a.amount_vnd
+        };
+        let res = allocation::Entity::update_many()
+            .col_expr(
+                allocation::Column::DisbursedVnd,
+                Expr::col(allocation::Column::DisbursedVnd).add(amount),
+            )
+            .col_expr(allocation::Column::UpdatedAt, Expr::value(now()))
+            .filter(allocation::Column::Id.eq(a.id))
+            .filter(allocation::Column::Released.eq(false))
+            .filter(
+                Expr::col(allocation::Column::DisbursedVnd)
+                    .add(amount)
+                    .lte(ceiling),
+            )
+            .exec(txn)
+            .await?;
+        if res.rows_affected == 0 {
+            let current = allocation::Entity::find_by_id(a.id)
+                .one(txn)
+                .await?
+                .map(|x| x.disbursed_vnd)
+                .unwrap_or(a.disbursed_vnd);
+            if before_acceptance && current + amount <= a.amount_vnd {
+                return Err(AppError::bad_input(
+                    "amountVnd",
+                    Msg::new(
+                        format!(
+                            "Before acceptance, advances may not exceed {advance_percent}% of the allocation ({ceiling} đồng; {current} already disbursed): {}.",
+                            rule.legal_basis
+                        ),
+                        format!(
+                            "Trước nghiệm thu, tạm ứng không vượt {advance_percent}% phân bổ ({ceiling} đồng; đã giải ngân {current}): {}.",
+                            rule.legal_basis
+                        ),
                     ),
-                    format!(
-                        "Trước nghiệm thu, tạm ứng không vượt {advance_percent}% phân bổ ({ceiling} đồng; đã giải ngân {current}): {}.",
-                        rule.legal_basis
-                    ),
+                ));
+            }
+            return Err(budget_exceeded(
+                format!(
+                    "Only {} đồng of this allocation are left to disburse.",
+                    a.amount_vnd - current
+                ),
+                format!(
+                    "Phân bổ này chỉ còn {} đồng chưa giải ngân.",
+                    a.amount_vnd - current
                 ),
             ));
         }
-        return Err(budget_exceeded(
-            format!(
-                "Only {} đồng of this allocation are left to disburse.",
-                a.amount_vnd - current
-            ),
-            format!(
-                "Phân bổ này chỉ còn {} đồng chưa giải ngân.",
-                a.amount_vnd - current
-            ),
-        ));
-    }
-    funding::add_disbursed(&txn, a.funding_source_id, amount).await?;
-    project::Entity::update_many()
-        .col_expr(
-            project::Column::DisbursedVnd,
-            Expr::col(project::Column::DisbursedVnd).add(amount),
-        )
-        .col_expr(project::Column::UpdatedAt, Expr::value(now()))
-        .filter(project::Column::Id.eq(p.id))
-        .exec(&txn)
+        funding::add_disbursed(txn, a.funding_source_id, amount).await?;
+        project::Entity::update_many()
+            .col_expr(
+                project::Column::DisbursedVnd,
+                Expr::col(project::Column::DisbursedVnd).add(amount),
+            )
+            .col_expr(project::Column::UpdatedAt, Expr::value(now()))
+            .filter(project::Column::Id.eq(p.id))
+            .exec(txn)
+            .await?;
+        let model = disbursement::ActiveModel {
+            allocation_id: Set(a.id),
+            amount_vnd: Set(amount),
+            date: Set(date),
+            note: Set(note),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(txn)
         .await?;
-    let model = disbursement::ActiveModel {
-        allocation_id: Set(a.id),
-        amount_vnd: Set(amount),
-        date: Set(date),
-        note: Set(note),
-        created_at: Set(now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    if let Some(key) = &idempotency_key {
-        idempotency::remember(&txn, actor.user_id, key, DISBURSE_OP, model.id).await?;
-    }
-    audit::record(
-        &txn,
-        ctx,
-        "disburse",
-        audit::Subject {
+        // The allocation's, the source's and the project's disbursed totals moved.
+        let mut touched = change::Touched::default();
+        touch_money(txn, &mut touched, &a, &p).await?;
+        let subject = audit::Subject {
             entity_type: DISBURSEMENT,
             entity_id: model.id,
             province_code: Some(&p.province_code),
             commune_code: p.commune_code.as_deref(),
-        },
-        audit::diff(None, Some(&model)),
-    )
-    .await?;
-    // The allocation's, the source's and the project's disbursed totals moved.
-    let mut touched = change::Touched::default();
-    touch_money(&txn, &mut touched, &a, &p).await?;
-    touched
-        .append_all(&txn, ctx, "disburse", (DISBURSEMENT, model.id))
-        .await?;
-    txn.commit().await?;
-    Ok(model)
+        };
+        let changes = audit::diff(None, Some(&model));
+        let event = write::Event::new("disburse", subject, changes).touching(touched);
+        Ok((model, event))
+    })
+    .await
 }
