@@ -579,6 +579,7 @@ fn visible(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Condi
 }
 
 /// Changes after `after`, oldest first, within the caller's area and the filter.
+#[tracing::instrument(name = "change.list", skip_all, fields(first = first))]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -677,6 +678,7 @@ pub struct Records {
 
 /// Reads the [`Records`] of `rows`: the changed records when `nodes`, the actors when
 /// `actors`. Deleted records are not read.
+#[tracing::instrument(name = "change.records", skip_all, fields(count = rows.len()))]
 pub async fn records(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -845,6 +847,7 @@ const EXPIRY_LOCK: i64 = 0x6b63_6578_7069_7279; // "kcexpiry"
 /// and safe on several instances at once: the check and the writes are one transaction,
 /// serialised by the write lock on SQLite and by an advisory lock on PostgreSQL. A server that
 /// was down catches up at its next run. Returns how many certificates were announced.
+#[tracing::instrument(name = "change.announce_expiring_certificates", skip_all)]
 pub async fn announce_expiring_certificates(
     db: &sea_orm::DatabaseConnection,
     ctx: &Ctx,
@@ -904,6 +907,7 @@ pub async fn announce_expiring_certificates(
 /// The position of the newest exposed change, of any area: a live subscription without
 /// `after` starts there, and every change committed later sorts after it (see the module
 /// comment).
+#[tracing::instrument(name = "change.head", skip_all)]
 pub async fn head(db: &impl ConnectionTrait) -> Result<Option<FeedCursor>> {
     use change_event::Column as C;
     let mut q = change_event::Entity::find();

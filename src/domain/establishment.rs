@@ -270,6 +270,7 @@ async fn ensure_tax_code_free(
 const CREATE_OP: &str = "createEstablishment";
 
 /// Registers an establishment in a commune of the caller's area.
+#[tracing::instrument(name = "establishment.create", skip_all, fields(commune.code = %data.commune_code))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -557,6 +558,7 @@ async fn save_versioned(
 }
 
 /// Updates an establishment; moving it to another commune keeps it inside the area.
+#[tracing::instrument(name = "establishment.update", skip_all, fields(establishment.id = id))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -578,6 +580,7 @@ pub async fn update(
 }
 
 /// Suspends, closes or reopens an establishment (nothing is ever deleted).
+#[tracing::instrument(name = "establishment.set_status", skip_all, fields(establishment.id = id, status = ?status))]
 pub async fn set_status(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -609,6 +612,7 @@ pub async fn set_status(
 }
 
 /// An establishment the caller may see, or `None`.
+#[tracing::instrument(name = "establishment.get", skip_all, fields(establishment.id = id))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -622,6 +626,7 @@ pub async fn get(
 }
 
 /// Establishments by id, keeping those the caller may see (for DataLoaders).
+#[tracing::instrument(name = "establishment.get_many", skip_all, fields(count = ids.len()))]
 pub async fn get_many(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -645,6 +650,7 @@ pub fn search_condition<C: ColumnTrait>(col: C, term: &str) -> Condition {
 }
 
 /// A page of the establishments the caller may see.
+#[tracing::instrument(name = "establishment.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

@@ -218,6 +218,7 @@ async fn save_versioned(
 }
 
 /// Opens an OCOP application for a product of the caller's commune or province.
+#[tracing::instrument(name = "ocop.create", skip_all, fields(product.id = product_id, year = year))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -324,6 +325,7 @@ pub async fn create(
 }
 
 /// The commune's screening: forward to the provincial council or return the dossier.
+#[tracing::instrument(name = "ocop.screen", skip_all, fields(ocop_evaluation.id = id))]
 pub async fn screen(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -397,6 +399,7 @@ fn centi(field: &str, v: f64, max: i32) -> Result<i32> {
 }
 
 /// Submits (or replaces) a council member's scores.
+#[tracing::instrument(name = "ocop.submit_scores", skip_all, fields(ocop_evaluation.id = evaluation_id))]
 pub async fn submit_scores(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -629,6 +632,7 @@ async fn issue(
 /// The decision on an evaluation: the province certifies 3★/4★ or forwards ≥ 90 to the
 /// central council (or, after the centre declines 5★, certifies 4★); the centre alone
 /// certifies 5★.
+#[tracing::instrument(name = "ocop.certify", skip_all, fields(ocop_evaluation.id = id))]
 pub async fn certify(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -792,6 +796,7 @@ pub async fn certify(
 }
 
 /// Revokes a certificate: by the level that issued it, or nationally.
+#[tracing::instrument(name = "ocop.revoke", skip_all, fields(ocop_certificate.id = certificate_id))]
 pub async fn revoke(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -851,6 +856,7 @@ pub async fn revoke(
 }
 
 /// An evaluation the caller may see.
+#[tracing::instrument(name = "ocop.get", skip_all, fields(ocop_evaluation.id = id))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -864,6 +870,7 @@ pub async fn get(
 }
 
 /// A certificate the caller may see.
+#[tracing::instrument(name = "ocop.get_certificate", skip_all, fields(ocop_certificate.id = id))]
 pub async fn get_certificate(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -877,6 +884,7 @@ pub async fn get_certificate(
 }
 
 /// A page of evaluations.
+#[tracing::instrument(name = "ocop.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -930,6 +938,7 @@ pub fn status_condition(s: CertificateStatus) -> Condition {
 }
 
 /// A page of certificates.
+#[tracing::instrument(name = "ocop.list_certificates", skip_all)]
 pub async fn list_certificates(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -976,6 +985,7 @@ pub async fn list_certificates(
 }
 
 /// Scores of several evaluations.
+#[tracing::instrument(name = "ocop.scores_of", skip_all, fields(count = ids.len()))]
 pub async fn scores_of(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -989,6 +999,7 @@ pub async fn scores_of(
 }
 
 /// Certificates by id.
+#[tracing::instrument(name = "ocop.certificates_by_id", skip_all, fields(count = ids.len()))]
 pub async fn certificates_by_id(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -1000,6 +1011,7 @@ pub async fn certificates_by_id(
 }
 
 /// The valid certificate of each of several products.
+#[tracing::instrument(name = "ocop.current_of", skip_all, fields(count = product_ids.len()))]
 pub async fn current_of(
     db: &impl ConnectionTrait,
     product_ids: &[i64],
@@ -1014,6 +1026,7 @@ pub async fn current_of(
 }
 
 /// Criteria versions by id.
+#[tracing::instrument(name = "ocop.criteria_by_id", skip_all, fields(count = ids.len()))]
 pub async fn criteria_by_id(
     db: &impl ConnectionTrait,
     ids: &[i64],

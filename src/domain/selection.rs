@@ -188,6 +188,7 @@ fn round_subject(r: &selection_round::Model) -> audit::Subject<'_> {
 }
 
 /// Creates a round; its organiser is the caller (commune, province or national by level).
+#[tracing::instrument(name = "selection.create_round", skip_all, fields(year = input.year, level = ?input.level))]
 pub async fn create_round(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -356,6 +357,7 @@ fn closed_error() -> AppError {
 }
 
 /// Nominates a product to a round.
+#[tracing::instrument(name = "selection.nominate", skip_all, fields(selection_round.id = round_id, product.id = product_id))]
 pub async fn nominate(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -535,6 +537,7 @@ fn check_scores(c: &selection_criteria::Model, s: Scores) -> Result<()> {
 }
 
 /// Submits (or, while scoring, replaces) a judge's scorecard.
+#[tracing::instrument(name = "selection.submit_scorecard", skip_all, fields(nomination.id = nomination_id))]
 pub async fn submit_scorecard(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -719,6 +722,7 @@ async fn close(
 }
 
 /// Moves a round one step: OPEN → SCORING → CLOSED (computing results and certificates).
+#[tracing::instrument(name = "selection.advance", skip_all, fields(selection_round.id = id))]
 pub async fn advance(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -792,6 +796,7 @@ pub async fn advance(
 }
 
 /// A round the caller may see.
+#[tracing::instrument(name = "selection.get_round", skip_all, fields(selection_round.id = id))]
 pub async fn get_round(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -805,6 +810,7 @@ pub async fn get_round(
 }
 
 /// Rounds by id the caller may see (for DataLoaders).
+#[tracing::instrument(name = "selection.get_rounds", skip_all, fields(count = ids.len()))]
 pub async fn get_rounds(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -819,6 +825,7 @@ pub async fn get_rounds(
 }
 
 /// A nomination the caller may see (through its round).
+#[tracing::instrument(name = "selection.get_nomination", skip_all, fields(nomination.id = id))]
 pub async fn get_nomination(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -831,6 +838,7 @@ pub async fn get_nomination(
 }
 
 /// A page of rounds.
+#[tracing::instrument(name = "selection.list_rounds", skip_all)]
 pub async fn list_rounds(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -867,6 +875,7 @@ pub async fn list_rounds(
 }
 
 /// Nominations of several rounds, in id order.
+#[tracing::instrument(name = "selection.nominations_of", skip_all, fields(count = round_ids.len()))]
 pub async fn nominations_of(
     db: &impl ConnectionTrait,
     round_ids: &[i64],
@@ -880,6 +889,7 @@ pub async fn nominations_of(
 }
 
 /// Recognitions (recognised nominations) of several products.
+#[tracing::instrument(name = "selection.recognitions_of", skip_all, fields(count = product_ids.len()))]
 pub async fn recognitions_of(
     db: &impl ConnectionTrait,
     product_ids: &[i64],
@@ -894,6 +904,7 @@ pub async fn recognitions_of(
 }
 
 /// Scorecards of several nominations.
+#[tracing::instrument(name = "selection.scorecards_of", skip_all, fields(count = nomination_ids.len()))]
 pub async fn scorecards_of(
     db: &impl ConnectionTrait,
     nomination_ids: &[i64],
@@ -974,6 +985,7 @@ pub struct NominationFilter {
 }
 
 /// A page of nominations of products in the caller's area.
+#[tracing::instrument(name = "selection.list_nominations", skip_all)]
 pub async fn list_nominations(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
