@@ -58,6 +58,9 @@ pub fn build_schema(state: AppState, config: &Config) -> AppSchema {
         .data(state)
         .limit_recursive_depth(64)
         .limit_directives(20)
+        // Outermost, so its spans (request, validation, execute) cover the other extensions;
+        // which of them reach the logs and traces is chosen in `telemetry`.
+        .extension(async_graphql::extensions::Tracing)
         .extension(query_limits(config))
         .extension(guard::PiiLog);
     // The allow-list runs before Automatic Persisted Queries, which it feeds.
