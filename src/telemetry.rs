@@ -4,10 +4,11 @@
 //! thread or layer exists.
 //!
 //! A trace is one request: the edge's server span (`http::edge::request_span`, carrying
-//! the request id), the GraphQL `request`/`validation`/`execute` spans of async-graphql,
-//! the domain operations (`#[instrument]`) and one `sea_orm.*` span per SQL statement
-//! (`db.system`, `db.statement` without values). GraphQL's per-field spans and its `parse`
-//! span (whose `source` holds the variables) are never exported.
+//! the request id), the GraphQL `request`/`validation`/`execute` spans of async-graphql
+//! (`graphql::OperationTracing`), the domain operations (`#[instrument]`) and one
+//! `sea_orm.*` span per SQL statement (`db.system`, `db.statement` without values).
+//! async-graphql's per-field and `parse` spans (whose `source` holds the variables) are
+//! never exported.
 
 use std::time::Duration;
 
@@ -150,8 +151,9 @@ fn traces_only(meta: &Metadata<'_>) -> bool {
 }
 
 /// What reaches the collector: this crate's spans and events at INFO and above, the SQL
-/// statements' spans, and async-graphql's spans but `parse` (its `source` field holds the
-/// variables, personal data) and `field` (one per resolved object: many, for little).
+/// statements' spans, and async-graphql's operation spans, never `parse` (its `source`
+/// field holds the variables, personal data), `field` (one per resolved object: many, for
+/// little) or the DataLoader's.
 fn exported(meta: &Metadata<'_>) -> bool {
     let target = meta.target();
     if target.starts_with("khuyencong") {
