@@ -187,7 +187,6 @@ pub fn main() -> ExitCode {
         // writes no secret file.
         config.jwt_secret = Some(crate::auth::jwt::throwaway_secret());
     }
-    telemetry::init(config.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -198,12 +197,23 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Declared after the runtime, so dropped before it: the last spans are sent (on the
+    // runtime) when the command is done, whichever way it ends.
+    let mut telemetry = match telemetry::init(config.log_json, runtime.handle()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(f) = runtime.block_on(preflight::reach(&config)) {
         eprintln!("{f}");
         return ExitCode::from(f.exit_code());
     }
     let shown = config.clone();
-    match runtime.block_on(run(cli.command, config)) {
+    let result = runtime.block_on(run(cli.command, config));
+    telemetry.shutdown();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let f = preflight::describe(&e, &shown);

@@ -347,7 +347,53 @@ impl fmt::Display for AppError {
     }
 }
 
-impl std::error::Error for AppError {}
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl AppError {
+    /// Logs the internal cause of an `INTERNAL` (error) or `UNAVAILABLE` (warning) error with
+    /// its whole chain; other codes are the client's business and are not logged. Called once,
+    /// where the error becomes a response; the line carries the request's id from its span.
+    pub fn log_cause(&self) {
+        match (self.code, &self.source) {
+            (Code::Internal, Some(src)) => {
+                tracing::error!(error = %Chain(&**src), "internal error");
+            }
+            (Code::Internal, None) => tracing::error!("internal error without a cause"),
+            (Code::Unavailable { .. }, Some(src)) => {
+                tracing::warn!(error = %Chain(&**src), "service unavailable");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An error and its causes, `outer: inner: innermost`, for the log (the `Display` of most
+/// errors shows the outermost alone). A cause whose text the one before already contains
+/// (many errors print their source inside their own message) is not repeated.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !shown.contains(&text) {
+                write!(f, ": {text}")?;
+            }
+            shown = text;
+            next = cause.source();
+        }
+        Ok(())
+    }
+}
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
@@ -455,6 +501,43 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error with an optional cause, printing only its own text.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    #[test]
+    fn the_logged_chain_names_every_cause_once() {
+        let e = Layer(
+            "cannot save the audit row",
+            Some(Box::new(Layer(
+                "query failed: no such table",
+                Some(Box::new(Layer("no such table", None))),
+            ))),
+        );
+        assert_eq!(
+            Chain(&e).to_string(),
+            "cannot save the audit row: query failed: no such table"
+        );
+        let wrapped = AppError::internal(e);
+        assert_eq!(
+            Chain(&wrapped).to_string(),
+            "INTERNAL: Internal error; the administrators have been notified by the log. \
+             (cannot save the audit row): query failed: no such table"
+        );
+    }
 
     #[test]
     fn vietnamese_is_chosen_only_when_first() {

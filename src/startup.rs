@@ -107,7 +107,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        // The request's span (its id on every log line; the trace's root): see `http::edge`.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(http::edge::request_span)
+                .on_response(http::edge::record_response),
+        )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
     // CORS outside the edge: a preflight is answered before authentication, and refusals
     // of the edge (401, 429) still carry the CORS headers a browser needs to read them.

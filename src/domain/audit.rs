@@ -219,6 +219,7 @@ impl super::page::Keyed for audit_event::Model {
 
 /// A page of the audit trail: national users see everything, a province its province's
 /// records, a commune its commune's.
+#[tracing::instrument(name = "audit.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -253,6 +254,7 @@ pub async fn list(
 }
 
 /// An audit event the caller may see.
+#[tracing::instrument(name = "audit.get", skip_all, fields(audit_event.id = id))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

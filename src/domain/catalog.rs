@@ -50,6 +50,7 @@ pub fn certified_condition(min_stars: Option<i32>) -> Condition {
 }
 
 /// A page of the public catalogue.
+#[tracing::instrument(name = "catalog.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     filter: CatalogFilter,

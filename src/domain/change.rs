@@ -739,6 +739,7 @@ fn in_place(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Cond
 /// Changes after `after`, oldest first, within the caller's area and the filter, as the
 /// caller may see them: a change seen only because it moved the record out of the caller's
 /// area comes without the record's new province and commune (see the module comment).
+#[tracing::instrument(name = "change.list", skip_all, fields(first = first))]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -821,6 +822,7 @@ const EXPIRY_LOCK: i64 = 0x6b63_6578_7069_7279; // "kcexpiry"
 /// and safe on several instances at once: the check and the writes are one transaction,
 /// serialised by the write lock on SQLite and by an advisory lock on PostgreSQL. A server that
 /// was down catches up at its next run. Returns how many certificates were announced.
+#[tracing::instrument(name = "change.announce_expiring_certificates", skip_all)]
 pub async fn announce_expiring_certificates(
     db: &sea_orm::DatabaseConnection,
     ctx: &Ctx,
@@ -880,6 +882,7 @@ pub async fn announce_expiring_certificates(
 /// The position of the newest exposed change, of any area: a live subscription without
 /// `after` starts there, and every change committed later sorts after it (see the module
 /// comment).
+#[tracing::instrument(name = "change.head", skip_all)]
 pub async fn head(db: &impl ConnectionTrait) -> Result<Option<FeedCursor>> {
     use change_event::Column as C;
     let mut q = change_event::Entity::find();

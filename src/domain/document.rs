@@ -294,6 +294,7 @@ pub struct NewDocument {
 /// Attaches a file to a record the caller may edit (a writable account whose area holds
 /// the record; otherwise `NOT_FOUND` as for the record's own mutations). The same key from
 /// the same user returns the first document.
+#[tracing::instrument(name = "document.upload", skip_all, fields(owner.kind = ?new.owner_kind, owner.id = new.owner_id))]
 pub async fn upload(
     db: &DatabaseConnection,
     storage: &Storage,
@@ -352,6 +353,7 @@ pub async fn upload(
 }
 
 /// A document and its owner, when the caller may see the owner.
+#[tracing::instrument(name = "document.get_with_owner", skip_all, fields(document.id = id))]
 pub async fn get_with_owner(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -370,11 +372,13 @@ pub async fn get_with_owner(
 }
 
 /// A document the caller may see.
+#[tracing::instrument(name = "document.get", skip_all, fields(document.id = id))]
 pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<document::Model>> {
     Ok(get_with_owner(db, ctx, id).await?.map(|(d, _)| d))
 }
 
 /// The documents of a record, oldest first (the caller already sees the record).
+#[tracing::instrument(name = "document.of_owner", skip_all, fields(owner.kind = ?kind, owner.id = owner_id))]
 pub async fn of_owner(
     db: &impl ConnectionTrait,
     kind: OwnerKind,
@@ -390,6 +394,7 @@ pub async fn of_owner(
 
 /// A document for download: `NOT_FOUND` unless the caller may see its owner. The download
 /// is written to the audit trail.
+#[tracing::instrument(name = "document.open_for_download", skip_all, fields(document.id = id))]
 pub async fn open_for_download(
     db: &DatabaseConnection,
     ctx: &Ctx,
@@ -409,6 +414,7 @@ pub async fn open_for_download(
 
 /// Removes a document from a record the caller may edit. The bytes go too, unless another
 /// document (of any record) refers to the same content.
+#[tracing::instrument(name = "document.delete", skip_all, fields(document.id = id))]
 pub async fn delete(
     db: &DatabaseConnection,
     storage: &Storage,

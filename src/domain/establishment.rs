@@ -254,6 +254,7 @@ async fn ensure_tax_code_free(
 const CREATE_OP: &str = "createEstablishment";
 
 /// Registers an establishment in a commune of the caller's area.
+#[tracing::instrument(name = "establishment.create", skip_all, fields(commune.code = %data.commune_code))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -504,6 +505,7 @@ fn check_version(m: &establishment::Model, expected: i32) -> Result<()> {
 }
 
 /// Updates an establishment; moving it to another commune keeps it inside the area.
+#[tracing::instrument(name = "establishment.update", skip_all, fields(establishment.id = id))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -525,6 +527,7 @@ pub async fn update(
 }
 
 /// Suspends, closes or reopens an establishment (nothing is ever deleted).
+#[tracing::instrument(name = "establishment.set_status", skip_all, fields(establishment.id = id, status = ?status))]
 pub async fn set_status(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -551,6 +554,7 @@ pub async fn set_status(
 }
 
 /// An establishment the caller may see, or `None`.
+#[tracing::instrument(name = "establishment.get", skip_all, fields(establishment.id = id))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -564,6 +568,7 @@ pub async fn get(
 }
 
 /// Establishments by id, keeping those the caller may see (for DataLoaders).
+#[tracing::instrument(name = "establishment.get_many", skip_all, fields(count = ids.len()))]
 pub async fn get_many(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -582,6 +587,7 @@ pub async fn get_many(
 }
 
 /// A page of the establishments the caller may see.
+#[tracing::instrument(name = "establishment.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

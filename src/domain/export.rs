@@ -237,6 +237,7 @@ fn next_of<E: sea_orm::EntityTrait>(page: &Page<E>) -> Option<Cursor> {
 }
 
 /// Fetches the page after `after`.
+#[tracing::instrument(name = "export.fetch", skip_all, fields(entity = ?entity))]
 pub async fn fetch(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -391,6 +392,7 @@ pub async fn fetch(
 }
 
 /// How many rows an export will have (for progress bars).
+#[tracing::instrument(name = "export.count", skip_all, fields(entity = ?entity))]
 pub async fn count(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -593,6 +595,7 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
 /// one sheet, the CSV's columns as a bold frozen header, numbers as numbers (amounts in đồng
 /// with thousands separators), yes/no as booleans, text always as text (never a formula).
 /// Rows go to disk as they are written (constant memory).
+#[tracing::instrument(name = "export.xlsx", skip_all, fields(entity = ?entity))]
 pub async fn xlsx(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

@@ -213,6 +213,7 @@ fn subject(m: &funding_source::Model) -> audit::Subject<'_> {
 
 /// Creates a funding source: NATIONAL by national users, LOCAL by a province's users, OTHER by
 /// either (tied to the province when a province creates it).
+#[tracing::instrument(name = "funding.create", skip_all, fields(fiscal_year = input.fiscal_year))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -284,6 +285,7 @@ pub async fn create(
 }
 
 /// Updates a funding source; the amount never drops below what is allocated.
+#[tracing::instrument(name = "funding.update", skip_all, fields(funding_source.id = id))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -340,6 +342,7 @@ pub async fn update(
 }
 
 /// A source the caller may see.
+#[tracing::instrument(name = "funding.get", skip_all, fields(funding_source.id = id))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -353,6 +356,7 @@ pub async fn get(
 }
 
 /// Sources by id, unscoped: an allocation shows its source to whoever may see the project.
+#[tracing::instrument(name = "funding.get_many_unscoped", skip_all, fields(count = ids.len()))]
 pub async fn get_many_unscoped(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -364,6 +368,7 @@ pub async fn get_many_unscoped(
 }
 
 /// A page of sources.
+#[tracing::instrument(name = "funding.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

@@ -997,6 +997,7 @@ impl Known {
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 
 /// Imports a file. See the module documentation; `progress` is told after every row.
+#[tracing::instrument(name = "import.import", skip_all, fields(entity = ?entity, dry_run = dry_run, partial = partial))]
 pub async fn import(
     db: &DatabaseConnection,
     ctx: &Ctx,

@@ -188,6 +188,7 @@ async fn load(txn: &DatabaseTransaction, actor: &Actor, id: i64) -> Result<ocop_
 }
 
 /// Opens an OCOP application for a product of the caller's commune or province.
+#[tracing::instrument(name = "ocop.create", skip_all, fields(product.id = product_id, year = year))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -276,6 +277,7 @@ pub async fn create(
 }
 
 /// The commune's screening: forward to the provincial council or return the dossier.
+#[tracing::instrument(name = "ocop.screen", skip_all, fields(ocop_evaluation.id = id))]
 pub async fn screen(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -345,6 +347,7 @@ fn centi(field: &str, v: f64, max: i32) -> Result<i32> {
 }
 
 /// Submits (or replaces) a council member's scores.
+#[tracing::instrument(name = "ocop.submit_scores", skip_all, fields(ocop_evaluation.id = evaluation_id))]
 pub async fn submit_scores(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -585,6 +588,7 @@ fn issuer(stars: i32) -> Result<OcopIssuingLevel> {
 /// The decision on an evaluation: the province certifies 3★/4★ or forwards ≥ 90 to the
 /// central council (or, after the centre declines 5★, certifies 4★); the centre alone
 /// certifies 5★.
+#[tracing::instrument(name = "ocop.certify", skip_all, fields(ocop_evaluation.id = id))]
 pub async fn certify(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -753,6 +757,7 @@ pub async fn certify(
 }
 
 /// Revokes a certificate: by the level that issued it, or nationally.
+#[tracing::instrument(name = "ocop.revoke", skip_all, fields(ocop_certificate.id = certificate_id))]
 pub async fn revoke(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -811,6 +816,7 @@ pub async fn revoke(
 }
 
 /// An evaluation the caller may see.
+#[tracing::instrument(name = "ocop.get", skip_all, fields(ocop_evaluation.id = id))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -824,6 +830,7 @@ pub async fn get(
 }
 
 /// A certificate the caller may see.
+#[tracing::instrument(name = "ocop.get_certificate", skip_all, fields(ocop_certificate.id = id))]
 pub async fn get_certificate(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -837,6 +844,7 @@ pub async fn get_certificate(
 }
 
 /// A page of evaluations.
+#[tracing::instrument(name = "ocop.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -890,6 +898,7 @@ pub fn status_condition(s: CertificateStatus) -> Condition {
 }
 
 /// A page of certificates.
+#[tracing::instrument(name = "ocop.list_certificates", skip_all)]
 pub async fn list_certificates(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -936,6 +945,7 @@ pub async fn list_certificates(
 }
 
 /// Scores of several evaluations.
+#[tracing::instrument(name = "ocop.scores_of", skip_all, fields(count = ids.len()))]
 pub async fn scores_of(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -949,6 +959,7 @@ pub async fn scores_of(
 }
 
 /// Certificates by id.
+#[tracing::instrument(name = "ocop.certificates_by_id", skip_all, fields(count = ids.len()))]
 pub async fn certificates_by_id(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -960,6 +971,7 @@ pub async fn certificates_by_id(
 }
 
 /// The valid certificate of each of several products.
+#[tracing::instrument(name = "ocop.current_of", skip_all, fields(count = product_ids.len()))]
 pub async fn current_of(
     db: &impl ConnectionTrait,
     product_ids: &[i64],
@@ -974,6 +986,7 @@ pub async fn current_of(
 }
 
 /// Criteria versions by id.
+#[tracing::instrument(name = "ocop.criteria_by_id", skip_all, fields(count = ids.len()))]
 pub async fn criteria_by_id(
     db: &impl ConnectionTrait,
     ids: &[i64],

@@ -30,6 +30,7 @@ impl Keyed for pii_access_log::Model {
 }
 
 /// Records that a user read `fields` of the records `ids` of `entity_type` in one request.
+#[tracing::instrument(name = "pii.record", skip_all, fields(entity = entity_type, count = ids.len()))]
 pub async fn record(
     db: &impl ConnectionTrait,
     user_id: i64,
@@ -57,6 +58,7 @@ pub async fn record(
 }
 
 /// Deletes entries older than the retention period; returns how many.
+#[tracing::instrument(name = "pii.purge", skip_all, fields(retention_days = retention_days))]
 pub async fn purge(db: &impl ConnectionTrait, retention_days: u32) -> Result<u64> {
     let before = Utc::now() - chrono::Duration::days(i64::from(retention_days));
     let r = pii_access_log::Entity::delete_many()
@@ -67,6 +69,7 @@ pub async fn purge(db: &impl ConnectionTrait, retention_days: u32) -> Result<u64
 }
 
 /// A page of the log, oldest first, optionally of one reader; national administrators only.
+#[tracing::instrument(name = "pii.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

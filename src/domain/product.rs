@@ -117,6 +117,7 @@ fn not_found() -> AppError {
 }
 
 /// Registers a product of an establishment the caller may see.
+#[tracing::instrument(name = "product.create", skip_all, fields(establishment.id = input.establishment_id))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -248,6 +249,7 @@ pub async fn write_imported(
 }
 
 /// Updates a product.
+#[tracing::instrument(name = "product.update", skip_all, fields(product.id = id))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -299,6 +301,7 @@ pub async fn update(
 }
 
 /// A product the caller may see, or `None`.
+#[tracing::instrument(name = "product.get", skip_all, fields(product.id = id))]
 pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<product::Model>> {
     let actor = ctx.actor()?;
     Ok(product::Entity::find_by_id(id)
@@ -308,6 +311,7 @@ pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option
 }
 
 /// The products of several establishments, in id order (for DataLoaders).
+#[tracing::instrument(name = "product.of_establishments", skip_all, fields(count = establishment_ids.len()))]
 pub async fn of_establishments(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -327,6 +331,7 @@ pub async fn of_establishments(
 }
 
 /// A page of the products the caller may see.
+#[tracing::instrument(name = "product.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

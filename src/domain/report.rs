@@ -320,6 +320,7 @@ impl FundingParts {
 }
 
 /// The funding summary of projects approved or later, in the caller's area.
+#[tracing::instrument(name = "report.funding_summary", skip_all)]
 pub async fn funding_summary(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -331,6 +332,7 @@ pub async fn funding_summary(
 /// The parts asked of the funding summary: one statement per grouping asked, the totals
 /// summed from a grouping already computed (or one statement without grouping), and the
 /// beneficiary counts only when asked.
+#[tracing::instrument(name = "report.funding_summary_of", skip_all)]
 pub async fn funding_summary_of(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -393,6 +395,7 @@ pub struct LevelCount {
 }
 
 /// Nominations and recognitions by level, in the caller's area.
+#[tracing::instrument(name = "report.selection_summary", skip_all)]
 pub async fn selection_summary(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -453,6 +456,7 @@ pub struct OcopSummary {
 }
 
 /// The OCOP summary.
+#[tracing::instrument(name = "report.ocop_summary", skip_all)]
 pub async fn ocop_summary(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -513,6 +517,7 @@ pub async fn ocop_summary(
 
 /// Products with a valid certificate per province: aggregate counts, open to every
 /// signed-in user. Returns (province code, count) for the provinces that have any.
+#[tracing::instrument(name = "report.ocop_counts_by_province", skip_all)]
 pub async fn ocop_counts_by_province(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

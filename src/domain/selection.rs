@@ -189,6 +189,7 @@ fn round_subject(r: &selection_round::Model) -> audit::Subject<'_> {
 }
 
 /// Creates a round; its organiser is the caller (commune, province or national by level).
+#[tracing::instrument(name = "selection.create_round", skip_all, fields(year = input.year, level = ?input.level))]
 pub async fn create_round(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -339,6 +340,7 @@ fn closed_error() -> AppError {
 }
 
 /// Nominates a product to a round.
+#[tracing::instrument(name = "selection.nominate", skip_all, fields(selection_round.id = round_id, product.id = product_id))]
 pub async fn nominate(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -513,6 +515,7 @@ fn check_scores(c: &selection_criteria::Model, s: Scores) -> Result<()> {
 }
 
 /// Submits (or, while scoring, replaces) a judge's scorecard.
+#[tracing::instrument(name = "selection.submit_scorecard", skip_all, fields(nomination.id = nomination_id))]
 pub async fn submit_scorecard(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -696,6 +699,7 @@ async fn close(
 }
 
 /// Moves a round one step: OPEN → SCORING → CLOSED (computing results and certificates).
+#[tracing::instrument(name = "selection.advance", skip_all, fields(selection_round.id = id))]
 pub async fn advance(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -747,6 +751,7 @@ pub async fn advance(
 }
 
 /// A round the caller may see.
+#[tracing::instrument(name = "selection.get_round", skip_all, fields(selection_round.id = id))]
 pub async fn get_round(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -760,6 +765,7 @@ pub async fn get_round(
 }
 
 /// Rounds by id the caller may see (for DataLoaders).
+#[tracing::instrument(name = "selection.get_rounds", skip_all, fields(count = ids.len()))]
 pub async fn get_rounds(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -774,6 +780,7 @@ pub async fn get_rounds(
 }
 
 /// A nomination the caller may see (through its round).
+#[tracing::instrument(name = "selection.get_nomination", skip_all, fields(nomination.id = id))]
 pub async fn get_nomination(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -786,6 +793,7 @@ pub async fn get_nomination(
 }
 
 /// A page of rounds.
+#[tracing::instrument(name = "selection.list_rounds", skip_all)]
 pub async fn list_rounds(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -822,6 +830,7 @@ pub async fn list_rounds(
 }
 
 /// Nominations of several rounds, in id order.
+#[tracing::instrument(name = "selection.nominations_of", skip_all, fields(count = round_ids.len()))]
 pub async fn nominations_of(
     db: &impl ConnectionTrait,
     round_ids: &[i64],
@@ -835,6 +844,7 @@ pub async fn nominations_of(
 }
 
 /// Recognitions (recognised nominations) of several products.
+#[tracing::instrument(name = "selection.recognitions_of", skip_all, fields(count = product_ids.len()))]
 pub async fn recognitions_of(
     db: &impl ConnectionTrait,
     product_ids: &[i64],
@@ -849,6 +859,7 @@ pub async fn recognitions_of(
 }
 
 /// Scorecards of several nominations.
+#[tracing::instrument(name = "selection.scorecards_of", skip_all, fields(count = nomination_ids.len()))]
 pub async fn scorecards_of(
     db: &impl ConnectionTrait,
     nomination_ids: &[i64],
@@ -887,6 +898,7 @@ pub struct NominationFilter {
 }
 
 /// A page of nominations of products in the caller's area.
+#[tracing::instrument(name = "selection.list_nominations", skip_all)]
 pub async fn list_nominations(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

@@ -97,6 +97,7 @@ async fn issue(
 }
 
 /// Signs in with a username and password.
+#[tracing::instrument(name = "session.login", skip_all)]
 pub async fn login(
     db: &DatabaseConnection,
     ctx: &Ctx,
@@ -167,6 +168,7 @@ fn refresh_refused(en: &str, vi: &str) -> AppError {
 }
 
 /// Exchanges a refresh token for a new pair; the old one dies.
+#[tracing::instrument(name = "session.refresh", skip_all)]
 pub async fn refresh(
     db: &DatabaseConnection,
     keys: &Keys,
@@ -237,6 +239,7 @@ pub async fn refresh(
 }
 
 /// Ends the sign-in a refresh token belongs to; `false` when the token is unknown.
+#[tracing::instrument(name = "session.logout", skip_all)]
 pub async fn logout(db: &DatabaseConnection, token: &str) -> Result<bool> {
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
@@ -250,6 +253,7 @@ pub async fn logout(db: &DatabaseConnection, token: &str) -> Result<bool> {
 }
 
 /// The signed-in user's own record.
+#[tracing::instrument(name = "session.me", skip_all)]
 pub async fn me(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Option<app_user::Model>> {
     let Some(actor) = &ctx.actor else {
         return Ok(None);
@@ -279,6 +283,7 @@ pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result
 }
 
 /// `logoutAll`: the caller ends every one of their sessions, on every device.
+#[tracing::instrument(name = "session.logout_all", skip_all)]
 pub async fn logout_all(db: &DatabaseConnection, ctx: &Ctx) -> Result<()> {
     let actor = ctx.actor()?;
     let txn = crate::domain::begin_write(db).await?;

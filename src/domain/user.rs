@@ -295,6 +295,7 @@ pub async fn insert(
 }
 
 /// Creates a user inside the admin's area.
+#[tracing::instrument(name = "user.create", skip_all, fields(role = ?input.role))]
 pub async fn create(db: &impl super::Db, ctx: &Ctx, input: NewUser) -> Result<app_user::Model> {
     let actor = ctx.actor()?;
     crate::domain::scope::ensure_writer(actor)?;
@@ -329,6 +330,7 @@ pub async fn create(db: &impl super::Db, ctx: &Ctx, input: NewUser) -> Result<ap
 
 /// Updates a user: admins of its area may change everything; a user may change its own
 /// display name and password.
+#[tracing::instrument(name = "user.update", skip_all, fields(user.id = id))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -402,6 +404,7 @@ pub async fn update(
 }
 
 /// A user the caller may see.
+#[tracing::instrument(name = "user.get", skip_all, fields(user.id = id))]
 pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<app_user::Model>> {
     let actor = ctx.actor()?;
     Ok(app_user::Entity::find_by_id(id)
@@ -412,6 +415,7 @@ pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option
 
 /// Users by id, for references from other records (an actor, a judge): these show who acted,
 /// so they resolve whatever the caller's area.
+#[tracing::instrument(name = "user.get_many_unscoped", skip_all, fields(count = ids.len()))]
 pub async fn get_many_unscoped(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -423,6 +427,7 @@ pub async fn get_many_unscoped(
 }
 
 /// A page of the users the caller may see.
+#[tracing::instrument(name = "user.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,

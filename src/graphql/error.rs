@@ -10,15 +10,7 @@ const VI_KEY: &str = "__vi";
 
 impl From<AppError> for async_graphql::Error {
     fn from(e: AppError) -> Self {
-        if e.code == Code::Internal {
-            match &e.source {
-                Some(src) => tracing::error!(error = %src, "internal error"),
-                None => tracing::error!("internal error without a cause"),
-            }
-        }
-        if let (Code::Unavailable { .. }, Some(src)) = (e.code, &e.source) {
-            tracing::warn!(error = %src, "service unavailable");
-        }
+        e.log_cause();
         let mut ext = ErrorExtensionValues::default();
         ext.set("code", e.code.as_str());
         if let Some(secs) = e.retry_after() {

@@ -113,13 +113,7 @@ pub fn status_of(code: Code) -> StatusCode {
 impl IntoResponse for ErrorResponse {
     fn into_response(self) -> Response {
         let e = self.error;
-        match (e.code, &e.source) {
-            (Code::Internal, Some(src)) => tracing::error!(error = %src, "internal error"),
-            (Code::Unavailable { .. }, Some(src)) => {
-                tracing::warn!(error = %src, "service unavailable")
-            }
-            _ => {}
-        }
+        e.log_cause();
         let mut ext = serde_json::Map::new();
         ext.insert("code".into(), e.code.as_str().into());
         if let Some(f) = &e.field {
@@ -247,6 +241,65 @@ fn bypasses_edge(path: &str) -> bool {
         || path.starts_with("/graphql/assets/")
 }
 
+/// The span of one request, made in front of every other layer (the `TraceLayer` of
+/// [`crate::startup::router`]), so every log line of the request carries its `request_id`
+/// (`X-Request-Id`, generated when the client sent none). With traces on
+/// ([`crate::telemetry`]) it is the request's root server span, or a child of the caller's
+/// span when the request carries a W3C `traceparent`. Probes, metrics and static files get
+/// none.
+pub fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    use tracing::field::Empty;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let path = req.uri().path();
+    if bypasses_edge(path) {
+        return tracing::Span::none();
+    }
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let name = format!("{} {}", req.method(), route(path));
+    let span = tracing::info_span!(
+        "request",
+        otel.name = name,
+        otel.kind = "server",
+        request_id,
+        user_id = Empty,
+        http.response.status_code = Empty,
+        otel.status_code = Empty,
+    );
+    // For the trace only (the log line of `edge` has them already).
+    span.set_attribute("http.request.method", req.method().to_string());
+    span.set_attribute("url.path", path.to_owned());
+    crate::telemetry::join_caller_trace(&span, req.headers());
+    span
+}
+
+/// The route of a path, for span names (a path holds ids; a route does not). The routes of
+/// [`crate::startup::router`] behind the edge.
+fn route(path: &str) -> &'static str {
+    match path.split('/').nth(1).unwrap_or("") {
+        "graphql" if path == "/graphql/ws" => "/graphql/ws",
+        "graphql" => "/graphql",
+        "export" if path == "/export/changes.ndjson" => "/export/changes.ndjson",
+        "export" => "/export/{file}",
+        "templates" => "/templates/{file}",
+        "reports" => "/reports/{file}",
+        "documents" => "/documents/{id}",
+        _ => "other",
+    }
+}
+
+/// Puts the response's status in the request's span; a 5xx marks the span failed.
+pub fn record_response<B>(resp: &Response<B>, _latency: std::time::Duration, span: &tracing::Span) {
+    let status = resp.status();
+    span.record("http.response.status_code", status.as_u16());
+    if status.is_server_error() {
+        span.record("otel.status_code", "error");
+    }
+}
+
 /// The middleware: authenticates, rate-limits and describes the request ([`Caller`]), then
 /// logs one line when the response is ready (never the query text or variables).
 pub async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -290,6 +343,9 @@ pub async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> 
         actor: checked.as_ref().ok().cloned().flatten(),
         ..caller
     };
+    if let Some(actor) = &caller.actor {
+        tracing::Span::current().record("user_id", actor.user_id);
+    }
     let resp = match checked {
         Err(e) => {
             app.metrics
@@ -313,8 +369,7 @@ pub async fn edge(State(app): State<AppState>, mut req: Request, next: Next) -> 
         operation,
         status = resp.status().as_u16(),
         duration_ms = started.elapsed().as_millis() as u64,
-        request_id = caller.request_id.as_deref().unwrap_or("-"),
-        user_id = caller.actor.as_ref().map(|a| a.user_id),
+        // The request id and the user id are fields of the request's span, on every line.
         client_ip = %caller.client_ip,
         "request"
     );

@@ -11,6 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
+use tracing::Instrument;
 
 use crate::{
     auth::actor::Actor,
@@ -116,52 +117,57 @@ pub async fn export(
     // the same time; the channel's bound keeps memory flat when the client reads slowly, and a
     // client that goes away ends the task.
     let (tx, rx) = tokio::sync::mpsc::channel::<crate::error::Result<Bytes>>(2);
-    tokio::spawn(async move {
-        match text_format.header(entity) {
-            Ok(None) => {}
-            Ok(Some(header)) => {
-                if tx.send(Ok(Bytes::from(header))).await.is_err() {
+    // In the request's span: the pages' SQL belongs to the request's trace.
+    tokio::spawn(
+        async move {
+            match text_format.header(entity) {
+                Ok(None) => {}
+                Ok(Some(header)) => {
+                    if tx.send(Ok(Bytes::from(header))).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
                     return;
                 }
             }
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-                return;
-            }
-        }
-        let mut step = Step::Rows(first);
-        while let Step::Rows(chunk) = step {
-            let fetching = chunk.next.clone().map(|after| {
-                let (db, ctx, filter) = (db.clone(), ctx.clone(), filter.clone());
-                tokio::spawn(
-                    async move { export::fetch(&db, &ctx, entity, &filter, Some(after)).await },
-                )
-            });
-            let bytes = rows_bytes(entity, text_format, &chunk);
-            if tx.send(bytes).await.is_err() {
-                if let Some(f) = fetching {
-                    f.abort();
+            let mut step = Step::Rows(first);
+            while let Step::Rows(chunk) = step {
+                let fetching = chunk.next.clone().map(|after| {
+                    let (db, ctx, filter) = (db.clone(), ctx.clone(), filter.clone());
+                    tokio::spawn(
+                        async move { export::fetch(&db, &ctx, entity, &filter, Some(after)).await }
+                            .in_current_span(),
+                    )
+                });
+                let bytes = rows_bytes(entity, text_format, &chunk);
+                if tx.send(bytes).await.is_err() {
+                    if let Some(f) = fetching {
+                        f.abort();
+                    }
+                    return;
                 }
-                return;
+                step = match fetching {
+                    None => Step::Done,
+                    Some(f) => match f.await {
+                        Ok(Ok(next)) => Step::Rows(next),
+                        Ok(Err(e)) => {
+                            tracing::error!(error = %e, "export failed mid-stream");
+                            let _ = tx.send(Err(e)).await;
+                            Step::Done
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "export page task failed");
+                            let _ = tx.send(Err(AppError::internal(e))).await;
+                            Step::Done
+                        }
+                    },
+                };
             }
-            step = match fetching {
-                None => Step::Done,
-                Some(f) => match f.await {
-                    Ok(Ok(next)) => Step::Rows(next),
-                    Ok(Err(e)) => {
-                        tracing::error!(error = %e, "export failed mid-stream");
-                        let _ = tx.send(Err(e)).await;
-                        Step::Done
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "export page task failed");
-                        let _ = tx.send(Err(AppError::internal(e))).await;
-                        Step::Done
-                    }
-                },
-            };
         }
-    });
+        .in_current_span(),
+    );
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });

@@ -37,4 +37,5 @@ mod selection;
 mod shared_limits;
 mod startup;
 mod subscription;
+mod telemetry;
 mod user;

@@ -102,6 +102,32 @@ impl Server {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the server as an orchestrator does (SIGTERM) and waits for it to exit (30 s
+    /// at most); returns whether it exited successfully.
+    pub fn stop(&mut self) -> bool {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.success();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server exits within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Everything the server wrote so far, one line each.
     pub fn output(&self) -> String {
         self.lines.lock().expect("lines").join("\n")
