@@ -129,6 +129,7 @@ pub(super) fn check_cap(
 }
 
 /// Adds a beneficiary with its support and own investment.
+#[tracing::instrument(name = "project.add_beneficiary", skip_all, fields(project.id = project_id, establishment.id = establishment_id))]
 pub async fn add_beneficiary(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
@@ -194,6 +195,7 @@ pub async fn add_beneficiary(
 }
 
 /// Removes a beneficiary (its support may not be needed by allocations already made).
+#[tracing::instrument(name = "project.remove_beneficiary", skip_all, fields(project.id = project_id, establishment.id = establishment_id))]
 pub async fn remove_beneficiary(
     db: &impl crate::domain::Db,
     ctx: &Ctx,

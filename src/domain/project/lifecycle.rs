@@ -38,6 +38,7 @@ pub(super) const TRANSITIONS: &[(ProjectAction, &[ProjectStatus], ProjectStatus,
 };
 
 /// Creates a project in the caller's area (commune or province users).
+#[tracing::instrument(name = "project.create", skip_all)]
 pub async fn create(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
@@ -155,6 +156,7 @@ pub async fn create(
 }
 
 /// Updates a project's description, dates, kind, category or general support.
+#[tracing::instrument(name = "project.update", skip_all, fields(project.id = id))]
 pub async fn update(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
@@ -287,6 +289,7 @@ pub(super) fn check_outcomes(o: Outcomes) -> Result<Outcomes> {
 }
 
 /// Takes a lifecycle action, recording it in the history.
+#[tracing::instrument(name = "project.transition", skip_all, fields(project.id = id, action = %action))]
 pub async fn transition(
     db: &impl crate::domain::Db,
     ctx: &Ctx,

@@ -26,6 +26,7 @@ pub(super) fn budget_exceeded(en: String, vi: String) -> AppError {
 
 /// Allocates money of a funding source to a project, atomically within the source's amount
 /// and the project's support.
+#[tracing::instrument(name = "project.allocate", skip_all, fields(project.id = project_id, funding_source.id = source_id))]
 pub async fn allocate(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
@@ -238,6 +239,7 @@ pub(super) async fn release_rest(
 }
 
 /// Releases an allocation: its undisbursed money returns to the source.
+#[tracing::instrument(name = "project.release", skip_all, fields(allocation.id = allocation_id))]
 pub async fn release(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
@@ -303,6 +305,7 @@ pub async fn release(
 /// Records a disbursement against an allocation: Σ disbursed ≤ allocated; before acceptance
 /// advances stay within the advance rule's share of the allocation (70 % under Circular
 /// 28/2018/TT-BTC as amended).
+#[tracing::instrument(name = "project.disburse", skip_all, fields(allocation.id = allocation_id))]
 pub async fn disburse(
     db: &impl crate::domain::Db,
     ctx: &Ctx,

@@ -4,6 +4,7 @@
 use super::*;
 
 /// A project the caller may see.
+#[tracing::instrument(name = "project.get", skip_all, fields(project.id = id))]
 pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<project::Model>> {
     let actor = ctx.actor()?;
     Ok(project::Entity::find_by_id(id)
@@ -18,6 +19,7 @@ pub(super) fn area_condition(actor: &Actor, backend: sea_orm::DbBackend) -> Cond
 }
 
 /// Projects by id within the caller's area (for DataLoaders).
+#[tracing::instrument(name = "project.get_many", skip_all, fields(count = ids.len()))]
 pub async fn get_many(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -32,6 +34,7 @@ pub async fn get_many(
 }
 
 /// An allocation the caller may see (through its project).
+#[tracing::instrument(name = "project.get_allocation", skip_all, fields(allocation.id = id))]
 pub async fn get_allocation(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -44,6 +47,7 @@ pub async fn get_allocation(
 }
 
 /// A page of projects.
+#[tracing::instrument(name = "project.list", skip_all)]
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -109,6 +113,7 @@ pub async fn list(
 }
 
 /// Beneficiaries of several projects.
+#[tracing::instrument(name = "project.beneficiaries_of", skip_all, fields(count = project_ids.len()))]
 pub async fn beneficiaries_of(
     db: &impl ConnectionTrait,
     project_ids: &[i64],
@@ -122,6 +127,7 @@ pub async fn beneficiaries_of(
 }
 
 /// Allocations of several projects.
+#[tracing::instrument(name = "project.allocations_of", skip_all, fields(count = project_ids.len()))]
 pub async fn allocations_of(
     db: &impl ConnectionTrait,
     project_ids: &[i64],
@@ -135,6 +141,7 @@ pub async fn allocations_of(
 }
 
 /// Disbursements of several allocations.
+#[tracing::instrument(name = "project.disbursements_of", skip_all, fields(count = allocation_ids.len()))]
 pub async fn disbursements_of(
     db: &impl ConnectionTrait,
     allocation_ids: &[i64],
@@ -150,6 +157,7 @@ pub async fn disbursements_of(
 }
 
 /// Histories of several projects.
+#[tracing::instrument(name = "project.history_of", skip_all, fields(count = project_ids.len()))]
 pub async fn history_of(
     db: &impl ConnectionTrait,
     project_ids: &[i64],
@@ -163,6 +171,7 @@ pub async fn history_of(
 }
 
 /// Projects of several establishments (as beneficiaries), within the caller's area.
+#[tracing::instrument(name = "project.projects_of_establishments", skip_all, fields(count = establishment_ids.len()))]
 pub async fn projects_of_establishments(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
