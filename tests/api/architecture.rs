@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["text"],
     &["error"],
     &["enums", "kind"],
-    &["config", "metrics"],
+    &["config", "metrics", "telemetry"],
     &["db", "storage"],
     &["auth", "reference", "guard"],
     &["domain"],
@@ -24,7 +24,6 @@ const LAYERS: &[&[&str]] = &[
     &[
         "startup",
         "preflight",
-        "telemetry",
         "demo",
         "generate",
         "cli",
