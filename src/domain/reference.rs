@@ -8,7 +8,7 @@ use sea_orm::{
 use crate::kind::EntityKind;
 use crate::{
     db::entities::province,
-    domain::{Ctx, audit, begin_write, scope},
+    domain::{Ctx, audit, scope, write},
     enums::{Region, Role},
     error::{AppError, Msg, Result},
 };
@@ -29,27 +29,23 @@ pub async fn set_region(
             "Chỉ quản trị viên cấp trung ương được thay đổi vùng bình chọn.",
         )));
     }
-    let txn = begin_write(db).await?;
-    let before = province::Entity::find_by_id(code.trim().to_owned())
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("province", "tỉnh"))?;
-    let mut am = before.clone().into_active_model();
-    am.region = Set(region.as_str().to_owned());
-    let after = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        ctx,
-        "setRegion",
-        audit::Subject {
+    write::run(db, ctx, async |txn| {
+        let before = province::Entity::find_by_id(code.trim().to_owned())
+            .one(txn)
+            .await?
+            .ok_or_else(|| AppError::not_found("province", "tỉnh"))?;
+        let mut am = before.clone().into_active_model();
+        am.region = Set(region.as_str().to_owned());
+        let after = am.update(txn).await?;
+        let changes =
+            serde_json::json!({ "region": { "before": before.region, "after": after.region } });
+        let subject = audit::Subject {
             entity_type: EntityKind::Province.as_str(),
             entity_id: after.code.parse().unwrap_or(0),
             province_code: Some(&after.code),
             commune_code: None,
-        },
-        serde_json::json!({ "region": { "before": before.region, "after": after.region } }),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+        };
+        Ok(((), write::Event::new("setRegion", subject, changes)))
+    })
+    .await
 }
