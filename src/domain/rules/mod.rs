@@ -9,6 +9,11 @@
 //!   read once into memory ([`funding_levels`], [`project_states`], [`ocop_issuing`]).
 //!
 //! A new rule file goes into [`FILES`]; the test `every_file_is_read` fails until it does.
+//!
+//! Where a rule is applied to a case, it is a pure function of the rule's data, by domain
+//! ([`ocop`]: star bands and decisions; [`selection`]: entry rules and results; [`money`]:
+//! support caps and advances), so every row and permutation is a unit test (`tests.rs`, over
+//! the shipped files) rather than a round trip through the API.
 
 use std::sync::LazyLock;
 
@@ -24,39 +29,43 @@ use crate::{
     error::{AppError, Result},
 };
 
+pub mod money;
+pub mod ocop;
+pub mod selection;
+
 /// The shipped rule files, by name.
 pub const FILES: &[(&str, &str)] = &[
     (
         "disbursement.csv",
-        include_str!("../../data/rules/disbursement.csv"),
+        include_str!("../../../data/rules/disbursement.csv"),
     ),
     (
         "support_caps.csv",
-        include_str!("../../data/rules/support_caps.csv"),
+        include_str!("../../../data/rules/support_caps.csv"),
     ),
     (
         "selection_criteria.csv",
-        include_str!("../../data/rules/selection_criteria.csv"),
+        include_str!("../../../data/rules/selection_criteria.csv"),
     ),
     (
         "ocop_criteria.csv",
-        include_str!("../../data/rules/ocop_criteria.csv"),
+        include_str!("../../../data/rules/ocop_criteria.csv"),
     ),
     (
         "ocop_prizes.csv",
-        include_str!("../../data/rules/ocop_prizes.csv"),
+        include_str!("../../../data/rules/ocop_prizes.csv"),
     ),
     (
         "funding_levels.csv",
-        include_str!("../../data/rules/funding_levels.csv"),
+        include_str!("../../../data/rules/funding_levels.csv"),
     ),
     (
         "project_states.csv",
-        include_str!("../../data/rules/project_states.csv"),
+        include_str!("../../../data/rules/project_states.csv"),
     ),
     (
         "ocop_issuing.csv",
-        include_str!("../../data/rules/ocop_issuing.csv"),
+        include_str!("../../../data/rules/ocop_issuing.csv"),
     ),
 ];
 
@@ -449,78 +458,4 @@ pub fn ocop_fallback(stars: i32) -> Option<i32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_file_is_read() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .expect("data/rules")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        on_disk.sort();
-        let mut listed: Vec<String> = FILES.iter().map(|(n, _)| (*n).to_owned()).collect();
-        listed.sort();
-        assert_eq!(on_disk, listed, "every data/rules file is listed in FILES");
-    }
-
-    #[test]
-    fn the_in_memory_rules_read_and_carry_their_legal_basis() {
-        for r in FUNDING_LEVELS.as_ref().expect("funding_levels.csv") {
-            assert!(!r.legal_basis.trim().is_empty());
-        }
-        for r in PROJECT_STATES.as_ref().expect("project_states.csv") {
-            assert!(!r.legal_basis.trim().is_empty());
-        }
-        for r in OCOP_ISSUING.as_ref().expect("ocop_issuing.csv") {
-            assert!(!r.legal_basis.trim().is_empty());
-        }
-    }
-
-    #[test]
-    fn sources_fund_their_own_level_and_province() {
-        use FundingLevel as F;
-        use ProgramLevel as P;
-        // Every combination, against SPEC §3 (allocations).
-        let cases = [
-            (P::National, F::National, None, true),
-            (P::National, F::Other, None, true),
-            (P::National, F::Other, Some("01"), true),
-            (P::National, F::Local, Some("01"), false),
-            (P::Local, F::Local, Some("01"), true),
-            (P::Local, F::Local, Some("79"), false),
-            (P::Local, F::Local, None, false),
-            (P::Local, F::Other, None, true),
-            (P::Local, F::Other, Some("01"), true),
-            (P::Local, F::Other, Some("79"), false),
-            (P::Local, F::National, None, false),
-        ];
-        for (program, source, province, expected) in cases {
-            assert_eq!(
-                source_may_fund(program, "01", source, province),
-                expected,
-                "{program} project of 01 from a {source} source of {province:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn money_changes_only_before_approval() {
-        use ProjectStatus as S;
-        for s in ProjectStatus::ALL {
-            let expected = matches!(s, S::Draft | S::Submitted | S::Appraised);
-            assert_eq!(money_may_change(*s), expected, "{s}");
-        }
-    }
-
-    #[test]
-    fn the_province_issues_three_and_four_stars_the_centre_five() {
-        assert_eq!(ocop_issuer(3), Some(OcopIssuingLevel::Province));
-        assert_eq!(ocop_issuer(4), Some(OcopIssuingLevel::Province));
-        assert_eq!(ocop_issuer(5), Some(OcopIssuingLevel::National));
-        assert_eq!(ocop_issuer(2), None, "below 3 stars nothing is issued");
-        assert_eq!(ocop_fallback(5), Some(4));
-        assert_eq!(ocop_fallback(4), None);
-    }
-}
+mod tests;
