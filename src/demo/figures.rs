@@ -1,6 +1,10 @@
 //! The demo records behind the seed articles' figures, so the reports over the demo data
 //! show what the articles report:
 //!
+//! (Why one file of about 1,000 lines: it is data, the figures below written out as records,
+//! one function per figure with the few helpers that drive them, read top to bottom against
+//! the articles; split, a figure and the records that must add up to it would part.)
+//!
 //! - Đắk Lắk 2012–2024 (seed 000): 242 industrial-promotion projects — 2 vocational training
 //!   (80 trainees), 45 capacity building (2,309 participants), 195 advanced machinery — with
 //!   5.586 billion đồng from the national programme, 21.895 billion from the local one and
