@@ -67,7 +67,8 @@
 //! its last beneficiary there is removed or moves to another commune. The row of that change
 //! names the commune (`left_commune_code`, set only when the commune neither proposed the
 //! project nor keeps another establishment among its beneficiaries, checked in the writing
-//! transaction); that commune sees the row once, through that column, and, no longer seeing
+//! transaction under the project's row lock, so that two such changes racing cannot both miss
+//! it); that commune sees the row once, through that column, and, no longer seeing
 //! the project, reads it as a record that left: `node` and area codes null. A project that
 //! comes into a commune's sight (a beneficiary added there, or moved there) has a row of the
 //! same change that the commune sees through the rule, with the record. Whether a row is read

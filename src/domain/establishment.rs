@@ -2,8 +2,8 @@
 //! status, and scoped reads.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use crate::kind::EntityKind;
@@ -512,6 +512,23 @@ impl ProjectsInSight {
             .into_tuple()
             .all(txn)
             .await?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres && !ids.is_empty() {
+            // Who sees a project is decided under the project's row lock, which every other
+            // change of its beneficiaries or its commune holds as well (each updates the
+            // project): of two such changes racing, the later one finds the earlier one's
+            // result, so a commune that loses its last beneficiary there by a removal and a
+            // move at once is still told once. In id order, so that two moves never deadlock.
+            // SQLite serialises writers.
+            project::Entity::find()
+                .select_only()
+                .column(project::Column::Id)
+                .filter(project::Column::Id.is_in(ids.iter().copied()))
+                .order_by_asc(project::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<i64>()
+                .all(txn)
+                .await?;
+        }
         let seen_by_new_commune = scope::ProjectArea::Commune(new_commune.to_owned())
             .among(txn, &ids)
             .await?;

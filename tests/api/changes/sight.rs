@@ -540,3 +540,61 @@ async fn changes_written_before_the_left_commune_column_read_back_after_it() {
         assert_eq!(seen(&rows), expected, "{who}");
     }
 }
+
+#[tokio::test]
+async fn a_removal_and_a_move_racing_for_a_communes_last_beneficiaries_tell_it_once() {
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let n = &national.token;
+    let dak_lak = app.province(place::DAK_LAK).await;
+    let bmt = app.commune(place::BMT).await;
+    let other = app.commune(place::DAK_LAK_OTHER).await;
+    for round in 0..4 {
+        // Two establishments of Buôn Ma Thuột benefit from a project of the other commune.
+        let e1 = app.establishment(&bmt.token, place::BMT, json!({})).await;
+        let e2 = id_of(&app.establishment(&bmt.token, place::BMT, json!({})).await);
+        let q = new_project(
+            &app,
+            &other.token,
+            project_input(
+                "LOCAL",
+                place::DAK_LAK,
+                json!({ "communeCode": place::DAK_LAK_OTHER }),
+            ),
+        )
+        .await;
+        for e in [&id_of(&e1), &e2] {
+            add(&app, &dak_lak.token, n, &q, e).await;
+        }
+        // Five changes a round before the race, three in it (whichever order: the project's
+        // change by each, the establishment's).
+        let (_, start) = changes_since(&app, n, None, 8 * round + 5).await;
+        let v = version_as(&app, n, &q).await;
+        // At once: the province removes one, the ministry moves the other away.
+        let remove = remove_raw(&app, &dak_lak.token, &q, v, &e2);
+        let moved = app.gql(
+            Some(n),
+            "mutation($id: ID!, $v: Int!, $c: String!) { updateEstablishment(id: $id, expectedVersion: $v, input: { communeCode: $c }) { version } }",
+            json!({ "id": id_of(&e1), "v": e1["version"], "c": place::TRUONG_PHU }),
+        );
+        let (removed, moved) = tokio::join!(remove, moved);
+        assert_ok(&removed, "removeBeneficiary");
+        assert_ok(&moved, "updateEstablishment");
+        let (raced, _) = changes_since(&app, n, start.clone(), 3).await;
+        assert_eq!(raced.len(), 3, "round {round}: {raced:?}");
+        // Whichever committed first, the commune reads its establishment leaving and, once,
+        // the project leaving.
+        let (rows, _) = pull(&app, &bmt.token, start, 100, json!({})).await;
+        let departures: Vec<Seen> = seen(&rows)
+            .into_iter()
+            .filter(|r| r.0 == "PROJECT")
+            .collect();
+        assert_eq!(departures.len(), 1, "round {round}: {rows:#?}");
+        assert_eq!(
+            (&departures[0].4, &departures[0].6),
+            (&Value::Null, &Value::Null),
+            "round {round}"
+        );
+        assert!(!sees(&app, &bmt.token, &q).await);
+    }
+}
