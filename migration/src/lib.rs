@@ -18,6 +18,7 @@ mod m20261203_000040_user_token_epoch;
 mod m20261203_000041_pii_access_log;
 mod m20261203_000050_create_document;
 mod m20261203_000060_add_change_event_previous_area;
+mod m20261203_000070_add_change_event_left_commune;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000041_pii_access_log::Migration),
             Box::new(m20261203_000050_create_document::Migration),
             Box::new(m20261203_000060_add_change_event_previous_area::Migration),
+            Box::new(m20261203_000070_add_change_event_left_commune::Migration),
         ]
     }
 }

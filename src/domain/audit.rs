@@ -52,21 +52,22 @@ pub async fn record(
     subject: Subject<'_>,
     changes: Value,
 ) -> Result<()> {
-    write(db, ctx, action, subject, None, changes).await
+    write(db, ctx, action, subject, Default::default(), changes).await
 }
 
-/// Writes one audit event of a change that may move its subject: `from` is the subject's
-/// place before the change. When the subject left it, the change feed keeps that place too,
-/// so the callers of the old area learn that the record is no longer theirs.
-pub async fn record_move(
+/// Writes one audit event of a change that may take its subject from some callers: `from`
+/// is the subject's place before a change that may move it, `left_commune` a commune that
+/// stopped seeing it. The change feed keeps them, so those callers learn that the record is no
+/// longer theirs.
+pub async fn record_departure(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     action: &str,
     subject: Subject<'_>,
-    from: super::change::Place<'_>,
+    departure: super::change::Departure<'_>,
     changes: Value,
 ) -> Result<()> {
-    write(db, ctx, action, subject, Some(from), changes).await
+    write(db, ctx, action, subject, departure, changes).await
 }
 
 async fn write(
@@ -74,7 +75,7 @@ async fn write(
     ctx: &Ctx,
     action: &str,
     subject: Subject<'_>,
-    from: Option<super::change::Place<'_>>,
+    departure: super::change::Departure<'_>,
     changes: Value,
 ) -> Result<()> {
     audit_event::ActiveModel {
@@ -108,7 +109,8 @@ async fn write(
                 status_changed,
                 province_code: subject.province_code,
                 commune_code: subject.commune_code,
-                previous: from,
+                previous: departure.from,
+                left_commune: departure.left_commune,
             },
         )
         .await?;
@@ -158,6 +160,7 @@ pub async fn record_created(
             province_code: subject.province_code,
             commune_code: subject.commune_code,
             previous: None,
+            left_commune: None,
         })
         .collect();
     super::change::append_created(db, ctx, &written).await

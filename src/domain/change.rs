@@ -57,6 +57,24 @@
 //! record, and a caller covering both reads it once. The row's area codes are the new place,
 //! which is outside the old area: to the callers who see the row only through the old place
 //! they are given as null ([`list`]), as `node(id)` would refuse them the record itself.
+//!
+//! # A project leaving a commune's sight
+//!
+//! A commune also sees the projects that benefit one of its establishments, wherever they
+//! were proposed ([`scope::ProjectArea`]); the rows of projects, allocations and
+//! disbursements are matched against that rule as it stands when the feed is read, the rule
+//! `projects` and `node(id)` apply. So a project leaves a commune's sight without moving when
+//! its last beneficiary there is removed or moves to another commune. The row of that change
+//! names the commune (`left_commune_code`, set only when the commune neither proposed the
+//! project nor keeps another establishment among its beneficiaries, checked in the writing
+//! transaction under the project's row lock, so that two such changes racing cannot both miss
+//! it); that commune sees the row once, through that column, and, no longer seeing
+//! the project, reads it as a record that left: `node` and area codes null. A project that
+//! comes into a commune's sight (a beneficiary added there, or moved there) has a row of the
+//! same change that the commune sees through the rule, with the record. Whether a row is read
+//! as a departure is decided by the same rule when the page is read ([`seen_only_as_left`]): a
+//! commune that sees the project again by then reads the row with the record, as `node`
+//! shows it.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
@@ -283,6 +301,16 @@ pub struct Place<'a> {
     pub commune_code: Option<&'a str>,
 }
 
+/// What a change may take from callers besides through the record's place after it: the
+/// place before a move, and the commune that stopped seeing a record that did not move.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Departure<'a> {
+    /// The record's place before a change that may move it.
+    pub from: Option<Place<'a>>,
+    /// The commune that no longer sees the record (see "A project leaving a commune's sight").
+    pub left_commune: Option<&'a str>,
+}
+
 /// The place to store as the record's previous one: `from`, when the change moved the record
 /// out of it (else none, and the row is stored as it always was).
 fn previous(
@@ -318,6 +346,9 @@ pub struct Written<'a> {
     /// Where the record was before the change, for a change that may move it (stored only
     /// when it differs from the place after: the callers of that area learn the record left).
     pub previous: Option<Place<'a>>,
+    /// The commune that stopped seeing the record with this change although the record did
+    /// not move (see "A project leaving a commune's sight" above).
+    pub left_commune: Option<&'a str>,
 }
 
 /// Appends the creation of many records at once (an import), each at version 1: one INSERT
@@ -347,6 +378,7 @@ pub async fn append_created(
                 commune_code: Set(w.commune_code.map(str::to_owned)),
                 previous_province_code: Set(previous_province),
                 previous_commune_code: Set(previous_commune),
+                left_commune_code: Set(w.left_commune.map(str::to_owned)),
                 ..Default::default()
             }
         })
@@ -389,6 +421,7 @@ pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Res
         commune_code: Set(w.commune_code.map(str::to_owned)),
         previous_province_code: Set(previous_province),
         previous_commune_code: Set(previous_commune),
+        left_commune_code: Set(w.left_commune.map(str::to_owned)),
         // `xid` is the column default: the writing transaction on PostgreSQL, 0 on SQLite.
         ..Default::default()
     }
@@ -420,6 +453,8 @@ struct Touch {
     commune_code: Option<String>,
     /// The place before the mutation, when it may have moved the record.
     from: Option<(Option<String>, Option<String>)>,
+    /// The commune that stopped seeing the record, which did not move.
+    left_commune: Option<String>,
     status_changed: bool,
 }
 
@@ -453,6 +488,30 @@ impl Touched {
         from: Place<'_>,
     ) {
         self.touch(entity_type, id, version, place, Some(from), false);
+    }
+
+    /// Notes a record that stayed in its place while a commune started or stopped seeing it
+    /// through another record (a project through its beneficiary establishments): as
+    /// [`Touched::add`], with `left_commune`, the commune that no longer sees it, if one
+    /// stopped (see "A project leaving a commune's sight" above). The communes that started
+    /// seeing it read this change with the record.
+    pub fn add_seen_elsewhere(
+        &mut self,
+        entity_type: &'static str,
+        id: i64,
+        version: Option<i32>,
+        place: Place<'_>,
+        left_commune: Option<&str>,
+    ) {
+        self.touch(entity_type, id, version, place, None, false);
+        if let Some(c) = left_commune
+            && let Some(t) = self
+                .rows
+                .iter_mut()
+                .find(|t| t.entity_type == entity_type && t.id == id)
+        {
+            t.left_commune.get_or_insert_with(|| c.to_owned());
+        }
     }
 
     fn touch(
@@ -493,6 +552,7 @@ impl Touched {
             province_code,
             commune_code,
             from: from.map(owned),
+            left_commune: None,
             status_changed,
         });
     }
@@ -539,6 +599,7 @@ impl Touched {
                     commune_code: Set(t.commune_code),
                     previous_province_code: Set(previous_province),
                     previous_commune_code: Set(previous_commune),
+                    left_commune_code: Set(t.left_commune),
                     ..Default::default()
                 }
             })
@@ -644,10 +705,12 @@ fn visible_below_horizon() -> Expr {
 }
 
 /// The changes the actor sees, within the filter's province and commune: those it sees
-/// through the record's place after the change ([`in_place`]), and those that moved a record
-/// out of a place inside its area (see "Records leaving an area"). The filter narrows each way
-/// through the same place, so it never matches through a place the caller may not see (a
-/// province cannot learn where its record went by filtering on the other province).
+/// through the record's place after the change ([`in_place`]), those that moved a record
+/// out of a place inside its area (see "Records leaving an area"), and, for a commune, those
+/// that took a project out of its sight ("A project leaving a commune's sight"). The filter
+/// narrows each way through the same place, so it never matches through a place the caller
+/// may not see (a province cannot learn where its record went by filtering on the other
+/// province).
 fn visible(
     actor: &crate::auth::actor::Actor,
     backend: DatabaseBackend,
@@ -676,21 +739,60 @@ fn visible(
         C::PreviousProvinceCode,
         C::PreviousCommuneCode,
     );
+    let mut any = Condition::any().add(here).add(left);
+    if actor.role == Role::Commune
+        && let Some(commune) = &actor.commune_code
+    {
+        // The commune saw the project's rows through the project's own place (which did not
+        // change): the filter narrows the row that takes it away through that place too.
+        any = any.add(narrowed(
+            Condition::all().add(C::LeftCommuneCode.eq(commune.clone())),
+            C::ProvinceCode,
+            C::CommuneCode,
+        ));
+    }
     // The caller adds its filters with AND.
-    Condition::all().add(Condition::any().add(here).add(left))
+    Condition::all().add(any)
 }
 
-/// Whether the caller sees `row` only through the place the change moved the record out of:
-/// its area codes (the new place) are then outside the caller's area and are not given out.
-/// A project a commune still sees through a beneficiary counts as gone here too (its codes
-/// are the proposing commune's, which is no longer this one).
-fn only_as_left(actor: &crate::auth::actor::Actor, row: &change_event::Model) -> bool {
-    let moved = row.previous_province_code.is_some() || row.previous_commune_code.is_some();
-    moved
-        && !match row.province_code.as_deref() {
-            Some(p) => scope::covers(actor, p, row.commune_code.as_deref()),
-            None => actor.role == Role::National,
-        }
+/// Whether a change took its record out of someone's area or sight: it keeps the place
+/// before a move, or the commune that stopped seeing the record.
+fn marks_a_departure(row: &change_event::Model) -> bool {
+    row.previous_province_code.is_some()
+        || row.previous_commune_code.is_some()
+        || row.left_commune_code.is_some()
+}
+
+/// The rows of a page that the caller sees only because the record left its area or its
+/// sight ([`visible`] matched them, [`in_place`] does not): their area codes (the record's
+/// place, which the caller no longer sees) are not given out. One statement, and only for a
+/// page with such a change; `in_place` is the same rule as `node(id)` (a project a commune
+/// still sees through another beneficiary, or because it proposed it, is still in place).
+async fn seen_only_as_left(
+    db: &impl ConnectionTrait,
+    actor: &crate::auth::actor::Actor,
+    rows: &[change_event::Model],
+) -> Result<std::collections::HashSet<i64>> {
+    use change_event::Column as C;
+    let marked: Vec<i64> = rows
+        .iter()
+        .filter(|r| marks_a_departure(r))
+        .map(|r| r.seq)
+        .collect();
+    if marked.is_empty() || actor.role == Role::National {
+        return Ok(Default::default());
+    }
+    let here: std::collections::HashSet<i64> = change_event::Entity::find()
+        .select_only()
+        .column(C::Seq)
+        .filter(C::Seq.is_in(marked.iter().copied()))
+        .filter(in_place(actor, db.get_database_backend()))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(marked.into_iter().filter(|s| !here.contains(s)).collect())
 }
 
 /// The changes the actor sees through the record's place after the change: those of the
@@ -737,8 +839,8 @@ fn in_place(actor: &crate::auth::actor::Actor, backend: DatabaseBackend) -> Cond
 }
 
 /// Changes after `after`, oldest first, within the caller's area and the filter, as the
-/// caller may see them: a change seen only because it moved the record out of the caller's
-/// area comes without the record's new province and commune (see the module comment).
+/// caller may see them: a change seen only because it took the record out of the caller's
+/// area or sight comes without the record's province and commune (see the module comment).
 #[tracing::instrument(name = "change.list", skip_all, fields(first = first))]
 pub async fn list(
     db: &impl ConnectionTrait,
@@ -777,12 +879,11 @@ pub async fn list(
         .await?;
     let has_next = rows.len() > first;
     rows.truncate(first);
-    for row in &mut rows {
-        if only_as_left(actor, row) {
-            // See the module comment: the record left; where it went is not this caller's.
-            row.province_code = None;
-            row.commune_code = None;
-        }
+    let gone = seen_only_as_left(db, actor, &rows).await?;
+    for row in rows.iter_mut().filter(|r| gone.contains(&r.seq)) {
+        // See the module comment: the record left; where it is now is not this caller's.
+        row.province_code = None;
+        row.commune_code = None;
     }
     let held_back = postgres
         && !has_next
@@ -869,6 +970,7 @@ pub async fn announce_expiring_certificates(
                     province_code: Some(&c.province_code),
                     commune_code: Some(&c.commune_code),
                     previous: None,
+                    left_commune: None,
                 },
             )
             .await?;
@@ -947,20 +1049,11 @@ mod tests {
     }
 
     #[test]
-    fn the_new_place_is_withheld_only_from_callers_outside_it() {
-        use crate::auth::actor::Actor;
-        let actor = |role: Role, p: Option<&str>, c: Option<&str>| Actor {
-            user_id: 1,
-            role,
-            province_code: p.map(str::to_owned),
-            commune_code: c.map(str::to_owned),
-            is_admin: false,
-            read_only: true,
-        };
-        let row = |prev: Option<&str>| change_event::Model {
+    fn a_departure_is_the_place_before_a_move_or_the_commune_left() {
+        let row = |prev: Option<&str>, left: Option<&str>| change_event::Model {
             seq: 1,
             xid: 0,
-            entity_type: "Establishment".into(),
+            entity_type: "Project".into(),
             entity_id: 1,
             operation: "UPDATE".into(),
             version: Some(2),
@@ -968,32 +1061,37 @@ mod tests {
             status_changed: false,
             at: chrono::Utc::now(),
             actor_id: None,
-            province_code: Some("44".into()),
-            commune_code: Some("19309".into()),
+            province_code: Some("66".into()),
+            commune_code: Some("24121".into()),
             previous_province_code: prev.map(|_| "66".to_owned()),
             previous_commune_code: prev.map(str::to_owned),
+            left_commune_code: left.map(str::to_owned),
         };
-        let moved = row(Some("24133"));
-        assert!(only_as_left(
-            &actor(Role::Province, Some("66"), None),
-            &moved
-        ));
-        assert!(only_as_left(
-            &actor(Role::Commune, Some("66"), Some("24133")),
-            &moved
-        ));
-        assert!(!only_as_left(
-            &actor(Role::Province, Some("44"), None),
-            &moved
-        ));
-        assert!(!only_as_left(
-            &actor(Role::Commune, Some("44"), Some("19309")),
-            &moved
-        ));
-        assert!(!only_as_left(&actor(Role::National, None, None), &moved));
-        assert!(
-            !only_as_left(&actor(Role::Province, Some("66"), None), &row(None)),
-            "a change that moved nothing is never withheld"
+        assert!(marks_a_departure(&row(Some("24133"), None)));
+        assert!(marks_a_departure(&row(None, Some("24133"))));
+        assert!(!marks_a_departure(&row(None, None)));
+    }
+
+    #[test]
+    fn a_record_touched_twice_keeps_the_first_commune_it_left() {
+        let place = Place {
+            province_code: Some("66"),
+            commune_code: Some("24121"),
+        };
+        let mut t = Touched::default();
+        t.add(
+            "Project",
+            7,
+            Some(3),
+            place.province_code,
+            place.commune_code,
+            false,
         );
+        t.add_seen_elsewhere("Project", 7, Some(3), place, Some("24133"));
+        t.add_seen_elsewhere("Project", 7, Some(3), place, Some("19309"));
+        t.add_seen_elsewhere("Project", 8, Some(1), place, None);
+        assert_eq!(t.rows.len(), 2, "once per record");
+        assert_eq!(t.rows[0].left_commune.as_deref(), Some("24133"));
+        assert_eq!(t.rows[1].left_commune, None);
     }
 }

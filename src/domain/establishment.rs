@@ -2,13 +2,13 @@
 //! status, and scoped reads.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use crate::kind::EntityKind;
 use crate::{
-    db::entities::{establishment, product},
+    db::entities::{establishment, product, project, project_beneficiary},
     domain::{
         Ctx, audit, change, now,
         page::{self, Keyed, Page, PageArgs},
@@ -423,6 +423,11 @@ async fn apply_update(
     if data.tax_code != before.tax_code {
         ensure_tax_code_free(txn, data.tax_code.as_deref(), Some(id)).await?;
     }
+    let projects = if commune.code != before.commune_code {
+        ProjectsInSight::before_move(txn, id, &commune.code).await?
+    } else {
+        ProjectsInSight::default()
+    };
     let mut am = before.clone().into_active_model();
     data.write_into(&mut am, commune);
     let after = write::save_versioned(txn, am, id, before.version, not_found).await?;
@@ -464,6 +469,9 @@ async fn apply_update(
             .filter(product::Column::EstablishmentId.eq(id))
             .exec(txn)
             .await?;
+        projects
+            .after_move(txn, &before.commune_code, &after.commune_code, &mut touched)
+            .await?;
     }
     let event = write::Event::new(
         "update",
@@ -473,6 +481,114 @@ async fn apply_update(
     .moved_from(from)
     .touching(touched);
     Ok((after, event))
+}
+
+/// The projects a moving establishment benefits from. A commune sees the projects that
+/// benefit one of its establishments, so a move can take a project out of the old commune's
+/// sight and into the new one's while the project stays where it is: each such project
+/// reaches the change feed once, naming the old commune when it no longer sees the project
+/// (see `change`, "A project leaving a commune's sight"); the new commune reads the change
+/// with the project.
+#[derive(Default)]
+struct ProjectsInSight {
+    /// The projects the establishment benefits from.
+    ids: Vec<i64>,
+    /// Those the new commune saw before the move.
+    seen_by_new_commune: std::collections::HashSet<i64>,
+}
+
+impl ProjectsInSight {
+    /// Before the establishment `id` moves to `new_commune`.
+    async fn before_move(
+        txn: &impl ConnectionTrait,
+        id: i64,
+        new_commune: &str,
+    ) -> Result<ProjectsInSight> {
+        let ids: Vec<i64> = project_beneficiary::Entity::find()
+            .select_only()
+            .column(project_beneficiary::Column::ProjectId)
+            .filter(project_beneficiary::Column::EstablishmentId.eq(id))
+            .order_by_asc(project_beneficiary::Column::ProjectId)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres && !ids.is_empty() {
+            // Who sees a project is decided under the project's row lock, which every other
+            // change of its beneficiaries or its commune holds as well (each updates the
+            // project): of two such changes racing, the later one finds the earlier one's
+            // result, so a commune that loses its last beneficiary there by a removal and a
+            // move at once is still told once. In id order, so that two moves never deadlock.
+            // SQLite serialises writers.
+            project::Entity::find()
+                .select_only()
+                .column(project::Column::Id)
+                .filter(project::Column::Id.is_in(ids.iter().copied()))
+                .order_by_asc(project::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<i64>()
+                .all(txn)
+                .await?;
+        }
+        let seen_by_new_commune = scope::ProjectArea::Commune(new_commune.to_owned())
+            .among(txn, &ids)
+            .await?;
+        Ok(ProjectsInSight {
+            ids,
+            seen_by_new_commune,
+        })
+    }
+
+    /// After the move from `old_commune` to `new_commune`: notes in `touched` the projects
+    /// that the old commune no longer sees or the new one sees for the first time.
+    async fn after_move(
+        self,
+        txn: &impl ConnectionTrait,
+        old_commune: &str,
+        new_commune: &str,
+        touched: &mut change::Touched,
+    ) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let seen_by_old = scope::ProjectArea::Commune(old_commune.to_owned())
+            .among(txn, &self.ids)
+            .await?;
+        let seen_by_new = scope::ProjectArea::Commune(new_commune.to_owned())
+            .among(txn, &self.ids)
+            .await?;
+        let changed: Vec<i64> = self
+            .ids
+            .iter()
+            .copied()
+            .filter(|p| {
+                !seen_by_old.contains(p)
+                    || (seen_by_new.contains(p) && !self.seen_by_new_commune.contains(p))
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        for p in project::Entity::find()
+            .filter(project::Column::Id.is_in(changed))
+            .order_by_asc(project::Column::Id)
+            .all(txn)
+            .await?
+        {
+            let place = change::Place {
+                province_code: Some(&p.province_code),
+                commune_code: p.commune_code.as_deref(),
+            };
+            let left = (!seen_by_old.contains(&p.id)).then_some(old_commune);
+            touched.add_seen_elsewhere(
+                EntityKind::Project.as_str(),
+                p.id,
+                Some(p.version),
+                place,
+                left,
+            );
+        }
+        Ok(())
+    }
 }
 
 fn subject(m: &establishment::Model) -> audit::Subject<'_> {

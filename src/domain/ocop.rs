@@ -572,6 +572,7 @@ async fn issue(
                 province_code: Some(&province),
                 commune_code: Some(&commune),
                 previous: None,
+                left_commune: None,
             },
         )
         .await?;

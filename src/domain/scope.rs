@@ -5,10 +5,16 @@
 //! Creating or moving a record into a place outside the area, or an action the role may not
 //! take at all, is `FORBIDDEN` ([`ensure_commune_in_area`], [`ensure_writer`]).
 
-use sea_orm::{ColumnTrait, Condition, DbBackend, sea_query::Expr};
+use std::collections::HashSet;
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::Expr,
+};
 
 use crate::{
     auth::actor::Actor,
+    db::entities::project,
     enums::Role,
     error::{AppError, Msg, Result},
     reference::Commune,
@@ -145,6 +151,24 @@ impl ProjectArea {
             None => Condition::all(),
             Some(sql) => Condition::all().add(Expr::cust_with_values(wrap(&sql), values)),
         }
+    }
+
+    /// The projects among `ids` that the rule shows now, in one statement (inside a write
+    /// transaction: as they are after its changes so far).
+    pub async fn among(&self, db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashSet<i64>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        Ok(project::Entity::find()
+            .select_only()
+            .column(project::Column::Id)
+            .filter(project::Column::Id.is_in(ids.iter().copied()))
+            .filter(self.condition(db.get_database_backend(), "project"))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
 

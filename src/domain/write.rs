@@ -45,6 +45,8 @@ pub struct Event {
     touched: change::Touched,
     /// The subject's place before a change that may move it (province, commune).
     from: Option<(Option<String>, Option<String>)>,
+    /// A commune that stopped seeing the subject, which did not move.
+    left_commune: Option<String>,
 }
 
 impl Event {
@@ -59,18 +61,29 @@ impl Event {
             changes,
             touched: change::Touched::default(),
             from: None,
+            left_commune: None,
         }
     }
 
     /// The same event, of a change that may have moved its subject out of `from`: the
     /// change feed then keeps that place, so the old area learns the record left it
-    /// ([`audit::record_move`]).
+    /// ([`audit::record_departure`]).
     pub fn moved_from(self, from: change::Place<'_>) -> Self {
         Self {
             from: Some((
                 from.province_code.map(str::to_owned),
                 from.commune_code.map(str::to_owned),
             )),
+            ..self
+        }
+    }
+
+    /// The same event, of a change after which `commune` (when given) no longer sees the
+    /// subject although the subject did not move (a project that lost its last beneficiary
+    /// there): the change feed names it, so that commune learns the record left its sight.
+    pub fn left_commune(self, commune: Option<&str>) -> Self {
+        Self {
+            left_commune: commune.map(str::to_owned),
             ..self
         }
     }
@@ -90,16 +103,14 @@ impl Event {
             province_code: self.province_code.as_deref(),
             commune_code: self.commune_code.as_deref(),
         };
-        match &self.from {
-            Some((province, commune)) => {
-                let from = change::Place {
-                    province_code: province.as_deref(),
-                    commune_code: commune.as_deref(),
-                };
-                audit::record_move(txn, ctx, self.action, subject, from, self.changes).await?;
-            }
-            None => audit::record(txn, ctx, self.action, subject, self.changes).await?,
-        }
+        let departure = change::Departure {
+            from: self.from.as_ref().map(|(province, commune)| change::Place {
+                province_code: province.as_deref(),
+                commune_code: commune.as_deref(),
+            }),
+            left_commune: self.left_commune.as_deref(),
+        };
+        audit::record_departure(txn, ctx, self.action, subject, departure, self.changes).await?;
         self.touched
             .append_all(txn, ctx, self.action, (&self.entity_type, self.entity_id))
             .await

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_field, place, spawn_app};
 
+mod sight;
+
 const FEED: &str = "query($after: String, $first: Int, $filter: ChangeFilter) {
   changes(after: $after, first: $first, filter: $filter) {
     nodes { cursor entity id operation version changedAt provinceCode communeCode
@@ -787,7 +789,8 @@ async fn an_establishment_moved_to_another_province_leaves_the_old_area_once_wit
 }
 
 #[tokio::test]
-async fn a_project_handed_to_another_commune_leaves_the_commune_that_proposed_it() {
+async fn a_project_handed_to_another_commune_leaves_the_commune_that_proposed_it_with_its_money() {
+    use crate::helpers::flows::project::{YEAR, allocated, new_source, update_raw};
     let app = spawn_app().await;
     let dak_lak = app.province(place::DAK_LAK).await;
     let project = app
@@ -807,15 +810,48 @@ async fn a_project_handed_to_another_commune_leaves_the_commune_that_proposed_it
         .await["createProject"]
         .clone();
     let id = project["id"].as_str().expect("id").to_owned();
+    // Money for it: general support, and half of it allocated from the province's source.
+    let body = update_raw(
+        &app,
+        &dak_lak.token,
+        &id,
+        1,
+        json!({ "generalSupportVnd": 100_000_000 }),
+    )
+    .await;
+    assert_eq!(body["data"]["updateProject"]["version"], 2, "{body:#}");
+    let source = new_source(&app, &dak_lak.token, "LOCAL", None, YEAR, 1_000_000_000).await;
+    let a1 = allocated(&app, &dak_lak.token, &id, &source, 50_000_000).await;
     let national = app.national().await;
-    let (_, start) = changes_since(&app, &national.token, None, 1).await;
+    let bmt = app.commune(place::BMT).await;
+    let node = |token: &str, id: &str| {
+        let (app, token, id) = (&app, token.to_owned(), id.to_owned());
+        async move {
+            app.ok(
+                Some(&token),
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await["node"]
+                .clone()
+        }
+    };
+    // The project, its update, the source, the allocation with the source and the project.
+    let (_, start) = changes_since(&app, &national.token, None, 6).await;
+    let (rows, b0) = pull(&app, &bmt.token, None, 100, json!({})).await;
+    assert!(
+        rows.iter()
+            .any(|r| r["entity"] == "ALLOCATION" && r["node"]["id"] == a1.as_str()),
+        "the proposing commune sees the allocation: {rows:#?}"
+    );
+    assert_eq!(b0, start);
     app.ok(
         Some(&dak_lak.token),
         "mutation($id: ID!, $v: Int!, $c: String!) { updateProject(id: $id, expectedVersion: $v, input: { communeCode: $c }) { version } }",
-        json!({ "id": id, "v": project["version"], "c": place::DAK_LAK_OTHER }),
+        json!({ "id": id, "v": 2, "c": place::DAK_LAK_OTHER }),
     )
     .await;
-    let (all, _) = changes_since(&app, &national.token, start.clone(), 1).await;
+    let (all, moved_at) = changes_since(&app, &national.token, start.clone(), 1).await;
     assert_eq!(all.len(), 1, "{all:?}");
 
     let moved = |codes: bool, node: bool| {
@@ -823,7 +859,7 @@ async fn a_project_handed_to_another_commune_leaves_the_commune_that_proposed_it
             "PROJECT".to_owned(),
             id.clone(),
             "UPDATE".to_owned(),
-            json!(2),
+            json!(3),
             if codes {
                 json!(place::DAK_LAK)
             } else {
@@ -838,7 +874,6 @@ async fn a_project_handed_to_another_commune_leaves_the_commune_that_proposed_it
         )]
     };
     let other = app.commune(place::DAK_LAK_OTHER).await;
-    let bmt = app.commune(place::BMT).await;
     for (who, token, expected) in [
         ("the province", &dak_lak.token, moved(true, true)),
         ("the new commune", &other.token, moved(true, true)),
@@ -846,5 +881,29 @@ async fn a_project_handed_to_another_commune_leaves_the_commune_that_proposed_it
     ] {
         let (rows, _) = pull(&app, token, start.clone(), 100, json!({})).await;
         assert_eq!(seen(&rows), expected, "{who}");
+    }
+
+    // Money allocated after the move reaches the new commune only; the old one can read
+    // neither allocation any more.
+    let a2 = allocated(&app, &dak_lak.token, &id, &source, 50_000_000).await;
+    let (all, _) = changes_since(&app, &national.token, moved_at.clone(), 3).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    let (rows, _) = pull(&app, &bmt.token, moved_at.clone(), 100, json!({})).await;
+    assert!(rows.is_empty(), "{rows:#?}");
+    let (rows, _) = pull(&app, &other.token, moved_at, 100, json!({})).await;
+    let entities: Vec<(&Value, &Value)> = rows
+        .iter()
+        .map(|r| (&r["entity"], &r["node"]["id"]))
+        .collect();
+    assert_eq!(
+        entities,
+        vec![
+            (&json!("ALLOCATION"), &json!(a2)),
+            (&json!("PROJECT"), &json!(id)),
+        ]
+    );
+    for a in [&a1, &a2] {
+        assert!(node(&bmt.token, a).await.is_null(), "{a}");
+        assert_eq!(node(&other.token, a).await["id"], a.as_str());
     }
 }

@@ -391,3 +391,62 @@ async fn a_subscriber_of_the_old_province_hears_that_a_record_left_it() {
         Some(other) => panic!("once each: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_commune_subscriber_hears_that_a_project_left_its_sight_and_came_back() {
+    use crate::helpers::{
+        common::{assert_ok, id_of},
+        flows::project::{add_read_by, new_project, project_input, remove_raw, version_as},
+    };
+    let app = spawn_app().await;
+    let national = app.national().await;
+    let dak_lak = app.province(place::DAK_LAK).await;
+    let bmt = app.commune(place::BMT).await;
+    let other = app.commune(place::DAK_LAK_OTHER).await;
+    let e = id_of(&app.establishment(&bmt.token, place::BMT, json!({})).await);
+    // Proposed by the other commune; Buôn Ma Thuột sees it through its establishment.
+    let q = new_project(
+        &app,
+        &other.token,
+        project_input(
+            "LOCAL",
+            place::DAK_LAK,
+            json!({ "communeCode": place::DAK_LAK_OTHER }),
+        ),
+    )
+    .await;
+    let beneficiary = (e.as_str(), 100_000_000, 100_000_000);
+    let body = add_read_by(&app, &dak_lak.token, &national.token, &q, beneficiary).await;
+    assert_ok(&body, "addBeneficiary");
+    crate::changes::changes_since(&app, &national.token, None, 3).await;
+    let query = "subscription { changes { entity id operation version provinceCode communeCode node { id } } }";
+    let mut ws = WsClient::connect(&app.address).await;
+    ws.init(&bmt.token).await;
+    ws.subscribe("bmt", query, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let v = version_as(&app, &national.token, &q).await;
+    assert_ok(
+        &remove_raw(&app, &dak_lak.token, &q, v, &e).await,
+        "removeBeneficiary",
+    );
+    assert_eq!(
+        ws.next_data().await["changes"],
+        json!({ "entity": "PROJECT", "id": q, "operation": "UPDATE", "version": v + 1,
+                "provinceCode": null, "communeCode": null, "node": null }),
+        "the project left the commune's sight"
+    );
+    let body = add_read_by(&app, &dak_lak.token, &national.token, &q, beneficiary).await;
+    assert_ok(&body, "addBeneficiary");
+    assert_eq!(
+        ws.next_data().await["changes"],
+        json!({ "entity": "PROJECT", "id": q, "operation": "UPDATE", "version": v + 2,
+                "provinceCode": place::DAK_LAK, "communeCode": place::DAK_LAK_OTHER,
+                "node": { "id": q } }),
+        "and came back"
+    );
+    match ws.next(Duration::from_millis(700)).await {
+        None => {}
+        Some(other) => panic!("once each: {other:?}"),
+    }
+}

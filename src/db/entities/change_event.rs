@@ -24,6 +24,9 @@ pub struct Model {
     /// Where the record was before, when the change moved it (else null).
     pub previous_province_code: Option<String>,
     pub previous_commune_code: Option<String>,
+    /// The commune that stopped seeing the record with this change although the record did
+    /// not move (a project whose last beneficiary in that commune left it), else null.
+    pub left_commune_code: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

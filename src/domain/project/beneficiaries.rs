@@ -232,14 +232,37 @@ pub async fn remove_beneficiary(
         am.support_vnd = Set(support);
         am.counterpart_vnd = Set(before.counterpart_vnd - row.counterpart_vnd);
         let after = write::save_versioned(txn, am, project_id, expected_version, not_found).await?;
+        let left = left_commune(txn, project_id, establishment_id).await?;
         let changes = serde_json::json!({
                 "beneficiary": { "before": { "establishment_id": establishment_id,
                     "support_vnd": row.support_vnd, "counterpart_vnd": row.counterpart_vnd },
                     "after": null },
                 "support_vnd": { "before": before.support_vnd, "after": after.support_vnd },
             });
-        let event = write::Event::new("removeBeneficiary", subject(&after), changes);
+        let event = write::Event::new("removeBeneficiary", subject(&after), changes)
+            .left_commune(left.as_deref());
         Ok((after, event))
     })
     .await
+}
+
+/// The commune of a removed beneficiary when the project left its sight with it (the commune
+/// neither proposed the project nor has another of its establishments among the
+/// beneficiaries): the change feed tells that commune the project is no longer its own.
+async fn left_commune(
+    txn: &DatabaseTransaction,
+    project_id: i64,
+    establishment_id: i64,
+) -> Result<Option<String>> {
+    let Some(e) = establishment::Entity::find_by_id(establishment_id)
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let still_seen = scope::ProjectArea::Commune(e.commune_code.clone())
+        .among(txn, &[project_id])
+        .await?
+        .contains(&project_id);
+    Ok((!still_seen).then_some(e.commune_code))
 }
