@@ -37,7 +37,7 @@ use crate::{
         nomination, ocop_certificate, ocop_criteria, ocop_evaluation, ocop_score, product, project,
         project_beneficiary, selection_criteria, selection_round, support_cap_rule,
     },
-    enums::{CommuneKind, ProvinceKind},
+    enums::{CommuneKind, ProvinceKind, Role},
     error::{AppError, Result},
     reference::Reference,
     text,
@@ -944,11 +944,10 @@ pub async fn generate(
                     display_name: Set(display_name),
                     password_hash: Set(hash.clone()),
                     role: Set(if province.is_some() {
-                        "PROVINCE"
+                        Role::Province
                     } else {
-                        "NATIONAL"
-                    }
-                    .to_owned()),
+                        Role::National
+                    }),
                     province_code: Set(key.clone()),
                     commune_code: Set(None),
                     is_admin: Set(false),

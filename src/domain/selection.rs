@@ -395,7 +395,7 @@ pub async fn nominate(
                 let region = province::Entity::find_by_id(p.province_code.clone())
                     .one(txn)
                     .await?
-                    .map(|pr| pr.region);
+                    .map(|pr| pr.region.as_str().to_owned());
                 region.is_some() && region == round.region
             }
             SelectionLevel::National => true,
