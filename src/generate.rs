@@ -37,7 +37,7 @@ use crate::{
         nomination, ocop_certificate, ocop_criteria, ocop_evaluation, ocop_score, product, project,
         project_beneficiary, selection_criteria, selection_round, support_cap_rule,
     },
-    enums::{CommuneKind, ProvinceKind, Role},
+    enums::{CommuneKind, EstablishmentKind, EstablishmentStatus, ProvinceKind, Role, Sector},
     error::{AppError, Result},
     reference::Reference,
     text,
@@ -142,25 +142,25 @@ const TRADE: &[&str] = &[
     "Nông cụ",
     "Nấm linh chi",
 ];
-const FORM: &[(&str, &str)] = &[
-    ("SME", "Công ty TNHH"),
-    ("COOPERATIVE", "Hợp tác xã"),
-    ("BUSINESS_HOUSEHOLD", "Hộ kinh doanh"),
-    ("COOPERATIVE_GROUP", "Tổ hợp tác"),
-    ("ARTISAN", "Nghệ nhân"),
-    ("BUSINESS_HOUSEHOLD", "Cơ sở"),
+const FORM: &[(EstablishmentKind, &str)] = &[
+    (EstablishmentKind::Sme, "Công ty TNHH"),
+    (EstablishmentKind::Cooperative, "Hợp tác xã"),
+    (EstablishmentKind::BusinessHousehold, "Hộ kinh doanh"),
+    (EstablishmentKind::CooperativeGroup, "Tổ hợp tác"),
+    (EstablishmentKind::Artisan, "Nghệ nhân"),
+    (EstablishmentKind::BusinessHousehold, "Cơ sở"),
 ];
-const SECTORS: &[&str] = &[
-    "AGRO_FORESTRY_FISHERY_FOOD",
-    "CONSUMER_GOODS",
-    "HANDICRAFT",
-    "WOOD_FURNITURE",
-    "TEXTILE_GARMENT",
-    "MECHANICAL_ELECTRICAL",
-    "BUILDING_MATERIALS",
-    "AGRICULTURAL_CHEMICALS",
-    "HERBAL",
-    "OTHER",
+const SECTORS: &[Sector] = &[
+    Sector::AgroForestryFisheryFood,
+    Sector::ConsumerGoods,
+    Sector::Handicraft,
+    Sector::WoodFurniture,
+    Sector::TextileGarment,
+    Sector::MechanicalElectrical,
+    Sector::BuildingMaterials,
+    Sector::AgriculturalChemicals,
+    Sector::Herbal,
+    Sector::Other,
 ];
 const PRODUCT_KIND: &[&str] = &[
     "rang xay",
@@ -539,24 +539,27 @@ pub async fn generate(
         let address = maybe(&mut rng, |r| {
             format!("Thôn {}, {}", r.random_range(1..20), c.name)
         });
-        let tax_code = if kind == "SME" || kind == "COOPERATIVE" {
+        let tax_code = if matches!(
+            kind,
+            EstablishmentKind::Sme | EstablishmentKind::Cooperative
+        ) {
             maybe(&mut rng, |_| format!("{:010}", 4_000_000_000i64 + id))
         } else {
             None
         };
         let status = if rng.random_ratio(1, 30) {
-            "SUSPENDED"
+            EstablishmentStatus::Suspended
         } else if rng.random_ratio(1, 50) {
-            "CLOSED"
+            EstablishmentStatus::Closed
         } else {
-            "ACTIVE"
+            EstablishmentStatus::Active
         };
         let in_craft_village = rng.random_ratio(1, 5);
         let ward_of_city = c.kind == CommuneKind::Ward
             && reference
                 .province(&c.province_code)
                 .is_some_and(|p| p.kind == ProvinceKind::CentralCity);
-        if status == "ACTIVE" && (!ward_of_city || in_craft_village) {
+        if status == EstablishmentStatus::Active && (!ward_of_city || in_craft_village) {
             eligible
                 .entry(c.province_code.clone())
                 .or_default()
@@ -572,13 +575,13 @@ pub async fn generate(
         est_rows.push(establishment::ActiveModel {
             id: Set(id),
             name: Set(name),
-            kind: Set(kind.to_owned()),
+            kind: Set(kind),
             tax_code: Set(tax_code),
             commune_code: Set(c.code.clone()),
             province_code: Set(c.province_code.clone()),
             address: Set(address),
             in_craft_village: Set(in_craft_village),
-            sector: Set(pick(&mut rng, SECTORS).to_string()),
+            sector: Set(*pick(&mut rng, SECTORS)),
             main_products: Set(main_products),
             employee_count: Set(maybe(&mut rng, |r| r.random_range(1..300))),
             founded_year: Set(maybe(&mut rng, |r| r.random_range(1960..2026))),
@@ -591,14 +594,18 @@ pub async fn generate(
             longitude: Set(None),
             women_owned: Set(rng.random_ratio(1, 4)),
             ethnic_minority_owned: Set(rng.random_ratio(1, 10)),
-            status: Set(status.to_owned()),
+            status: Set(status),
             status_reason: Set(None),
             search_text: Set(search_text),
             version: Set(1),
             created_at: Set(created),
             updated_at: Set(created),
         });
-        places.push((c.code.clone(), c.province_code.clone(), status == "ACTIVE"));
+        places.push((
+            c.code.clone(),
+            c.province_code.clone(),
+            status == EstablishmentStatus::Active,
+        ));
         if est_rows.len() == CHUNK {
             sink.write(std::mem::take(&mut est_rows), &bar).await?;
         }

@@ -13,8 +13,7 @@ pub(super) fn check_eligible(
     p: &project::Model,
     e: &establishment::Model,
 ) -> Result<()> {
-    let kind = EstablishmentKind::from_db(&e.kind)?;
-    if kind == EstablishmentKind::LargeEnterprise {
+    if e.kind == EstablishmentKind::LargeEnterprise {
         return Err(not_eligible(
             format!(
                 "{} is a large enterprise, which industrial promotion does not support.",
@@ -26,7 +25,7 @@ pub(super) fn check_eligible(
             ),
         ));
     }
-    if EstablishmentStatus::from_db(&e.status)? != EstablishmentStatus::Active {
+    if e.status != EstablishmentStatus::Active {
         return Err(not_eligible(
             format!("{} is not active.", e.name),
             format!("{} không còn hoạt động.", e.name),
