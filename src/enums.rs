@@ -269,6 +269,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a support cap is counted per (Circular 28/2018/TT-BTC as amended).
+    CapUnit {
+        /// Per supported establishment.
+        Establishment => "ESTABLISHMENT",
+        /// Per demonstration model.
+        Model => "MODEL",
+    }
+);
+
+text_enum!(
     /// Status of a project.
     ProjectStatus {
         /// Being drafted.
@@ -391,6 +401,16 @@ text_enum!(
         NotCertified => "NOT_CERTIFIED",
         /// Withdrawn by the applicant.
         Withdrawn => "WITHDRAWN",
+    }
+);
+
+text_enum!(
+    /// The council whose members' scores an OCOP score is: each council scores separately.
+    OcopScoringStage {
+        /// The provincial council.
+        Province => "PROVINCE",
+        /// The central council (potential 5★ products).
+        Central => "CENTRAL",
     }
 );
 

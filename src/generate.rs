@@ -37,7 +37,10 @@ use crate::{
         nomination, ocop_certificate, ocop_criteria, ocop_evaluation, ocop_score, product, project,
         project_beneficiary, selection_criteria, selection_round, support_cap_rule,
     },
-    enums::{CommuneKind, EstablishmentKind, EstablishmentStatus, ProvinceKind, Role, Sector},
+    enums::{
+        CommuneKind, EstablishmentKind, EstablishmentStatus, FundingLevel, ProgramLevel,
+        ProjectCategory, ProjectKind, ProjectStatus, ProvinceKind, Role, Sector,
+    },
     error::{AppError, Result},
     reference::Reference,
     text,
@@ -172,29 +175,29 @@ const PRODUCT_KIND: &[&str] = &[
     "truyền thống",
     "cao cấp",
 ];
-const CATEGORIES: &[&str] = &[
-    "VOCATIONAL_TRAINING",
-    "CAPACITY_BUILDING",
-    "TECHNICAL_DEMONSTRATION",
-    "TECHNOLOGY_TRANSFER",
-    "ADVANCED_MACHINERY",
-    "CLEANER_PRODUCTION",
-    "DIGITAL_TRANSFORMATION",
-    "TRADE_FAIR",
-    "BRAND_BUILDING",
+const CATEGORIES: &[ProjectCategory] = &[
+    ProjectCategory::VocationalTraining,
+    ProjectCategory::CapacityBuilding,
+    ProjectCategory::TechnicalDemonstration,
+    ProjectCategory::TechnologyTransfer,
+    ProjectCategory::AdvancedMachinery,
+    ProjectCategory::CleanerProduction,
+    ProjectCategory::DigitalTransformation,
+    ProjectCategory::TradeFair,
+    ProjectCategory::BrandBuilding,
 ];
 /// Statuses of generated projects, and whether money was allocated to them.
-const STATUSES: &[(&str, bool)] = &[
-    ("DRAFT", false),
-    ("SUBMITTED", false),
-    ("APPRAISED", true),
-    ("APPROVED", true),
-    ("IN_PROGRESS", true),
-    ("ACCEPTED", true),
-    ("SETTLED", true),
-    ("STOPPED", true),
-    ("REJECTED", false),
-    ("CANCELLED", false),
+const STATUSES: &[(ProjectStatus, bool)] = &[
+    (ProjectStatus::Draft, false),
+    (ProjectStatus::Submitted, false),
+    (ProjectStatus::Appraised, true),
+    (ProjectStatus::Approved, true),
+    (ProjectStatus::InProgress, true),
+    (ProjectStatus::Accepted, true),
+    (ProjectStatus::Settled, true),
+    (ProjectStatus::Stopped, true),
+    (ProjectStatus::Rejected, false),
+    (ProjectStatus::Cancelled, false),
 ];
 const YEARS: [i32; 3] = [2024, 2025, 2026];
 
@@ -694,7 +697,11 @@ pub async fn generate(
         let id = first_j + i as i64;
         let province = provinces[skewed(&mut rng, provinces.len())].clone();
         let national = rng.random_ratio(1, 4);
-        let level = if national { "NATIONAL" } else { "LOCAL" };
+        let level = if national {
+            ProgramLevel::National
+        } else {
+            ProgramLevel::Local
+        };
         let year = *pick(&mut rng, &YEARS);
         let category = *pick(&mut rng, CATEGORIES);
         let (status, funded) = *pick(&mut rng, STATUSES);
@@ -708,10 +715,10 @@ pub async fn generate(
         let title = format!(
             "Hỗ trợ {} {} tại {}",
             match category {
-                "VOCATIONAL_TRAINING" => "đào tạo nghề",
-                "ADVANCED_MACHINERY" => "ứng dụng máy móc tiên tiến",
-                "TRADE_FAIR" => "tham gia hội chợ",
-                "BRAND_BUILDING" => "xây dựng thương hiệu",
+                ProjectCategory::VocationalTraining => "đào tạo nghề",
+                ProjectCategory::AdvancedMachinery => "ứng dụng máy móc tiên tiến",
+                ProjectCategory::TradeFair => "tham gia hội chợ",
+                ProjectCategory::BrandBuilding => "xây dựng thương hiệu",
                 _ => "phát triển sản xuất",
             },
             pick(&mut rng, TRADE).to_lowercase(),
@@ -728,10 +735,10 @@ pub async fn generate(
                 .filter(|r| r.category == category)
                 .filter(|r| {
                     if local {
-                        r.program_level == "LOCAL"
+                        r.program_level == ProgramLevel::Local
                             && r.province_code.as_deref() == Some(province.as_str())
                     } else {
-                        r.program_level == "NATIONAL" && r.province_code.is_none()
+                        r.program_level == ProgramLevel::National && r.province_code.is_none()
                     }
                 })
                 .max_by_key(|r| (r.effective_from, r.id))
@@ -795,15 +802,15 @@ pub async fn generate(
             // was not disbursed back to the source.
             let advance = support_sum * advance_percent / 100;
             let (paid, released) = match status {
-                "IN_PROGRESS" => (advance, None),
-                "ACCEPTED" => (support_sum, None),
-                "SETTLED" => (support_sum, Some(0)),
-                "STOPPED" => (advance, Some(support_sum - advance)),
+                ProjectStatus::InProgress => (advance, None),
+                ProjectStatus::Accepted => (support_sum, None),
+                ProjectStatus::Settled => (support_sum, Some(0)),
+                ProjectStatus::Stopped => (advance, Some(support_sum - advance)),
                 _ => (0, None),
             };
             // An appraised project has received a first tranche, half its support; the rest
             // is allocated before approval (the benchmark's W5 allocates into that room).
-            let amount = if status == "APPRAISED" {
+            let amount = if status == ProjectStatus::Appraised {
                 support_sum / 2
             } else {
                 support_sum
@@ -848,16 +855,20 @@ pub async fn generate(
             code: Set(code),
             title: Set(title),
             description: Set(None),
-            program_level: Set(level.to_owned()),
-            kind: Set(if count > 1 { "GROUP" } else { "INDIVIDUAL" }.to_owned()),
-            category: Set(category.to_owned()),
+            program_level: Set(level),
+            kind: Set(if count > 1 {
+                ProjectKind::Group
+            } else {
+                ProjectKind::Individual
+            }),
+            category: Set(category),
             province_code: Set(province.clone()),
             commune_code: Set(None),
             implementing_unit: Set(None),
             fiscal_year: Set(year),
             planned_start: Set(None),
             planned_end: Set(None),
-            status: Set(status.to_owned()),
+            status: Set(status),
             general_support_vnd: Set(0),
             beneficiary_support_vnd: Set(support_sum),
             support_vnd: Set(support_sum),
@@ -893,11 +904,10 @@ pub async fn generate(
                 id: Set(*id),
                 name: Set(name),
                 level: Set(if province.is_some() {
-                    "LOCAL"
+                    FundingLevel::Local
                 } else {
-                    "NATIONAL"
-                }
-                .to_owned()),
+                    FundingLevel::National
+                }),
                 province_code: Set(province.clone()),
                 fiscal_year: Set(*year),
                 amount_vnd: Set(allocated + 10_000_000_000),

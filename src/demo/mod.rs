@@ -578,7 +578,7 @@ async fn load_projects(state: &Load<'_>, by_key: &HashMap<String, i64>) -> Resul
                 let source = sources
                     .iter()
                     .find(|s| {
-                        s.level == wanted.as_str()
+                        s.level == wanted
                             && s.fiscal_year == d.year
                             && (wanted == FundingLevel::National
                                 || s.province_code.as_deref() == Some(d.province))

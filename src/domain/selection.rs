@@ -804,7 +804,7 @@ pub async fn list_rounds(
     let actor = ctx.actor()?;
     let mut cond = Condition::all().add(visible_condition(actor));
     if let Some(v) = filter.level {
-        cond = cond.add(C::Level.eq(v.as_str()));
+        cond = cond.add(C::Level.eq(v));
     }
     if let Some(v) = filter.year {
         cond = cond.add(C::Year.eq(v));
@@ -813,10 +813,10 @@ pub async fn list_rounds(
         cond = cond.add(C::ProvinceCode.eq(v));
     }
     if let Some(v) = filter.region {
-        cond = cond.add(C::Region.eq(v.as_str()));
+        cond = cond.add(C::Region.eq(v));
     }
     if let Some(v) = filter.status {
-        cond = cond.add(C::Status.eq(v.as_str()));
+        cond = cond.add(C::Status.eq(v));
     }
     page::fetch(
         db,
