@@ -38,8 +38,9 @@ use crate::{
         project_beneficiary, selection_criteria, selection_round, support_cap_rule,
     },
     enums::{
-        CommuneKind, EstablishmentKind, EstablishmentStatus, FundingLevel, ProgramLevel,
-        ProjectCategory, ProjectKind, ProjectStatus, ProvinceKind, Role, Sector,
+        CommuneKind, EstablishmentKind, EstablishmentStatus, FundingLevel, NominationResult,
+        ProgramLevel, ProjectCategory, ProjectKind, ProjectStatus, ProvinceKind, Role, Sector,
+        SelectionLevel, SelectionProductGroup, SelectionRoundStatus,
     },
     error::{AppError, Result},
     reference::Reference,
@@ -1096,11 +1097,11 @@ pub async fn generate(
     bar.set_message("selection");
     let mut round_of: HashMap<String, i64> = HashMap::new();
     let (mut rounds, mut nominations) = (Vec::new(), Vec::new());
-    const GROUPS: &[&str] = &[
-        "HANDICRAFT",
-        "PROCESSED_AGRO_FORESTRY_FISHERY_FOOD",
-        "MACHINERY_EQUIPMENT_TOOLS",
-        "OTHER",
+    const GROUPS: &[SelectionProductGroup] = &[
+        SelectionProductGroup::Handicraft,
+        SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+        SelectionProductGroup::MachineryEquipmentTools,
+        SelectionProductGroup::Other,
     ];
     for (k, (pid, eid, e)) in nominees.iter().enumerate() {
         let (commune, province, _) = &places[*e];
@@ -1115,12 +1116,12 @@ pub async fn generate(
                         .map(|p| p.name.as_str())
                         .unwrap_or(province)
                 )),
-                level: Set("PROVINCIAL".to_owned()),
+                level: Set(SelectionLevel::Provincial),
                 year: Set(2026),
                 province_code: Set(Some(province.clone())),
                 commune_code: Set(None),
                 region: Set(None),
-                status: Set("OPEN".to_owned()),
+                status: Set(SelectionRoundStatus::Open),
                 criteria_id: Set(selection.id),
                 created_by: Set(None),
                 version: Set(1),
@@ -1137,10 +1138,10 @@ pub async fn generate(
             establishment_id: Set(*eid),
             province_code: Set(province.clone()),
             commune_code: Set(commune.clone()),
-            group: Set((*pick(&mut rng, GROUPS)).to_owned()),
+            group: Set(*pick(&mut rng, GROUPS)),
             score_sum: Set(0),
             score_count: Set(0),
-            result: Set("PENDING".to_owned()),
+            result: Set(NominationResult::Pending),
             certificate_number: Set(None),
             recognized_on: Set(None),
             valid_until: Set(None),
