@@ -528,7 +528,7 @@ async fn import_file(
     let ctx = Ctx {
         actor: Some(crate::auth::actor::Actor {
             user_id: user.id,
-            role: Role::from_db(&user.role)?,
+            role: user.role,
             province_code: user.province_code,
             commune_code: user.commune_code,
             is_admin: user.is_admin,

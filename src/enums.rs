@@ -1,21 +1,33 @@
-//! Domain enumerations stored as text, with their wire names.
+//! Domain enumerations, stored as text, with their wire names.
 //!
+//! Each one is a sea-orm active enum: the entities hold the enum, sea-orm reads and writes its
+//! stored name (a `String` column, as the migrations created it; no database enum type), and
+//! serde writes the same name, so the audit trail and the exports keep the stored spelling.
 //! The GraphQL layer mirrors each one with `#[graphql(remote = …)]`, so the names are written
 //! once here and converted without hand-written matches.
 
-/// Declares a unit enum with `as_str`, `parse` and `ALL`, stored in the database as its name.
+use sea_orm::sea_query::StringLen;
+
+/// Declares a unit enum stored in the database as its name: a sea-orm active enum over a
+/// text column, serialised as the same name, with `as_str`, `parse` and `ALL`.
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name { $($(#[$vm])* $variant),+ }
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+            sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        pub enum $name {
+            $($(#[$vm])* #[sea_orm(string_value = $s)] #[serde(rename = $s)] $variant),+
+        }
 
         impl $name {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            /// The stored and wire name.
-            pub fn as_str(self) -> &'static str {
+            /// The stored and wire name (for raw SQL and text formats).
+            pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $s),+ }
             }
 
@@ -257,6 +269,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a support cap is counted per (Circular 28/2018/TT-BTC as amended).
+    CapUnit {
+        /// Per supported establishment.
+        Establishment => "ESTABLISHMENT",
+        /// Per demonstration model.
+        Model => "MODEL",
+    }
+);
+
+text_enum!(
     /// Status of a project.
     ProjectStatus {
         /// Being drafted.
@@ -379,6 +401,16 @@ text_enum!(
         NotCertified => "NOT_CERTIFIED",
         /// Withdrawn by the applicant.
         Withdrawn => "WITHDRAWN",
+    }
+);
+
+text_enum!(
+    /// The council whose members' scores an OCOP score is: each council scores separately.
+    OcopScoringStage {
+        /// The provincial council.
+        Province => "PROVINCE",
+        /// The central council (potential 5★ products).
+        Central => "CENTRAL",
     }
 );
 

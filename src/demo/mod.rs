@@ -305,7 +305,7 @@ async fn insert_all(state: &Load<'_>) -> Result<()> {
     }
     let admin = admin.ok_or_else(|| AppError::internal("no demo admin"))?;
     let ctx = Ctx {
-        actor: Some(actor_of(&admin)?),
+        actor: Some(actor_of(&admin)),
         request_id: Some("demo".into()),
         reference: state.reference(),
     };
@@ -375,7 +375,7 @@ async fn ctx_of(state: &Load<'_>, username: &str) -> Result<Ctx> {
         .await?
         .ok_or_else(|| AppError::internal(format!("demo user {username} missing")))?;
     Ok(Ctx {
-        actor: Some(actor_of(&u)?),
+        actor: Some(actor_of(&u)),
         request_id: Some("demo".into()),
         reference: state.reference(),
     })
@@ -578,7 +578,7 @@ async fn load_projects(state: &Load<'_>, by_key: &HashMap<String, i64>) -> Resul
                 let source = sources
                     .iter()
                     .find(|s| {
-                        s.level == wanted.as_str()
+                        s.level == wanted
                             && s.fiscal_year == d.year
                             && (wanted == FundingLevel::National
                                 || s.province_code.as_deref() == Some(d.province))

@@ -81,7 +81,7 @@ async fn write(
     audit_event::ActiveModel {
         at: Set(super::now()),
         actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
-        actor_role: Set(ctx.actor.as_ref().map(|a| a.role.as_str().to_owned())),
+        actor_role: Set(ctx.actor.as_ref().map(|a| a.role)),
         action: Set(action.to_owned()),
         entity_type: Set(subject.entity_type.to_owned()),
         entity_id: Set(subject.entity_id),
@@ -135,7 +135,7 @@ pub async fn record_created(
         .map(|(subject, changes)| audit_event::ActiveModel {
             at: Set(at),
             actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
-            actor_role: Set(ctx.actor.as_ref().map(|a| a.role.as_str().to_owned())),
+            actor_role: Set(ctx.actor.as_ref().map(|a| a.role)),
             action: Set("create".to_owned()),
             entity_type: Set(subject.entity_type.to_owned()),
             entity_id: Set(subject.entity_id),

@@ -61,7 +61,7 @@ pub async fn list(
     let recognized = Query::select()
         .column(nomination::Column::ProductId)
         .from(nomination::Entity)
-        .and_where(nomination::Column::Result.eq(NominationResult::Recognized.as_str()))
+        .and_where(nomination::Column::Result.eq(NominationResult::Recognized))
         .and_where(nomination::Column::ValidUntil.gte(today))
         .to_owned();
     let mut cond = match filter.min_stars {

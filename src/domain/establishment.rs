@@ -132,15 +132,15 @@ pub struct EstablishmentFilter {
 }
 
 impl EstablishmentData {
-    fn from_model(m: &establishment::Model) -> Result<Self> {
-        Ok(Self {
+    fn from_model(m: &establishment::Model) -> Self {
+        Self {
             name: m.name.clone(),
-            kind: EstablishmentKind::from_db(&m.kind)?,
+            kind: m.kind,
             tax_code: m.tax_code.clone(),
             commune_code: m.commune_code.clone(),
             address: m.address.clone(),
             in_craft_village: m.in_craft_village,
-            sector: Sector::from_db(&m.sector)?,
+            sector: m.sector,
             main_products: m.main_products.clone(),
             employee_count: m.employee_count,
             founded_year: m.founded_year,
@@ -151,7 +151,7 @@ impl EstablishmentData {
             longitude: m.longitude,
             women_owned: m.women_owned,
             ethnic_minority_owned: m.ethnic_minority_owned,
-        })
+        }
     }
 
     /// The data with a patch applied (nothing checked yet).
@@ -207,13 +207,13 @@ impl EstablishmentData {
     fn write_into(self, am: &mut establishment::ActiveModel, commune: &Commune) {
         am.search_text = Set(self.search_text());
         am.name = Set(self.name);
-        am.kind = Set(self.kind.as_str().to_owned());
+        am.kind = Set(self.kind);
         am.tax_code = Set(self.tax_code);
         am.commune_code = Set(commune.code.clone());
         am.province_code = Set(commune.province_code.clone());
         am.address = Set(self.address);
         am.in_craft_village = Set(self.in_craft_village);
-        am.sector = Set(self.sector.as_str().to_owned());
+        am.sector = Set(self.sector);
         am.main_products = Set(self.main_products);
         am.employee_count = Set(self.employee_count);
         am.founded_year = Set(self.founded_year);
@@ -310,7 +310,7 @@ async fn insert(
     ensure_tax_code_free(txn, data.tax_code.as_deref(), None).await?;
     let t = now();
     let mut am = establishment::ActiveModel {
-        status: Set(EstablishmentStatus::Active.as_str().to_owned()),
+        status: Set(EstablishmentStatus::Active),
         version: Set(1),
         created_at: Set(t),
         updated_at: Set(t),
@@ -338,7 +338,7 @@ pub async fn insert_many_checked(
         .into_iter()
         .map(|(data, commune)| {
             let mut am = establishment::ActiveModel {
-                status: Set(EstablishmentStatus::Active.as_str().to_owned()),
+                status: Set(EstablishmentStatus::Active),
                 version: Set(1),
                 created_at: Set(t),
                 updated_at: Set(t),
@@ -397,7 +397,7 @@ pub async fn update_checked(
     if !scope::covers(actor, &before.province_code, Some(&before.commune_code)) {
         return Err(not_found());
     }
-    let current = EstablishmentData::from_model(before)?;
+    let current = EstablishmentData::from_model(before);
     let (data, commune) = current.clone().apply(patch).validate(ctx)?;
     if data == current {
         return Ok(None);
@@ -634,7 +634,7 @@ pub async fn update(
     write::run(db, ctx, async |txn| {
         let before = find_in_scope(txn, ctx, id).await?;
         check_version(&before, expected_version)?;
-        let (data, commune) = EstablishmentData::from_model(&before)?
+        let (data, commune) = EstablishmentData::from_model(&before)
             .apply(patch)
             .validate(ctx)?;
         apply_update(txn, ctx, &before, data, &commune).await
@@ -659,7 +659,7 @@ pub async fn set_status(
         let before = find_in_scope(txn, ctx, id).await?;
         check_version(&before, expected_version)?;
         let mut am = before.clone().into_active_model();
-        am.status = Set(status.as_str().to_owned());
+        am.status = Set(status);
         am.status_reason = Set(reason);
         let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
@@ -720,13 +720,13 @@ pub async fn list(
         cond = cond.add(C::CommuneCode.eq(c));
     }
     if let Some(k) = filter.kind {
-        cond = cond.add(C::Kind.eq(k.as_str()));
+        cond = cond.add(C::Kind.eq(k));
     }
     if let Some(s) = filter.sector {
-        cond = cond.add(C::Sector.eq(s.as_str()));
+        cond = cond.add(C::Sector.eq(s));
     }
     if let Some(s) = filter.status {
-        cond = cond.add(C::Status.eq(s.as_str()));
+        cond = cond.add(C::Status.eq(s));
     }
     if let Some(term) = filter
         .search

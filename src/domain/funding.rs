@@ -263,7 +263,7 @@ pub async fn create(
             let t = now();
             let model = funding_source::ActiveModel {
                 name: Set(name),
-                level: Set(input.level.as_str().to_owned()),
+                level: Set(input.level),
                 province_code: Set(province),
                 fiscal_year: Set(year),
                 amount_vnd: Set(amount),
@@ -297,7 +297,7 @@ pub async fn update(
     scope::ensure_writer(actor)?;
     write::run(db, ctx, async |txn| {
         let before = get(txn, ctx, id).await?.ok_or_else(not_found)?;
-        let level = FundingLevel::from_db(&before.level)?;
+        let level = before.level;
         if !manages(actor, level, before.province_code.as_deref()) {
             return Err(not_the_owning_level());
         }
@@ -379,7 +379,7 @@ pub async fn list(
     let actor = ctx.actor()?;
     let mut cond = Condition::all().add(visible_condition(actor));
     if let Some(l) = filter.level {
-        cond = cond.add(C::Level.eq(l.as_str()));
+        cond = cond.add(C::Level.eq(l));
     }
     if let Some(p) = filter.province_code {
         cond = cond.add(C::ProvinceCode.eq(p));

@@ -862,7 +862,7 @@ pub async fn list(
         cond = cond.add(C::CommuneCode.eq(v));
     }
     if let Some(v) = filter.status {
-        cond = cond.add(C::Status.eq(v.as_str()));
+        cond = cond.add(C::Status.eq(v));
     }
     if let Some(v) = filter.year {
         cond = cond.add(C::Year.eq(v));

@@ -146,7 +146,7 @@ pub async fn create(
 }
 
 fn ensure_open(est: &establishment::Model) -> Result<()> {
-    if est.status == EstablishmentStatus::Closed.as_str() {
+    if est.status == EstablishmentStatus::Closed {
         return Err(AppError::bad_input(
             "establishmentId",
             Msg::new(
@@ -173,8 +173,8 @@ async fn insert_in(
         name: Set(fields.name),
         description: Set(fields.description),
         brand: Set(fields.brand),
-        selection_group: Set(input.selection_group.map(|g| g.as_str().to_owned())),
-        ocop_group: Set(input.ocop_group.map(|g| g.as_str().to_owned())),
+        selection_group: Set(input.selection_group),
+        ocop_group: Set(input.ocop_group),
         version: Set(1),
         created_at: Set(t),
         updated_at: Set(t),
@@ -219,8 +219,7 @@ pub async fn write_imported(
         event.record(txn, ctx).await?;
         return Ok(Written::Created(model));
     };
-    let selection_group = input.selection_group.map(|g| g.as_str().to_owned());
-    let ocop_group = input.ocop_group.map(|g| g.as_str().to_owned());
+    let (selection_group, ocop_group) = (input.selection_group, input.ocop_group);
     if before.name == fields.name
         && before.description == fields.description
         && before.brand == fields.brand
@@ -274,24 +273,8 @@ pub async fn update(
         am.name = Set(fields.name);
         am.description = Set(fields.description);
         am.brand = Set(fields.brand);
-        am.selection_group = Set(patch
-            .selection_group
-            .apply(
-                before
-                    .selection_group
-                    .as_deref()
-                    .and_then(SelectionProductGroup::parse),
-            )
-            .map(|g| g.as_str().to_owned()));
-        am.ocop_group = Set(patch
-            .ocop_group
-            .apply(
-                before
-                    .ocop_group
-                    .as_deref()
-                    .and_then(OcopProductGroup::parse),
-            )
-            .map(|g| g.as_str().to_owned()));
+        am.selection_group = Set(patch.selection_group.apply(before.selection_group));
+        am.ocop_group = Set(patch.ocop_group.apply(before.ocop_group));
         let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
         let event = write::Event::new("update", subject(&after), changes);

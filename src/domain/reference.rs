@@ -35,7 +35,7 @@ pub async fn set_region(
             .await?
             .ok_or_else(|| AppError::not_found("province", "tỉnh"))?;
         let mut am = before.clone().into_active_model();
-        am.region = Set(region.as_str().to_owned());
+        am.region = Set(region);
         let after = am.update(txn).await?;
         let changes =
             serde_json::json!({ "region": { "before": before.region, "after": after.region } });

@@ -433,8 +433,7 @@ pub async fn selection_summary(
         })
         .collect();
     for r in rows {
-        let level: String = r.try_get("", "level").map_err(AppError::internal)?;
-        let level = SelectionLevel::from_db(&level)?;
+        let level: SelectionLevel = r.try_get("", "level").map_err(AppError::internal)?;
         if let Some(o) = out.iter_mut().find(|o| o.level == level) {
             o.nominated = get_i64(&r, "nominated")?;
             o.recognized = get_i64(&r, "recognized")?;

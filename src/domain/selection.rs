@@ -113,8 +113,8 @@ fn nomination_not_found() -> AppError {
 /// Whether the caller may see a round: regional and national rounds are everyone's; a
 /// provincial round its province's; a commune round its commune's and its province's.
 pub fn visible(actor: &Actor, r: &selection_round::Model) -> bool {
-    match SelectionLevel::parse(&r.level) {
-        Some(SelectionLevel::Regional | SelectionLevel::National) => true,
+    match r.level {
+        SelectionLevel::Regional | SelectionLevel::National => true,
         _ => match (&r.province_code, actor.role) {
             (_, Role::National) => true,
             (Some(p), Role::Province) => actor.province_code.as_deref() == Some(p),
@@ -129,10 +129,7 @@ pub fn visible(actor: &Actor, r: &selection_round::Model) -> bool {
 
 fn visible_condition(actor: &Actor) -> Condition {
     use selection_round::Column as C;
-    let open_levels = C::Level.is_in([
-        SelectionLevel::Regional.as_str(),
-        SelectionLevel::National.as_str(),
-    ]);
+    let open_levels = C::Level.is_in([SelectionLevel::Regional, SelectionLevel::National]);
     match actor.role {
         Role::National => Condition::all(),
         Role::Province => Condition::any()
@@ -151,19 +148,18 @@ fn visible_condition(actor: &Actor) -> Condition {
 
 /// Whether the actor organises a round of this level and area (creates, advances, judges).
 fn organises(actor: &Actor, r: &selection_round::Model) -> bool {
-    match SelectionLevel::parse(&r.level) {
-        Some(SelectionLevel::Commune) => {
+    match r.level {
+        SelectionLevel::Commune => {
             actor.role == Role::Commune
                 && actor.commune_code.is_some()
                 && actor.commune_code == r.commune_code
         }
-        Some(SelectionLevel::Provincial) => {
+        SelectionLevel::Provincial => {
             actor.role == Role::Province
                 && actor.province_code.is_some()
                 && actor.province_code == r.province_code
         }
-        Some(SelectionLevel::Regional | SelectionLevel::National) => actor.role == Role::National,
-        None => false,
+        SelectionLevel::Regional | SelectionLevel::National => actor.role == Role::National,
     }
 }
 
@@ -290,12 +286,12 @@ pub async fn create_round(
     let draft = selection_round::Model {
         id: 0,
         name,
-        level: input.level.as_str().to_owned(),
+        level: input.level,
         year: input.year,
         province_code: province,
         commune_code: commune,
-        region: region.map(|r| r.as_str().to_owned()),
-        status: SelectionRoundStatus::Open.as_str().to_owned(),
+        region,
+        status: SelectionRoundStatus::Open,
         criteria_id: criteria.id,
         created_by: Some(actor.user_id),
         version: 1,
@@ -352,7 +348,7 @@ pub async fn nominate(
     scope::ensure_writer(actor)?;
     write::run(db, ctx, async |txn| {
         let round = load_round(txn, actor, round_id).await?;
-        let level = SelectionLevel::from_db(&round.level)?;
+        let level = round.level;
         let p = crate::domain::product::get(txn, ctx, product_id)
             .await?
             .ok_or_else(|| AppError::not_found("product", "sản phẩm"))?;
@@ -376,7 +372,7 @@ pub async fn nominate(
                 format!("Vai trò của bạn không được đề cử sản phẩm vào đợt bình chọn cấp {level}."),
             )));
         }
-        match SelectionRoundStatus::from_db(&round.status)? {
+        match round.status {
             SelectionRoundStatus::Open => {}
             SelectionRoundStatus::Closed => return Err(closed_error()),
             SelectionRoundStatus::Scoring => {
@@ -422,11 +418,11 @@ pub async fn nominate(
                         sea_orm::sea_query::Query::select()
                             .column(selection_round::Column::Id)
                             .from(selection_round::Entity)
-                            .and_where(selection_round::Column::Level.eq(needed.as_str()))
+                            .and_where(selection_round::Column::Level.eq(*needed))
                             .to_owned(),
                     ),
                 )
-                .filter(nomination::Column::Result.eq(NominationResult::Recognized.as_str()))
+                .filter(nomination::Column::Result.eq(NominationResult::Recognized))
                 .filter(nomination::Column::ValidUntil.gte(as_of))
                 .filter(nomination::Column::RecognizedOn.lte(as_of))
                 .count(txn)
@@ -464,10 +460,10 @@ pub async fn nominate(
             establishment_id: Set(p.establishment_id),
             province_code: Set(p.province_code.clone()),
             commune_code: Set(p.commune_code.clone()),
-            group: Set(group.as_str().to_owned()),
+            group: Set(group),
             score_sum: Set(0),
             score_count: Set(0),
-            result: Set(NominationResult::Pending.as_str().to_owned()),
+            result: Set(NominationResult::Pending),
             certificate_number: Set(None),
             recognized_on: Set(None),
             valid_until: Set(None),
@@ -538,7 +534,7 @@ pub async fn submit_scorecard(
                 "Thành viên hội đồng là người dùng của cấp và địa bàn tổ chức đợt bình chọn.",
             )));
         }
-        match SelectionRoundStatus::from_db(&round.status)? {
+        match round.status {
             SelectionRoundStatus::Scoring => {}
             SelectionRoundStatus::Closed => return Err(closed_error()),
             SelectionRoundStatus::Open => {
@@ -658,12 +654,12 @@ async fn close(
             )));
         }
     }
-    let level_code = match SelectionLevel::from_db(&round.level)? {
+    let level_code = match round.level {
         SelectionLevel::Commune => format!("XA-{}", round.commune_code.clone().unwrap_or_default()),
         SelectionLevel::Provincial => {
             format!("TINH-{}", round.province_code.clone().unwrap_or_default())
         }
-        SelectionLevel::Regional => format!("KV-{}", round.region.clone().unwrap_or_default()),
+        SelectionLevel::Regional => format!("KV-{}", round.region.map_or("", Region::as_str)),
         SelectionLevel::National => "QG".to_owned(),
     };
     let mut seq = 0;
@@ -677,13 +673,13 @@ async fn close(
         am.updated_at = Set(now());
         if recognized {
             seq += 1;
-            am.result = Set(NominationResult::Recognized.as_str().to_owned());
+            am.result = Set(NominationResult::Recognized);
             am.certificate_number =
                 Set(Some(format!("SPCNNT-{level_code}-{}-{seq:03}", round.year)));
             am.recognized_on = Set(Some(recognized_on));
             am.valid_until = Set(Some(valid_until(recognized_on, criteria.validity_years)));
         } else {
-            am.result = Set(NominationResult::NotRecognized.as_str().to_owned());
+            am.result = Set(NominationResult::NotRecognized);
         }
         let after = am.update(txn).await?;
         touched.add(
@@ -722,7 +718,7 @@ pub async fn advance(
         }
         let today = chrono::Utc::now().date_naive();
         let mut touched = change::Touched::default();
-        let next = match SelectionRoundStatus::from_db(&before.status)? {
+        let next = match before.status {
             SelectionRoundStatus::Open => SelectionRoundStatus::Scoring,
             SelectionRoundStatus::Scoring => {
                 let on = recognized_on.unwrap_or(today);
@@ -741,7 +737,7 @@ pub async fn advance(
             SelectionRoundStatus::Closed => return Err(closed_error()),
         };
         let mut am = before.clone().into_active_model();
-        am.status = Set(next.as_str().to_owned());
+        am.status = Set(next);
         let after = write::save_versioned(txn, am, id, expected_version, round_not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
         let event = write::Event::new("advance", round_subject(&after), changes).touching(touched);
@@ -804,7 +800,7 @@ pub async fn list_rounds(
     let actor = ctx.actor()?;
     let mut cond = Condition::all().add(visible_condition(actor));
     if let Some(v) = filter.level {
-        cond = cond.add(C::Level.eq(v.as_str()));
+        cond = cond.add(C::Level.eq(v));
     }
     if let Some(v) = filter.year {
         cond = cond.add(C::Year.eq(v));
@@ -813,10 +809,10 @@ pub async fn list_rounds(
         cond = cond.add(C::ProvinceCode.eq(v));
     }
     if let Some(v) = filter.region {
-        cond = cond.add(C::Region.eq(v.as_str()));
+        cond = cond.add(C::Region.eq(v));
     }
     if let Some(v) = filter.status {
-        cond = cond.add(C::Status.eq(v.as_str()));
+        cond = cond.add(C::Status.eq(v));
     }
     page::fetch(
         db,
@@ -851,7 +847,7 @@ pub async fn recognitions_of(
 ) -> Result<HashMap<i64, Vec<nomination::Model>>> {
     let rows = nomination::Entity::find()
         .filter(nomination::Column::ProductId.is_in(product_ids.iter().copied()))
-        .filter(nomination::Column::Result.eq(NominationResult::Recognized.as_str()))
+        .filter(nomination::Column::Result.eq(NominationResult::Recognized))
         .order_by_asc(nomination::Column::Id)
         .all(db)
         .await?;

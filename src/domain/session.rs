@@ -16,7 +16,6 @@ use crate::{
     auth::{actor::Actor, jwt::Keys, password},
     db::entities::{app_user, refresh_token},
     domain::{Ctx, audit, now},
-    enums::Role,
     error::{AppError, Msg, Result},
 };
 
@@ -33,15 +32,15 @@ pub struct Session {
 }
 
 /// The actor a user row stands for.
-pub fn actor_of(u: &app_user::Model) -> Result<Actor> {
-    Ok(Actor {
+pub fn actor_of(u: &app_user::Model) -> Actor {
+    Actor {
         user_id: u.id,
-        role: Role::from_db(&u.role)?,
+        role: u.role,
         province_code: u.province_code.clone(),
         commune_code: u.commune_code.clone(),
         is_admin: u.is_admin,
         read_only: u.read_only,
-    })
+    }
 }
 
 fn bad_credentials() -> AppError {
@@ -73,7 +72,7 @@ async fn issue(
     family_id: String,
 ) -> Result<Session> {
     let (access_token, expires_at) =
-        keys.issue_at_epoch(&actor_of(&user)?, Some(user.token_epoch))?;
+        keys.issue_at_epoch(&actor_of(&user), Some(user.token_epoch))?;
     let refresh = new_token();
     let t = now();
     refresh_token::ActiveModel {
@@ -132,7 +131,7 @@ pub async fn login(
     )
     .await?;
     let ctx = Ctx {
-        actor: Some(actor_of(&session.user)?),
+        actor: Some(actor_of(&session.user)),
         ..ctx.clone()
     };
     audit::record(

@@ -279,7 +279,7 @@ pub async fn insert(
         username: Set(username),
         display_name: Set(display_name),
         password_hash: Set(hash),
-        role: Set(input.role.as_str().to_owned()),
+        role: Set(input.role),
         province_code: Set(area.province_code),
         commune_code: Set(area.commune_code),
         is_admin: Set(input.is_admin),
@@ -345,7 +345,7 @@ pub async fn update(
         .await?
         .filter(|u| visible(actor, u))
         .ok_or_else(|| AppError::not_found("user", "người dùng"))?;
-    let role = Role::from_db(&before.role)?;
+    let role = before.role;
     let is_self = before.id == actor.user_id;
     let admin_of = manages(actor, role, before.province_code.as_deref());
     let touches_rights =
@@ -442,7 +442,7 @@ pub async fn list(
         Role::Commune => Condition::all().add(C::CommuneCode.eq(actor.commune_code.clone())),
     };
     if let Some(r) = filter.role {
-        cond = cond.add(C::Role.eq(r.as_str()));
+        cond = cond.add(C::Role.eq(r));
     }
     if let Some(p) = filter.province_code {
         cond = cond.add(C::ProvinceCode.eq(p));

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     db::entities::{establishment, product},
-    enums::{CommuneKind, ProvinceKind},
+    enums::{CommuneKind, EstablishmentKind, EstablishmentStatus, ProvinceKind},
     error::Result,
     reference::Commune,
     text,
@@ -49,24 +49,27 @@ pub(super) async fn establishments(
         let address = maybe(&mut g.rng, |r| {
             format!("Thôn {}, {}", r.random_range(1..20), c.name)
         });
-        let tax_code = if kind == "SME" || kind == "COOPERATIVE" {
+        let tax_code = if matches!(
+            kind,
+            EstablishmentKind::Sme | EstablishmentKind::Cooperative
+        ) {
             maybe(&mut g.rng, |_| format!("{:010}", 4_000_000_000i64 + id))
         } else {
             None
         };
         let status = if g.rng.random_ratio(1, 30) {
-            "SUSPENDED"
+            EstablishmentStatus::Suspended
         } else if g.rng.random_ratio(1, 50) {
-            "CLOSED"
+            EstablishmentStatus::Closed
         } else {
-            "ACTIVE"
+            EstablishmentStatus::Active
         };
         let in_craft_village = g.rng.random_ratio(1, 5);
         let ward_of_city = c.kind == CommuneKind::Ward
             && reference
                 .province(&c.province_code)
                 .is_some_and(|p| p.kind == ProvinceKind::CentralCity);
-        if status == "ACTIVE" && (!ward_of_city || in_craft_village) {
+        if status == EstablishmentStatus::Active && (!ward_of_city || in_craft_village) {
             eligible
                 .entry(c.province_code.clone())
                 .or_default()
@@ -82,13 +85,13 @@ pub(super) async fn establishments(
         est_rows.push(establishment::ActiveModel {
             id: Set(id),
             name: Set(name),
-            kind: Set(kind.to_owned()),
+            kind: Set(kind),
             tax_code: Set(tax_code),
             commune_code: Set(c.code.clone()),
             province_code: Set(c.province_code.clone()),
             address: Set(address),
             in_craft_village: Set(in_craft_village),
-            sector: Set(pick(&mut g.rng, SECTORS).to_string()),
+            sector: Set(*pick(&mut g.rng, SECTORS)),
             main_products: Set(main_products),
             employee_count: Set(maybe(&mut g.rng, |r| r.random_range(1..300))),
             founded_year: Set(maybe(&mut g.rng, |r| r.random_range(1960..2026))),
@@ -101,14 +104,18 @@ pub(super) async fn establishments(
             longitude: Set(None),
             women_owned: Set(g.rng.random_ratio(1, 4)),
             ethnic_minority_owned: Set(g.rng.random_ratio(1, 10)),
-            status: Set(status.to_owned()),
+            status: Set(status),
             status_reason: Set(None),
             search_text: Set(search_text),
             version: Set(1),
             created_at: Set(created),
             updated_at: Set(created),
         });
-        places.push((c.code.clone(), c.province_code.clone(), status == "ACTIVE"));
+        places.push((
+            c.code.clone(),
+            c.province_code.clone(),
+            status == EstablishmentStatus::Active,
+        ));
         if est_rows.len() == CHUNK {
             g.sink.write(std::mem::take(&mut est_rows), &g.bar).await?;
         }

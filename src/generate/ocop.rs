@@ -1,6 +1,7 @@
 //! OCOP: certified evaluations scored by council members inside the star band, with their
 //! certificates.
 
+use crate::enums::Role;
 use std::collections::HashMap;
 
 use chrono::Duration;
@@ -58,11 +59,10 @@ pub(super) async fn ocop(
                     display_name: Set(display_name),
                     password_hash: Set(hash.to_owned()),
                     role: Set(if province.is_some() {
-                        "PROVINCE"
+                        Role::Province
                     } else {
-                        "NATIONAL"
-                    }
-                    .to_owned()),
+                        Role::National
+                    }),
                     province_code: Set(key.clone()),
                     commune_code: Set(None),
                     is_admin: Set(false),

@@ -1,6 +1,7 @@
 //! Projects with their beneficiaries (within the support cap that applies), allocations and
 //! disbursements as their lifecycle moved the money, and the funding sources they draw on.
 
+use crate::enums::{FundingLevel, ProgramLevel, ProjectCategory, ProjectKind, ProjectStatus};
 use std::collections::HashMap;
 
 use chrono::Duration;
@@ -58,7 +59,11 @@ pub(super) async fn projects(
         let id = first_j + i as i64;
         let province = provinces[skewed(&mut g.rng, provinces.len())].clone();
         let national = g.rng.random_ratio(1, 4);
-        let level = if national { "NATIONAL" } else { "LOCAL" };
+        let level = if national {
+            ProgramLevel::National
+        } else {
+            ProgramLevel::Local
+        };
         let year = *pick(&mut g.rng, &YEARS);
         let category = *pick(&mut g.rng, CATEGORIES);
         let (status, funded) = *pick(&mut g.rng, STATUSES);
@@ -72,10 +77,10 @@ pub(super) async fn projects(
         let title = format!(
             "Hỗ trợ {} {} tại {}",
             match category {
-                "VOCATIONAL_TRAINING" => "đào tạo nghề",
-                "ADVANCED_MACHINERY" => "ứng dụng máy móc tiên tiến",
-                "TRADE_FAIR" => "tham gia hội chợ",
-                "BRAND_BUILDING" => "xây dựng thương hiệu",
+                ProjectCategory::VocationalTraining => "đào tạo nghề",
+                ProjectCategory::AdvancedMachinery => "ứng dụng máy móc tiên tiến",
+                ProjectCategory::TradeFair => "tham gia hội chợ",
+                ProjectCategory::BrandBuilding => "xây dựng thương hiệu",
                 _ => "phát triển sản xuất",
             },
             pick(&mut g.rng, TRADE).to_lowercase(),
@@ -92,10 +97,10 @@ pub(super) async fn projects(
                 .filter(|r| r.category == category)
                 .filter(|r| {
                     if local {
-                        r.program_level == "LOCAL"
+                        r.program_level == ProgramLevel::Local
                             && r.province_code.as_deref() == Some(province.as_str())
                     } else {
-                        r.program_level == "NATIONAL" && r.province_code.is_none()
+                        r.program_level == ProgramLevel::National && r.province_code.is_none()
                     }
                 })
                 .max_by_key(|r| (r.effective_from, r.id))
@@ -159,15 +164,15 @@ pub(super) async fn projects(
             // was not disbursed back to the source.
             let advance = support_sum * advance_percent / 100;
             let (paid, released) = match status {
-                "IN_PROGRESS" => (advance, None),
-                "ACCEPTED" => (support_sum, None),
-                "SETTLED" => (support_sum, Some(0)),
-                "STOPPED" => (advance, Some(support_sum - advance)),
+                ProjectStatus::InProgress => (advance, None),
+                ProjectStatus::Accepted => (support_sum, None),
+                ProjectStatus::Settled => (support_sum, Some(0)),
+                ProjectStatus::Stopped => (advance, Some(support_sum - advance)),
                 _ => (0, None),
             };
             // An appraised project has received a first tranche, half its support; the rest
             // is allocated before approval (the benchmark's W5 allocates into that room).
-            let amount = if status == "APPRAISED" {
+            let amount = if status == ProjectStatus::Appraised {
                 support_sum / 2
             } else {
                 support_sum
@@ -212,16 +217,20 @@ pub(super) async fn projects(
             code: Set(code),
             title: Set(title),
             description: Set(None),
-            program_level: Set(level.to_owned()),
-            kind: Set(if count > 1 { "GROUP" } else { "INDIVIDUAL" }.to_owned()),
-            category: Set(category.to_owned()),
+            program_level: Set(level),
+            kind: Set(if count > 1 {
+                ProjectKind::Group
+            } else {
+                ProjectKind::Individual
+            }),
+            category: Set(category),
             province_code: Set(province.clone()),
             commune_code: Set(None),
             implementing_unit: Set(None),
             fiscal_year: Set(year),
             planned_start: Set(None),
             planned_end: Set(None),
-            status: Set(status.to_owned()),
+            status: Set(status),
             general_support_vnd: Set(0),
             beneficiary_support_vnd: Set(support_sum),
             support_vnd: Set(support_sum),
@@ -257,11 +266,10 @@ pub(super) async fn projects(
                 id: Set(*id),
                 name: Set(name),
                 level: Set(if province.is_some() {
-                    "LOCAL"
+                    FundingLevel::Local
                 } else {
-                    "NATIONAL"
-                }
-                .to_owned()),
+                    FundingLevel::National
+                }),
                 province_code: Set(province.clone()),
                 fiscal_year: Set(*year),
                 amount_vnd: Set(allocated + 10_000_000_000),

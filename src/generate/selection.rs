@@ -1,6 +1,7 @@
 //! Selection: one open provincial round for 2026 in every province with nominees; the
 //! nominations wait for scoring.
 
+use crate::enums::{NominationResult, SelectionLevel, SelectionProductGroup, SelectionRoundStatus};
 use std::collections::HashMap;
 
 use chrono::Duration;
@@ -24,11 +25,11 @@ pub(super) fn rounds(
     g.bar.set_message("selection");
     let mut round_of: HashMap<String, i64> = HashMap::new();
     let (mut rounds, mut nominations) = (Vec::new(), Vec::new());
-    const GROUPS: &[&str] = &[
-        "HANDICRAFT",
-        "PROCESSED_AGRO_FORESTRY_FISHERY_FOOD",
-        "MACHINERY_EQUIPMENT_TOOLS",
-        "OTHER",
+    const GROUPS: &[SelectionProductGroup] = &[
+        SelectionProductGroup::Handicraft,
+        SelectionProductGroup::ProcessedAgroForestryFisheryFood,
+        SelectionProductGroup::MachineryEquipmentTools,
+        SelectionProductGroup::Other,
     ];
     for (k, (pid, eid, e)) in nominees.iter().enumerate() {
         let (commune, province, _) = &places[*e];
@@ -43,12 +44,12 @@ pub(super) fn rounds(
                         .map(|p| p.name.as_str())
                         .unwrap_or(province)
                 )),
-                level: Set("PROVINCIAL".to_owned()),
+                level: Set(SelectionLevel::Provincial),
                 year: Set(2026),
                 province_code: Set(Some(province.clone())),
                 commune_code: Set(None),
                 region: Set(None),
-                status: Set("OPEN".to_owned()),
+                status: Set(SelectionRoundStatus::Open),
                 criteria_id: Set(selection.id),
                 created_by: Set(None),
                 version: Set(1),
@@ -65,10 +66,10 @@ pub(super) fn rounds(
             establishment_id: Set(*eid),
             province_code: Set(province.clone()),
             commune_code: Set(commune.clone()),
-            group: Set((*pick(&mut g.rng, GROUPS)).to_owned()),
+            group: Set(*pick(&mut g.rng, GROUPS)),
             score_sum: Set(0),
             score_count: Set(0),
-            result: Set("PENDING".to_owned()),
+            result: Set(NominationResult::Pending),
             certificate_number: Set(None),
             recognized_on: Set(None),
             valid_until: Set(None),

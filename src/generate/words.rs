@@ -2,6 +2,7 @@
 //! names, trades, forms of establishment, sectors, products, project categories and the
 //! project states with whether they hold money.
 
+use crate::enums::{EstablishmentKind, ProjectCategory, ProjectStatus, Sector};
 use rand::{Rng, rngs::StdRng};
 
 pub(super) const FAMILY: &[&str] = &[
@@ -42,25 +43,25 @@ pub(super) const TRADE: &[&str] = &[
     "Nông cụ",
     "Nấm linh chi",
 ];
-pub(super) const FORM: &[(&str, &str)] = &[
-    ("SME", "Công ty TNHH"),
-    ("COOPERATIVE", "Hợp tác xã"),
-    ("BUSINESS_HOUSEHOLD", "Hộ kinh doanh"),
-    ("COOPERATIVE_GROUP", "Tổ hợp tác"),
-    ("ARTISAN", "Nghệ nhân"),
-    ("BUSINESS_HOUSEHOLD", "Cơ sở"),
+pub(super) const FORM: &[(EstablishmentKind, &str)] = &[
+    (EstablishmentKind::Sme, "Công ty TNHH"),
+    (EstablishmentKind::Cooperative, "Hợp tác xã"),
+    (EstablishmentKind::BusinessHousehold, "Hộ kinh doanh"),
+    (EstablishmentKind::CooperativeGroup, "Tổ hợp tác"),
+    (EstablishmentKind::Artisan, "Nghệ nhân"),
+    (EstablishmentKind::BusinessHousehold, "Cơ sở"),
 ];
-pub(super) const SECTORS: &[&str] = &[
-    "AGRO_FORESTRY_FISHERY_FOOD",
-    "CONSUMER_GOODS",
-    "HANDICRAFT",
-    "WOOD_FURNITURE",
-    "TEXTILE_GARMENT",
-    "MECHANICAL_ELECTRICAL",
-    "BUILDING_MATERIALS",
-    "AGRICULTURAL_CHEMICALS",
-    "HERBAL",
-    "OTHER",
+pub(super) const SECTORS: &[Sector] = &[
+    Sector::AgroForestryFisheryFood,
+    Sector::ConsumerGoods,
+    Sector::Handicraft,
+    Sector::WoodFurniture,
+    Sector::TextileGarment,
+    Sector::MechanicalElectrical,
+    Sector::BuildingMaterials,
+    Sector::AgriculturalChemicals,
+    Sector::Herbal,
+    Sector::Other,
 ];
 pub(super) const PRODUCT_KIND: &[&str] = &[
     "rang xay",
@@ -72,29 +73,29 @@ pub(super) const PRODUCT_KIND: &[&str] = &[
     "truyền thống",
     "cao cấp",
 ];
-pub(super) const CATEGORIES: &[&str] = &[
-    "VOCATIONAL_TRAINING",
-    "CAPACITY_BUILDING",
-    "TECHNICAL_DEMONSTRATION",
-    "TECHNOLOGY_TRANSFER",
-    "ADVANCED_MACHINERY",
-    "CLEANER_PRODUCTION",
-    "DIGITAL_TRANSFORMATION",
-    "TRADE_FAIR",
-    "BRAND_BUILDING",
+pub(super) const CATEGORIES: &[ProjectCategory] = &[
+    ProjectCategory::VocationalTraining,
+    ProjectCategory::CapacityBuilding,
+    ProjectCategory::TechnicalDemonstration,
+    ProjectCategory::TechnologyTransfer,
+    ProjectCategory::AdvancedMachinery,
+    ProjectCategory::CleanerProduction,
+    ProjectCategory::DigitalTransformation,
+    ProjectCategory::TradeFair,
+    ProjectCategory::BrandBuilding,
 ];
 /// Statuses of generated projects, and whether money was allocated to them.
-pub(super) const STATUSES: &[(&str, bool)] = &[
-    ("DRAFT", false),
-    ("SUBMITTED", false),
-    ("APPRAISED", true),
-    ("APPROVED", true),
-    ("IN_PROGRESS", true),
-    ("ACCEPTED", true),
-    ("SETTLED", true),
-    ("STOPPED", true),
-    ("REJECTED", false),
-    ("CANCELLED", false),
+pub(super) const STATUSES: &[(ProjectStatus, bool)] = &[
+    (ProjectStatus::Draft, false),
+    (ProjectStatus::Submitted, false),
+    (ProjectStatus::Appraised, true),
+    (ProjectStatus::Approved, true),
+    (ProjectStatus::InProgress, true),
+    (ProjectStatus::Accepted, true),
+    (ProjectStatus::Settled, true),
+    (ProjectStatus::Stopped, true),
+    (ProjectStatus::Rejected, false),
+    (ProjectStatus::Cancelled, false),
 ];
 pub(super) const YEARS: [i32; 3] = [2024, 2025, 2026];
 

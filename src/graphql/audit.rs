@@ -43,7 +43,7 @@ impl AuditEvent {
     }
     /// The actor's role at the time.
     async fn actor_role(&self) -> Option<&str> {
-        self.0.actor_role.as_deref()
+        self.0.actor_role.map(|r| r.as_str())
     }
     /// What was done (`create`, `update`, `APPROVE`…).
     async fn action(&self) -> &str {

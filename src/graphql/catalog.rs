@@ -132,7 +132,7 @@ async fn highest(
         let Some(round) = ctx.loaders()?.round_ref.load_one(n.round_id).await? else {
             continue;
         };
-        let level = enums::SelectionLevel::from_db(&round.level)?;
+        let level = round.level;
         let rank =
             |l: enums::SelectionLevel| enums::SelectionLevel::ALL.iter().position(|x| *x == l);
         if best.is_none_or(|(b, _)| rank(level) > rank(b)) {

@@ -72,15 +72,13 @@ impl Establishment {
         &self.0.name
     }
     /// Legal form.
-    async fn kind(&self) -> async_graphql::Result<EstablishmentKind> {
-        Ok(enums::EstablishmentKind::from_db(&self.0.kind)?.into())
+    async fn kind(&self) -> EstablishmentKind {
+        self.0.kind.into()
     }
     /// Tax code (mã số thuế): 10 digits, or 10 + `-` + 3 for a branch.
     async fn tax_code(&self, ctx: &Context<'_>) -> Option<&str> {
         // A household business's tax code is its owner's personal identifier.
-        if self.0.tax_code.is_some()
-            && self.0.kind == enums::EstablishmentKind::BusinessHousehold.as_str()
-        {
+        if self.0.tax_code.is_some() && self.0.kind == enums::EstablishmentKind::BusinessHousehold {
             note_personal_read(ctx, domain::establishment::ENTITY, self.0.id, "taxCode");
         }
         self.0.tax_code.as_deref()
@@ -102,8 +100,8 @@ impl Establishment {
         self.0.in_craft_village
     }
     /// Sector.
-    async fn sector(&self) -> async_graphql::Result<Sector> {
-        Ok(enums::Sector::from_db(&self.0.sector)?.into())
+    async fn sector(&self) -> Sector {
+        self.0.sector.into()
     }
     /// Main products, in words.
     async fn main_products(&self) -> Option<&str> {
@@ -146,8 +144,8 @@ impl Establishment {
         self.0.ethnic_minority_owned
     }
     /// Operating, suspended or closed.
-    async fn status(&self) -> async_graphql::Result<EstablishmentStatus> {
-        Ok(enums::EstablishmentStatus::from_db(&self.0.status)?.into())
+    async fn status(&self) -> EstablishmentStatus {
+        self.0.status.into()
     }
     /// Why the status was last set.
     async fn status_reason(&self) -> Option<&str> {

@@ -10,7 +10,6 @@ use crate::{
         funding::{FundingSourceFilter as DFundingFilter, FundingSourcePatch, NewFundingSource},
         page::PageArgs,
     },
-    enums,
     graphql::{
         connection::{connection, list_cost},
         context::ContextExt,
@@ -42,8 +41,8 @@ impl FundingSource {
         &self.0.name
     }
     /// National programme, local programme, or other.
-    async fn level(&self) -> async_graphql::Result<FundingLevel> {
-        Ok(enums::FundingLevel::from_db(&self.0.level)?.into())
+    async fn level(&self) -> FundingLevel {
+        self.0.level.into()
     }
     /// Owning province (local sources; other sources of a province).
     async fn province(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Province>> {

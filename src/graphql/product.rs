@@ -56,24 +56,12 @@ impl Product {
             .ok_or_else(|| AppError::not_found("establishment", "cơ sở").into())
     }
     /// Group in the selection of outstanding rural industrial products.
-    async fn selection_group(&self) -> async_graphql::Result<Option<SelectionProductGroup>> {
-        Ok(self
-            .0
-            .selection_group
-            .as_deref()
-            .map(enums::SelectionProductGroup::from_db)
-            .transpose()?
-            .map(Into::into))
+    async fn selection_group(&self) -> Option<SelectionProductGroup> {
+        self.0.selection_group.map(Into::into)
     }
     /// Group in OCOP.
-    async fn ocop_group(&self) -> async_graphql::Result<Option<OcopProductGroup>> {
-        Ok(self
-            .0
-            .ocop_group
-            .as_deref()
-            .map(enums::OcopProductGroup::from_db)
-            .transpose()?
-            .map(Into::into))
+    async fn ocop_group(&self) -> Option<OcopProductGroup> {
+        self.0.ocop_group.map(Into::into)
     }
     /// Its valid OCOP certificate, if any.
     async fn current_ocop_certificate(

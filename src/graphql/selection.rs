@@ -47,8 +47,8 @@ impl SelectionRound {
         &self.0.name
     }
     /// Level.
-    async fn level(&self) -> async_graphql::Result<SelectionLevel> {
-        Ok(enums::SelectionLevel::from_db(&self.0.level)?.into())
+    async fn level(&self) -> SelectionLevel {
+        self.0.level.into()
     }
     /// Year.
     async fn year(&self) -> i32 {
@@ -71,18 +71,12 @@ impl SelectionRound {
             .transpose()
     }
     /// Region of a regional round.
-    async fn region(&self) -> async_graphql::Result<Option<Region>> {
-        Ok(self
-            .0
-            .region
-            .as_deref()
-            .map(enums::Region::from_db)
-            .transpose()?
-            .map(Into::into))
+    async fn region(&self) -> Option<Region> {
+        self.0.region.map(Into::into)
     }
     /// OPEN → SCORING → CLOSED.
-    async fn status(&self) -> async_graphql::Result<SelectionRoundStatus> {
-        Ok(enums::SelectionRoundStatus::from_db(&self.0.status)?.into())
+    async fn status(&self) -> SelectionRoundStatus {
+        self.0.status.into()
     }
     /// Nominated products.
     #[graphql(complexity = "list_cost(first, child_complexity)")]
@@ -158,8 +152,8 @@ impl Nomination {
             .ok_or_else(|| AppError::not_found("product", "sản phẩm").into())
     }
     /// Product group it competes in.
-    async fn group(&self) -> async_graphql::Result<SelectionProductGroup> {
-        Ok(enums::SelectionProductGroup::from_db(&self.0.group)?.into())
+    async fn group(&self) -> SelectionProductGroup {
+        self.0.group.into()
     }
     /// Judges' scorecards.
     async fn scorecards(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Scorecard>> {
@@ -175,16 +169,14 @@ impl Nomination {
     }
     /// Mean of the judges' totals, once the round is closed.
     async fn final_score(&self) -> Option<f64> {
-        (self.0.score_count > 0 && self.0.result != enums::NominationResult::Pending.as_str()).then(
-            || {
-                let mean = self.0.score_sum as f64 / f64::from(self.0.score_count);
-                (mean * 100.0).round() / 100.0
-            },
-        )
+        (self.0.score_count > 0 && self.0.result != enums::NominationResult::Pending).then(|| {
+            let mean = self.0.score_sum as f64 / f64::from(self.0.score_count);
+            (mean * 100.0).round() / 100.0
+        })
     }
     /// PENDING until the round closes.
-    async fn result(&self) -> async_graphql::Result<NominationResult> {
-        Ok(enums::NominationResult::from_db(&self.0.result)?.into())
+    async fn result(&self) -> NominationResult {
+        self.0.result.into()
     }
     /// Certificate number of a recognition.
     async fn certificate_number(&self) -> Option<&str> {

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use crate::{
     db::entities::app_user,
     domain::{self, page::PageArgs},
-    enums,
     graphql::{
         connection::{connection, list_cost},
         context::ContextExt,
@@ -41,8 +40,8 @@ impl User {
         &self.0.display_name
     }
     /// Commune, province or national.
-    async fn role(&self) -> async_graphql::Result<Role> {
-        Ok(enums::Role::from_db(&self.0.role)?.into())
+    async fn role(&self) -> Role {
+        self.0.role.into()
     }
     /// Province of a province or commune user.
     async fn province(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Province>> {

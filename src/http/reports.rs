@@ -17,7 +17,7 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet};
 use crate::{
     auth::actor::Actor,
     domain::{Ctx, report},
-    enums::ProgramLevel,
+    enums::{ProgramLevel, SelectionLevel},
     error::{AppError, Lang, Msg},
     http::{
         HttpState,
@@ -301,12 +301,12 @@ async fn build(
             ])?;
             let (mut n, mut r) = (0, 0);
             for row in rows {
-                let label = match (row.level.as_str(), lang) {
-                    ("COMMUNE", Lang::Vi) => "Cấp xã",
-                    ("PROVINCIAL", Lang::Vi) => "Cấp tỉnh",
-                    ("REGIONAL", Lang::Vi) => "Cấp khu vực",
-                    ("NATIONAL", Lang::Vi) => "Cấp quốc gia",
-                    (other, _) => other,
+                let label = match (row.level, lang) {
+                    (SelectionLevel::Commune, Lang::Vi) => "Cấp xã",
+                    (SelectionLevel::Provincial, Lang::Vi) => "Cấp tỉnh",
+                    (SelectionLevel::Regional, Lang::Vi) => "Cấp khu vực",
+                    (SelectionLevel::National, Lang::Vi) => "Cấp quốc gia",
+                    (level, _) => level.as_str(),
                 };
                 n += row.nominated;
                 r += row.recognized;

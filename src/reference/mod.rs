@@ -156,31 +156,27 @@ impl Reference {
             .all(db)
             .await?
             .into_iter()
-            .map(|p| {
-                Ok(Province {
-                    kind: ProvinceKind::from_db(&p.kind)?,
-                    region: Region::from_db(&p.region)?,
-                    search: p.search_name,
-                    code: p.code,
-                    name: p.name,
-                })
+            .map(|p| Province {
+                kind: p.kind,
+                region: p.region,
+                search: p.search_name,
+                code: p.code,
+                name: p.name,
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
         let communes = commune::Entity::find()
             .order_by_asc(commune::Column::Code)
             .all(db)
             .await?
             .into_iter()
-            .map(|c| {
-                Ok(Commune {
-                    kind: CommuneKind::from_db(&c.kind)?,
-                    search: c.search_name,
-                    code: c.code,
-                    name: c.name,
-                    province_code: c.province_code,
-                })
+            .map(|c| Commune {
+                kind: c.kind,
+                search: c.search_name,
+                code: c.code,
+                name: c.name,
+                province_code: c.province_code,
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
         Ok(Self {
             legacy: legacy::shared()?,
             ..Self::build(provinces, communes)
@@ -244,11 +240,9 @@ pub async fn seed(db: &sea_orm::DatabaseConnection) -> Result<()> {
         .into_iter()
         .map(|r| {
             Ok(province::ActiveModel {
-                kind: Set(province_kind(&r.division_type)?.as_str().to_owned()),
+                kind: Set(province_kind(&r.division_type)?),
                 region: Set(Region::parse(&r.region)
-                    .ok_or_else(|| AppError::internal(format!("unknown region {:?}", r.region)))?
-                    .as_str()
-                    .to_owned()),
+                    .ok_or_else(|| AppError::internal(format!("unknown region {:?}", r.region)))?),
                 search_name: Set(fold(&r.name)),
                 code: Set(r.code),
                 name: Set(r.name),
@@ -260,7 +254,7 @@ pub async fn seed(db: &sea_orm::DatabaseConnection) -> Result<()> {
         .into_iter()
         .map(|r| {
             Ok(commune::ActiveModel {
-                kind: Set(commune_kind(&r.division_type)?.as_str().to_owned()),
+                kind: Set(commune_kind(&r.division_type)?),
                 search_name: Set(fold(&r.name)),
                 code: Set(r.code),
                 name: Set(r.name),

@@ -825,7 +825,7 @@ async fn product_creation_and_updates_are_audited_with_before_and_after() {
     assert_eq!(actions, ["create", "update"]);
     for r in &rows {
         assert_eq!(r.actor_id, Some(row_id(&user.id)));
-        assert_eq!(r.actor_role.as_deref(), Some("PROVINCE"));
+        assert_eq!(r.actor_role, Some(Role::Province));
         assert_eq!(r.province_code.as_deref(), Some(DAK_LAK));
         assert_eq!(r.commune_code.as_deref(), Some(DAK_LAK_OTHER));
     }

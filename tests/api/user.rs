@@ -1001,7 +1001,7 @@ async fn creating_a_user_writes_an_audit_event_without_the_password() {
     assert_eq!(rows.len(), 1, "{rows:#?}");
     let row = &rows[0];
     assert_eq!(row.actor_id, Some(row_id(&admin.id)));
-    assert_eq!(row.actor_role.as_deref(), Some("PROVINCE"));
+    assert_eq!(row.actor_role, Some(Role::Province));
     assert_eq!(row.province_code.as_deref(), Some(DAK_LAK));
     assert_eq!(row.commune_code.as_deref(), Some(BMT));
     assert!(row.changes.contains("kiem.toan"), "{}", row.changes);
@@ -1031,7 +1031,7 @@ async fn updating_a_user_writes_an_audit_event_without_the_password() {
     assert_eq!(rows.len(), 1, "{rows:#?}");
     let row = &rows[0];
     assert_eq!(row.actor_id, Some(row_id(&admin.id)));
-    assert_eq!(row.actor_role.as_deref(), Some("NATIONAL"));
+    assert_eq!(row.actor_role, Some(Role::National));
     let changes: Value = serde_json::from_str(&row.changes).expect("JSON changes");
     assert_eq!(
         changes["display_name"]["after"], "Tên đã đổi",

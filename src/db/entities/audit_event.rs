@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::enums::Role;
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "audit_event")]
@@ -11,7 +13,7 @@ pub struct Model {
     pub id: i64,
     pub at: ChronoDateTimeUtc,
     pub actor_id: Option<i64>,
-    pub actor_role: Option<String>,
+    pub actor_role: Option<Role>,
     pub action: String,
     pub entity_type: String,
     pub entity_id: i64,

@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::enums::{EstablishmentKind, EstablishmentStatus, Sector};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "establishment")]
@@ -10,14 +12,14 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    pub kind: EstablishmentKind,
     #[sea_orm(unique)]
     pub tax_code: Option<String>,
     pub commune_code: String,
     pub province_code: String,
     pub address: Option<String>,
     pub in_craft_village: bool,
-    pub sector: String,
+    pub sector: Sector,
     pub main_products: Option<String>,
     pub employee_count: Option<i32>,
     pub founded_year: Option<i32>,
@@ -28,7 +30,7 @@ pub struct Model {
     pub longitude: Option<f64>,
     pub women_owned: bool,
     pub ethnic_minority_owned: bool,
-    pub status: String,
+    pub status: EstablishmentStatus,
     pub status_reason: Option<String>,
     #[serde(skip)]
     pub search_text: String,

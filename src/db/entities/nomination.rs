@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::enums::{NominationResult, SelectionProductGroup};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "nomination")]
@@ -14,10 +16,10 @@ pub struct Model {
     pub establishment_id: i64,
     pub province_code: String,
     pub commune_code: String,
-    pub group: String,
+    pub group: SelectionProductGroup,
     pub score_sum: i64,
     pub score_count: i32,
-    pub result: String,
+    pub result: NominationResult,
     pub certificate_number: Option<String>,
     pub recognized_on: Option<Date>,
     pub valid_until: Option<Date>,

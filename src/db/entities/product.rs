@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::enums::{OcopProductGroup, SelectionProductGroup};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "product")]
@@ -15,8 +17,8 @@ pub struct Model {
     pub name: String,
     pub description: Option<String>,
     pub brand: Option<String>,
-    pub selection_group: Option<String>,
-    pub ocop_group: Option<String>,
+    pub selection_group: Option<SelectionProductGroup>,
+    pub ocop_group: Option<OcopProductGroup>,
     #[serde(skip)]
     pub search_text: String,
     pub version: i32,

@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::enums::{ProgramLevel, ProjectCategory, ProjectKind, ProjectStatus};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "project")]
@@ -13,16 +15,16 @@ pub struct Model {
     pub code: String,
     pub title: String,
     pub description: Option<String>,
-    pub program_level: String,
-    pub kind: String,
-    pub category: String,
+    pub program_level: ProgramLevel,
+    pub kind: ProjectKind,
+    pub category: ProjectCategory,
     pub province_code: String,
     pub commune_code: Option<String>,
     pub implementing_unit: Option<String>,
     pub fiscal_year: i32,
     pub planned_start: Option<Date>,
     pub planned_end: Option<Date>,
-    pub status: String,
+    pub status: ProjectStatus,
     pub general_support_vnd: i64,
     pub beneficiary_support_vnd: i64,
     pub support_vnd: i64,

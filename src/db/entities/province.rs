@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
+use crate::enums::{ProvinceKind, Region};
+
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize)]
 #[sea_orm(table_name = "province")]
@@ -10,9 +12,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: ProvinceKind,
     pub codename: String,
-    pub region: String,
+    pub region: Region,
     pub search_name: String,
 }
 

@@ -368,16 +368,8 @@ pub(super) async fn product_row(
         name: name.to_owned(),
         description: keep("description", existing.and_then(|p| p.description.clone())),
         brand: keep("brand", existing.and_then(|p| p.brand.clone())),
-        selection_group: selection_group.apply(
-            existing
-                .and_then(|p| p.selection_group.as_deref())
-                .and_then(SelectionProductGroup::parse),
-        ),
-        ocop_group: ocop_group.apply(
-            existing
-                .and_then(|p| p.ocop_group.as_deref())
-                .and_then(OcopProductGroup::parse),
-        ),
+        selection_group: selection_group.apply(existing.and_then(|p| p.selection_group)),
+        ocop_group: ocop_group.apply(existing.and_then(|p| p.ocop_group)),
     };
     match product::write_imported(txn, ctx, est, existing, input).await {
         Ok(product::Written::Created(m)) => {

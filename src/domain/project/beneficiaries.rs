@@ -13,8 +13,7 @@ pub(super) fn check_eligible(
     p: &project::Model,
     e: &establishment::Model,
 ) -> Result<()> {
-    let kind = EstablishmentKind::from_db(&e.kind)?;
-    if kind == EstablishmentKind::LargeEnterprise {
+    if e.kind == EstablishmentKind::LargeEnterprise {
         return Err(not_eligible(
             format!(
                 "{} is a large enterprise, which industrial promotion does not support.",
@@ -26,7 +25,7 @@ pub(super) fn check_eligible(
             ),
         ));
     }
-    if EstablishmentStatus::from_db(&e.status)? != EstablishmentStatus::Active {
+    if e.status != EstablishmentStatus::Active {
         return Err(not_eligible(
             format!("{} is not active.", e.name),
             format!("{} không còn hoạt động.", e.name),
@@ -50,7 +49,7 @@ pub(super) fn check_eligible(
             ),
         ));
     }
-    if p.program_level == ProgramLevel::Local.as_str() && e.province_code != p.province_code {
+    if p.program_level == ProgramLevel::Local && e.province_code != p.province_code {
         return Err(not_eligible(
             format!("{} is not in the province of this local project.", e.name),
             format!("{} không thuộc tỉnh của đề án địa phương này.", e.name),
@@ -68,14 +67,14 @@ pub(super) async fn cap_rule(
     use support_cap_rule::Column as C;
     let today = chrono::Utc::now().date_naive();
     let newest = |q: sea_orm::Select<support_cap_rule::Entity>| {
-        q.filter(C::Category.eq(p.category.clone()))
+        q.filter(C::Category.eq(p.category))
             .filter(C::EffectiveFrom.lte(today))
             .order_by_desc(C::EffectiveFrom)
             .order_by_desc(C::Id)
     };
-    if p.program_level == ProgramLevel::Local.as_str()
+    if p.program_level == ProgramLevel::Local
         && let Some(r) = newest(support_cap_rule::Entity::find())
-            .filter(C::ProgramLevel.eq(ProgramLevel::Local.as_str()))
+            .filter(C::ProgramLevel.eq(ProgramLevel::Local))
             .filter(C::ProvinceCode.eq(p.province_code.clone()))
             .one(db)
             .await?
@@ -83,7 +82,7 @@ pub(super) async fn cap_rule(
         return Ok(Some(r));
     }
     Ok(newest(support_cap_rule::Entity::find())
-        .filter(C::ProgramLevel.eq(ProgramLevel::National.as_str()))
+        .filter(C::ProgramLevel.eq(ProgramLevel::National))
         .filter(C::ProvinceCode.is_null())
         .one(db)
         .await?)
@@ -104,7 +103,7 @@ pub(super) fn check_cap(
                     "Support is capped at {}% of the total cost and {} đồng per {}: {}.",
                     rule.max_percent,
                     rule.max_amount_vnd,
-                    if rule.per_unit == "MODEL" {
+                    if rule.per_unit == CapUnit::Model {
                         "model"
                     } else {
                         "establishment"
@@ -115,7 +114,7 @@ pub(super) fn check_cap(
                     "Mức hỗ trợ tối đa {}% tổng chi phí và {} đồng mỗi {} ({}).",
                     rule.max_percent,
                     rule.max_amount_vnd,
-                    if rule.per_unit == "MODEL" {
+                    if rule.per_unit == CapUnit::Model {
                         "mô hình"
                     } else {
                         "cơ sở"

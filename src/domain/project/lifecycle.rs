@@ -120,16 +120,16 @@ pub async fn create(
                 code: Set(next_code(txn, input.program_level, &province.code, year).await?),
                 title: Set(title),
                 description: Set(description),
-                program_level: Set(input.program_level.as_str().to_owned()),
-                kind: Set(input.kind.as_str().to_owned()),
-                category: Set(input.category.as_str().to_owned()),
+                program_level: Set(input.program_level),
+                kind: Set(input.kind),
+                category: Set(input.category),
                 province_code: Set(province.code.clone()),
                 commune_code: Set(commune.as_ref().map(|c| c.code.clone())),
                 implementing_unit: Set(unit),
                 fiscal_year: Set(year),
                 planned_start: Set(input.planned_start),
                 planned_end: Set(input.planned_end),
-                status: Set(ProjectStatus::Draft.as_str().to_owned()),
+                status: Set(ProjectStatus::Draft),
                 general_support_vnd: Set(general),
                 beneficiary_support_vnd: Set(0),
                 support_vnd: Set(general),
@@ -186,10 +186,10 @@ pub async fn update(
             300,
         )?);
         if let Some(k) = patch.kind {
-            am.kind = Set(k.as_str().to_owned());
+            am.kind = Set(k);
         }
         if let Some(c) = patch.category {
-            if c.as_str() != before.category
+            if c != before.category
                 && project_beneficiary::Entity::find()
                     .filter(project_beneficiary::Column::ProjectId.eq(id))
                     .count(txn)
@@ -204,7 +204,7 @@ pub async fn update(
                     ),
                 ));
             }
-            am.category = Set(c.as_str().to_owned());
+            am.category = Set(c);
         }
         let start = patch.planned_start.apply(before.planned_start);
         let end = patch.planned_end.apply(before.planned_end);
@@ -304,12 +304,11 @@ pub async fn transition(
     let outcomes = outcomes.map(check_outcomes).transpose()?;
     write::run(db, ctx, async |txn| {
         let before = load_for_write(txn, actor, id).await?;
-        let level = ProgramLevel::from_db(&before.program_level)?;
-        let from = status_of(&before)?;
+        let from = before.status;
         let Some((_, froms, to, who)) = TRANSITIONS.iter().find(|t| t.0 == action) else {
             return Err(AppError::internal(format!("no transition for {action}")));
         };
-        if !may(actor, *who, &before, level) {
+        if !may(actor, *who, &before) {
             return Err(AppError::forbidden(Msg::new(
                 format!("Your role may not {action} this project."),
                 format!("Vai trò của bạn không được thực hiện {action} với đề án này."),
@@ -323,7 +322,7 @@ pub async fn transition(
             )));
         }
         if action == ProjectAction::Approve {
-            let kind = ProjectKind::from_db(&before.kind)?;
+            let kind = before.kind;
             let beneficiaries = project_beneficiary::Entity::find()
                 .filter(project_beneficiary::Column::ProjectId.eq(id))
                 .count(txn)
@@ -371,7 +370,7 @@ pub async fn transition(
             .await?
             .ok_or_else(not_found)?;
         let mut am = current.into_active_model();
-        am.status = Set(to.as_str().to_owned());
+        am.status = Set(*to);
         if action == ProjectAction::Accept
             && let Some(o) = outcomes
         {
@@ -383,9 +382,9 @@ pub async fn transition(
         let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
         project_event::ActiveModel {
             project_id: Set(id),
-            action: Set(action.as_str().to_owned()),
-            from_status: Set(from.as_str().to_owned()),
-            to_status: Set(to.as_str().to_owned()),
+            action: Set(action),
+            from_status: Set(from),
+            to_status: Set(*to),
             actor_id: Set(Some(actor.user_id)),
             comment: Set(comment.clone()),
             at: Set(now()),

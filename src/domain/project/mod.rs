@@ -35,8 +35,8 @@ use crate::{
         rules, scope, validate, write,
     },
     enums::{
-        CommuneKind, EstablishmentKind, EstablishmentStatus, FundingLevel, ProgramLevel,
-        ProjectAction, ProjectCategory, ProjectKind, ProjectStatus, ProvinceKind, Role,
+        CapUnit, CommuneKind, EstablishmentKind, EstablishmentStatus, ProgramLevel, ProjectAction,
+        ProjectCategory, ProjectKind, ProjectStatus, ProvinceKind, Role,
     },
     error::{AppError, Code, Msg, Result},
     text,
@@ -191,7 +191,7 @@ fn covers(actor: &Actor, m: &project::Model) -> bool {
     scope::covers(actor, &m.province_code, m.commune_code.as_deref())
 }
 
-fn may(actor: &Actor, who: Who, m: &project::Model, level: ProgramLevel) -> bool {
+fn may(actor: &Actor, who: Who, m: &project::Model) -> bool {
     let in_province = actor.role == Role::Province
         && actor.province_code.as_deref() == Some(m.province_code.as_str());
     let in_commune = actor.role == Role::Commune
@@ -200,7 +200,7 @@ fn may(actor: &Actor, who: Who, m: &project::Model, level: ProgramLevel) -> bool
     match who {
         Who::Proposer => in_commune || in_province,
         Who::Province => in_province,
-        Who::Approver => match level {
+        Who::Approver => match m.program_level {
             ProgramLevel::Local => in_province,
             ProgramLevel::National => actor.role == Role::National,
         },
@@ -208,15 +208,10 @@ fn may(actor: &Actor, who: Who, m: &project::Model, level: ProgramLevel) -> bool
     }
 }
 
-fn status_of(m: &project::Model) -> Result<ProjectStatus> {
-    ProjectStatus::from_db(&m.status)
-}
-
 fn ensure_editable(m: &project::Model, beneficiaries_of_group: bool) -> Result<()> {
-    let s = status_of(m)?;
-    let group_open = beneficiaries_of_group
-        && m.kind == ProjectKind::Group.as_str()
-        && s == ProjectStatus::Approved;
+    let s = m.status;
+    let group_open =
+        beneficiaries_of_group && m.kind == ProjectKind::Group && s == ProjectStatus::Approved;
     if rules::money_may_change(s) || group_open {
         return Ok(());
     }
@@ -329,12 +324,12 @@ mod tests {
             id: 1,
             legal_basis: "test".into(),
             effective_from: NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
-            program_level: "NATIONAL".into(),
-            category: "ADVANCED_MACHINERY".into(),
+            program_level: ProgramLevel::National,
+            category: ProjectCategory::AdvancedMachinery,
             province_code: None,
             max_percent: pct,
             max_amount_vnd: max,
-            per_unit: "ESTABLISHMENT".into(),
+            per_unit: CapUnit::Establishment,
         }
     }
 
@@ -383,16 +378,16 @@ mod tests {
             code: "KCDP-66-2025-0001".into(),
             title: "t".into(),
             description: None,
-            program_level: level.as_str().into(),
-            kind: "INDIVIDUAL".into(),
-            category: "ADVANCED_MACHINERY".into(),
+            program_level: level,
+            kind: ProjectKind::Individual,
+            category: ProjectCategory::AdvancedMachinery,
             province_code: "66".into(),
             commune_code: Some("24121".into()),
             implementing_unit: None,
             fiscal_year: 2025,
             planned_start: None,
             planned_end: None,
-            status: "DRAFT".into(),
+            status: ProjectStatus::Draft,
             general_support_vnd: 0,
             beneficiary_support_vnd: 0,
             support_vnd: 0,
@@ -488,7 +483,7 @@ mod tests {
                         (other, _) => panic!("unknown who {other}"),
                     };
                     assert_eq!(
-                        may(caller, *who, &m, *level),
+                        may(caller, *who, &m),
                         expected,
                         "{a} of a {level} project by the {name}"
                     );

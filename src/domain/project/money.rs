@@ -49,8 +49,7 @@ pub async fn allocate(
     let amount = check_vnd("amountVnd", amount_vnd, true)?;
     create.run(db, ctx, async |txn| {
         let p = load_for_write(txn, actor, project_id).await?;
-        let level = ProgramLevel::from_db(&p.program_level)?;
-        if !may(actor, Who::Approver, &p, level) {
+        if !may(actor, Who::Approver, &p) {
             return Err(AppError::forbidden(Msg::new(
                 "Funding is allocated by the approving level: the province for local projects, the Ministry for national ones.",
                 "Kinh phí do cấp phê duyệt phân bổ: tỉnh với đề án địa phương, Bộ với đề án quốc gia.",
@@ -63,9 +62,9 @@ pub async fn allocate(
             .filter(|s| funding::visible(actor, s))
             .ok_or_else(|| AppError::not_found("funding source", "nguồn kinh phí"))?;
         let level_ok = rules::source_may_fund(
-            level,
+            p.program_level,
             &p.province_code,
-            FundingLevel::from_db(&source.level)?,
+            source.level,
             source.province_code.as_deref(),
         );
         if !level_ok {
@@ -257,14 +256,13 @@ pub async fn release(
                 Code::NotFound => AppError::not_found("allocation", "phân bổ"),
                 _ => e,
             })?;
-        let level = ProgramLevel::from_db(&p.program_level)?;
-        if !may(actor, Who::Approver, &p, level) {
+        if !may(actor, Who::Approver, &p) {
             return Err(AppError::forbidden(Msg::new(
                 "Allocations are released by the approving level.",
                 "Phân bổ do cấp phê duyệt thu hồi.",
             )));
         }
-        let s = status_of(&p)?;
+        let s = p.status;
         if !(rules::money_may_change(s)
             || matches!(s, ProjectStatus::Rejected | ProjectStatus::Cancelled))
         {
@@ -339,14 +337,13 @@ pub async fn disburse(
                 Code::NotFound => AppError::not_found("allocation", "phân bổ"),
                 _ => e,
             })?;
-        let level = ProgramLevel::from_db(&p.program_level)?;
-        if !(may(actor, Who::Approver, &p, level) || may(actor, Who::Province, &p, level)) {
+        if !(may(actor, Who::Approver, &p) || may(actor, Who::Province, &p)) {
             return Err(AppError::forbidden(Msg::new(
                 "Disbursements are recorded by the province or the approving level.",
                 "Giải ngân do tỉnh hoặc cấp phê duyệt ghi nhận.",
             )));
         }
-        let s = status_of(&p)?;
+        let s = p.status;
         if !matches!(
             s,
             ProjectStatus::Approved | ProjectStatus::InProgress | ProjectStatus::Accepted

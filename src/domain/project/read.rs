@@ -64,16 +64,16 @@ pub async fn list(
         cond = cond.add(C::CommuneCode.eq(v));
     }
     if let Some(v) = filter.program_level {
-        cond = cond.add(C::ProgramLevel.eq(v.as_str()));
+        cond = cond.add(C::ProgramLevel.eq(v));
     }
     if let Some(v) = filter.kind {
-        cond = cond.add(C::Kind.eq(v.as_str()));
+        cond = cond.add(C::Kind.eq(v));
     }
     if let Some(v) = filter.category {
-        cond = cond.add(C::Category.eq(v.as_str()));
+        cond = cond.add(C::Category.eq(v));
     }
     if let Some(v) = filter.status {
-        cond = cond.add(C::Status.eq(v.as_str()));
+        cond = cond.add(C::Status.eq(v));
     }
     if let Some(v) = filter.fiscal_year {
         cond = cond.add(C::FiscalYear.eq(v));

@@ -25,7 +25,9 @@ use crate::{
     db::entities::{
         disbursement_rule, ocop_criteria, ocop_prize, selection_criteria, support_cap_rule,
     },
-    enums::{FundingLevel, OcopIssuingLevel, ProgramLevel, ProjectCategory, ProjectStatus},
+    enums::{
+        CapUnit, FundingLevel, OcopIssuingLevel, ProgramLevel, ProjectCategory, ProjectStatus,
+    },
     error::{AppError, Result},
 };
 
@@ -163,17 +165,16 @@ pub async fn seed(db: &impl ConnectionTrait) -> Result<()> {
     }
     if support_cap_rule::Entity::find().count(db).await? == 0 {
         for r in read::<CapRow>("support_caps.csv")? {
-            parse("support_caps.csv", &r.program_level, ProgramLevel::parse)?;
-            parse("support_caps.csv", &r.category, ProjectCategory::parse)?;
+            const F: &str = "support_caps.csv";
             support_cap_rule::ActiveModel {
                 legal_basis: Set(r.legal_basis),
                 effective_from: Set(r.effective_from),
-                program_level: Set(r.program_level),
-                category: Set(r.category),
+                program_level: Set(parse(F, &r.program_level, ProgramLevel::parse)?),
+                category: Set(parse(F, &r.category, ProjectCategory::parse)?),
                 province_code: Set(r.province_code.filter(|p| !p.is_empty())),
                 max_percent: Set(r.max_percent),
                 max_amount_vnd: Set(r.max_amount_vnd),
-                per_unit: Set(r.per_unit),
+                per_unit: Set(parse(F, &r.per_unit, CapUnit::parse)?),
                 ..Default::default()
             }
             .insert(db)

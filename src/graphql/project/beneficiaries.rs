@@ -5,7 +5,6 @@ use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::{
     db::entities::project_beneficiary,
-    enums,
     error::AppError,
     graphql::{
         context::ContextExt,
@@ -65,8 +64,8 @@ impl SupportCapRule {
         Date(self.0.effective_from)
     }
     /// Activity content it caps.
-    async fn category(&self) -> async_graphql::Result<ProjectCategory> {
-        Ok(enums::ProjectCategory::from_db(&self.0.category)?.into())
+    async fn category(&self) -> ProjectCategory {
+        self.0.category.into()
     }
     /// The province that set it (none for the national caps).
     async fn province_code(&self) -> Option<&str> {

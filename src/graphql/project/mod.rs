@@ -19,7 +19,6 @@ use crate::{
         page::PageArgs,
         project::{NewProject, Outcomes, ProjectFilter as DProjectFilter, ProjectPatch},
     },
-    enums,
     graphql::{
         connection::{connection, list_cost},
         context::ContextExt,
@@ -72,16 +71,16 @@ impl Project {
         self.0.description.as_deref()
     }
     /// National or local programme.
-    async fn program_level(&self) -> async_graphql::Result<ProgramLevel> {
-        Ok(enums::ProgramLevel::from_db(&self.0.program_level)?.into())
+    async fn program_level(&self) -> ProgramLevel {
+        self.0.program_level.into()
     }
     /// Individual, group or key project.
-    async fn kind(&self) -> async_graphql::Result<ProjectKind> {
-        Ok(enums::ProjectKind::from_db(&self.0.kind)?.into())
+    async fn kind(&self) -> ProjectKind {
+        self.0.kind.into()
     }
     /// Activity content.
-    async fn category(&self) -> async_graphql::Result<ProjectCategory> {
-        Ok(enums::ProjectCategory::from_db(&self.0.category)?.into())
+    async fn category(&self) -> ProjectCategory {
+        self.0.category.into()
     }
     /// Province.
     async fn province(&self, ctx: &Context<'_>) -> async_graphql::Result<Province> {
@@ -112,8 +111,8 @@ impl Project {
         self.0.planned_end.map(Date)
     }
     /// Status.
-    async fn status(&self) -> async_graphql::Result<ProjectStatus> {
-        Ok(enums::ProjectStatus::from_db(&self.0.status)?.into())
+    async fn status(&self) -> ProjectStatus {
+        self.0.status.into()
     }
     /// Support not tied to one beneficiary (organising a fair, an information campaign).
     async fn general_support_vnd(&self) -> Vnd {
@@ -217,20 +216,16 @@ pub struct ProjectEvent(pub project_event::Model);
 #[Object]
 impl ProjectEvent {
     /// The action taken.
-    async fn action(&self) -> async_graphql::Result<ProjectAction> {
-        Ok(enums::ProjectAction::from_db(&self.0.action)?.into())
+    async fn action(&self) -> ProjectAction {
+        self.0.action.into()
     }
     /// Status before.
-    #[expect(
-        clippy::wrong_self_convention,
-        reason = "the contract names this field fromStatus"
-    )]
-    async fn from_status(&self) -> async_graphql::Result<ProjectStatus> {
-        Ok(enums::ProjectStatus::from_db(&self.0.from_status)?.into())
+    async fn from_status(&self) -> ProjectStatus {
+        self.0.from_status.into()
     }
     /// Status after.
-    async fn to_status(&self) -> async_graphql::Result<ProjectStatus> {
-        Ok(enums::ProjectStatus::from_db(&self.0.to_status)?.into())
+    async fn to_status(&self) -> ProjectStatus {
+        self.0.to_status.into()
     }
     /// Who took it.
     async fn actor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {

@@ -28,7 +28,7 @@ async fn create_update_and_status_changes_are_audited_with_before_and_after() {
     for r in &rows {
         assert_eq!(r.entity_type, "Establishment");
         assert_eq!(r.actor_id, Some(actor));
-        assert_eq!(r.actor_role.as_deref(), Some("COMMUNE"));
+        assert_eq!(r.actor_role, Some(Role::Commune));
         assert_eq!(r.commune_code.as_deref(), Some(BMT));
         assert_eq!(r.province_code.as_deref(), Some(DAK_LAK));
     }

@@ -64,9 +64,9 @@ async fn every_ocop_step_is_audited_and_refusals_are_not() {
             who(&c.province),
         ]
     );
-    assert_eq!(rows[0].actor_role.as_deref(), Some("COMMUNE"));
-    assert_eq!(rows[7].actor_role.as_deref(), Some("PROVINCE"));
-    assert_eq!(rows[11].actor_role.as_deref(), Some("NATIONAL"));
+    assert_eq!(rows[0].actor_role, Some(Role::Commune));
+    assert_eq!(rows[7].actor_role, Some(Role::Province));
+    assert_eq!(rows[11].actor_role, Some(Role::National));
     for r in &rows {
         assert_eq!(r.province_code.as_deref(), Some(DAK_LAK));
         assert_eq!(r.commune_code.as_deref(), Some(BMT));

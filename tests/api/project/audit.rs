@@ -82,7 +82,7 @@ async fn every_project_mutation_writes_an_audit_event() {
     }
     let create = &audit_rows(&w.app, "Project", row_id(&p)).await[0];
     assert_eq!(create.action, "create");
-    assert_eq!(create.actor_role.as_deref(), Some("COMMUNE"));
+    assert_eq!(create.actor_role, Some(Role::Commune));
     assert_eq!(create.commune_code.as_deref(), Some(BMT));
 
     let rows = audit_rows(&w.app, "Allocation", row_id(&a)).await;

@@ -13,7 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 use futures::future::join_all;
-use khuyencong::{db::entities::establishment, enums::Role, graphql::ids};
+use khuyencong::{
+    db::entities::establishment,
+    enums::{EstablishmentKind, EstablishmentStatus, Role, Sector},
+    graphql::ids,
+};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Map, Value, json};
 
@@ -164,14 +168,14 @@ async fn insert_establishments(
         let name = format!("Cơ sở nạp nhanh số {i} – Đắk Lắk");
         rows.push(establishment::ActiveModel {
             name: Set(name),
-            kind: Set("SME".into()),
+            kind: Set(EstablishmentKind::Sme),
             commune_code: Set(commune.into()),
             province_code: Set(province_of(commune).into()),
             in_craft_village: Set(false),
-            sector: Set("AGRO_FORESTRY_FISHERY_FOOD".into()),
+            sector: Set(Sector::AgroForestryFisheryFood),
             women_owned: Set(i % 3 == 0),
             ethnic_minority_owned: Set(i % 5 == 0),
-            status: Set("ACTIVE".into()),
+            status: Set(EstablishmentStatus::Active),
             search_text: Set(format!("co so nap nhanh so {i} dak lak")),
             version: Set(1),
             created_at: Set(t),

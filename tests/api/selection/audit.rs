@@ -25,7 +25,7 @@ async fn every_selection_mutation_is_audited() {
     assert_eq!(actions, ["create", "advance", "advance"]);
     for r in &rows {
         assert_eq!(r.actor_id, Some(row_id(&organiser.id)));
-        assert_eq!(r.actor_role.as_deref(), Some("PROVINCE"));
+        assert_eq!(r.actor_role, Some(Role::Province));
         assert_eq!(r.province_code.as_deref(), Some(DAK_LAK));
     }
     let last: Value = serde_json::from_str(&rows[2].changes).expect("changes are JSON");
@@ -45,7 +45,7 @@ async fn every_selection_mutation_is_audited() {
         ]
     );
     assert_eq!(rows[0].actor_id, Some(row_id(&nominator.id)));
-    assert_eq!(rows[0].actor_role.as_deref(), Some("COMMUNE"));
+    assert_eq!(rows[0].actor_role, Some(Role::Commune));
     let actors: Vec<Option<i64>> = rows[1..].iter().map(|r| r.actor_id).collect();
     assert_eq!(
         actors,
