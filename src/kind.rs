@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// A kind of record with an identity of its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntityKind {
     /// A rural industrial establishment.
     Establishment,
@@ -27,6 +27,10 @@ pub enum EntityKind {
     OcopEvaluation,
     /// An OCOP certificate.
     OcopCertificate,
+    /// The scores of an OCOP evaluation (its id only, no `node`).
+    OcopScore,
+    /// A juror's scorecard of a nomination (its id only, no `node`).
+    Scorecard,
     /// A user account.
     User,
     /// A document attached to a record.
@@ -39,7 +43,7 @@ pub enum EntityKind {
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 14] = [
+    pub const ALL: [EntityKind; 16] = [
         Self::Establishment,
         Self::Product,
         Self::FundingSource,
@@ -50,6 +54,8 @@ impl EntityKind {
         Self::Nomination,
         Self::OcopEvaluation,
         Self::OcopCertificate,
+        Self::OcopScore,
+        Self::Scorecard,
         Self::User,
         Self::Document,
         Self::AuditEvent,
@@ -69,6 +75,8 @@ impl EntityKind {
             Self::Nomination => "Nomination",
             Self::OcopEvaluation => "OcopEvaluation",
             Self::OcopCertificate => "OcopCertificate",
+            Self::OcopScore => "OcopScore",
+            Self::Scorecard => "Scorecard",
             Self::User => "User",
             Self::Document => "Document",
             Self::AuditEvent => "AuditEvent",
@@ -79,6 +87,16 @@ impl EntityKind {
     /// The kind of a stored name.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind of a name read from the database (an audit event's `entity_type`): an
+    /// internal error when no kind has it.
+    pub fn from_db(s: &str) -> crate::error::Result<Self> {
+        Self::parse(s).ok_or_else(|| {
+            crate::error::AppError::internal(format!(
+                "unknown EntityKind value {s:?} in the database"
+            ))
+        })
     }
 }
 

@@ -6,12 +6,12 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::{db::entities::audit_event, domain::Ctx, error::Result};
+use crate::{db::entities::audit_event, domain::Ctx, error::Result, kind::EntityKind};
 
 /// What an audit event is about.
 pub struct Subject<'a> {
-    /// Entity type, e.g. `Establishment`.
-    pub entity_type: &'a str,
+    /// Its kind, stored by name (`Establishment`).
+    pub entity_type: EntityKind,
     /// Its id.
     pub entity_id: i64,
     /// Its province, for scoping the trail.
@@ -82,7 +82,7 @@ async fn write(
         actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
         actor_role: Set(ctx.actor.as_ref().map(|a| a.role.as_str().to_owned())),
         action: Set(action.to_owned()),
-        entity_type: Set(subject.entity_type.to_owned()),
+        entity_type: Set(subject.entity_type.as_str().to_owned()),
         entity_id: Set(subject.entity_id),
         province_code: Set(subject.province_code.map(str::to_owned)),
         commune_code: Set(subject.commune_code.map(str::to_owned)),
@@ -135,7 +135,7 @@ pub async fn record_created(
             actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
             actor_role: Set(ctx.actor.as_ref().map(|a| a.role.as_str().to_owned())),
             action: Set("create".to_owned()),
-            entity_type: Set(subject.entity_type.to_owned()),
+            entity_type: Set(subject.entity_type.as_str().to_owned()),
             entity_id: Set(subject.entity_id),
             province_code: Set(subject.province_code.map(str::to_owned)),
             commune_code: Set(subject.commune_code.map(str::to_owned)),

@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// The entity type of documents (global ids, audit trail).
-pub const ENTITY: &str = EntityKind::Document.as_str();
+pub const ENTITY: EntityKind = EntityKind::Document;
 /// The largest document.
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// The idempotency operation of uploads.
@@ -48,8 +48,8 @@ pub enum OwnerKind {
 }
 
 impl OwnerKind {
-    /// The owner's entity type (as in global ids).
-    pub fn entity(self) -> &'static str {
+    /// The owner's kind of record.
+    pub fn entity(self) -> EntityKind {
         match self {
             Self::Establishment => establishment::ENTITY,
             Self::Project => project::ENTITY,
@@ -57,8 +57,8 @@ impl OwnerKind {
         }
     }
 
-    /// The kind of an entity type, if documents may be attached to it.
-    pub fn parse(entity: &str) -> Option<Self> {
+    /// The owner kind of a kind of record, if documents may be attached to it.
+    pub fn parse(entity: EntityKind) -> Option<Self> {
         [Self::Establishment, Self::Project, Self::OcopEvaluation]
             .into_iter()
             .find(|k| k.entity() == entity)
@@ -323,7 +323,7 @@ pub async fn upload(
         lock_blob(&txn, &sha, size, ft.mime()).await?;
         let stored = storage.put_if_absent(&sha, Bytes::from(new.bytes)).await?;
         let doc = document::ActiveModel {
-            owner_type: Set(owner.kind.entity().to_owned()),
+            owner_type: Set(owner.kind.entity().as_str().to_owned()),
             owner_id: Set(owner.id),
             kind: Set(new.kind.as_str().to_owned()),
             file_name: Set(file_name),
@@ -363,7 +363,7 @@ pub async fn get_with_owner(
     let Some(doc) = document::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let Some(kind) = OwnerKind::parse(&doc.owner_type) else {
+    let Some(kind) = EntityKind::parse(&doc.owner_type).and_then(OwnerKind::parse) else {
         return Ok(None);
     };
     Ok(visible_owner(db, ctx, kind, doc.owner_id)
@@ -385,7 +385,7 @@ pub async fn of_owner(
     owner_id: i64,
 ) -> Result<Vec<document::Model>> {
     Ok(document::Entity::find()
-        .filter(document::Column::OwnerType.eq(kind.entity()))
+        .filter(document::Column::OwnerType.eq(kind.entity().as_str()))
         .filter(document::Column::OwnerId.eq(owner_id))
         .order_by_asc(document::Column::Id)
         .all(db)

@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::Establishment.as_str();
+pub const ENTITY: EntityKind = EntityKind::Establishment;
 
 impl Keyed for establishment::Model {
     fn key_id(&self) -> i64 {
@@ -449,7 +449,7 @@ async fn apply_update(
             .await?;
         for (p, version) in moved {
             // A product's place is its establishment's: it leaves the same area.
-            touched.add_moved(EntityKind::Product.as_str(), p, Some(version), place, from);
+            touched.add_moved(EntityKind::Product, p, Some(version), place, from);
         }
         product::Entity::update_many()
             .col_expr(

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::FundingSource.as_str();
+pub const ENTITY: EntityKind = EntityKind::FundingSource;
 const CREATE_OP: &str = "createFundingSource";
 /// The largest amount the API carries (2^53 − 1, exact in JSON).
 pub const MAX_VND: i64 = 9_007_199_254_740_991;

@@ -27,9 +27,9 @@ use crate::{
 };
 
 /// Entity type name of evaluations.
-pub const EVALUATION: &str = EntityKind::OcopEvaluation.as_str();
+pub const EVALUATION: EntityKind = EntityKind::OcopEvaluation;
 /// Entity type name of certificates.
-pub const CERTIFICATE: &str = EntityKind::OcopCertificate.as_str();
+pub const CERTIFICATE: EntityKind = EntityKind::OcopCertificate;
 const CREATE_OP: &str = "createOcopEvaluation";
 /// Stage of a score given by the provincial council.
 pub const STAGE_PROVINCE: &str = "PROVINCE";

@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::Product.as_str();
+pub const ENTITY: EntityKind = EntityKind::Product;
 const CREATE_OP: &str = "createProduct";
 
 impl Keyed for product::Model {

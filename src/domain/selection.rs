@@ -27,9 +27,9 @@ use crate::{
 };
 
 /// Entity type name of rounds.
-pub const ROUND: &str = EntityKind::SelectionRound.as_str();
+pub const ROUND: EntityKind = EntityKind::SelectionRound;
 /// Entity type name of nominations.
-pub const NOMINATION: &str = EntityKind::Nomination.as_str();
+pub const NOMINATION: EntityKind = EntityKind::Nomination;
 const CREATE_OP: &str = "createSelectionRound";
 
 impl Keyed for selection_round::Model {

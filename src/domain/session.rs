@@ -140,7 +140,7 @@ pub async fn login(
         &ctx,
         "login",
         audit::Subject {
-            entity_type: crate::kind::EntityKind::User.as_str(),
+            entity_type: crate::kind::EntityKind::User,
             entity_id: session.user.id,
             province_code: session.user.province_code.as_deref(),
             commune_code: session.user.commune_code.as_deref(),
@@ -297,7 +297,7 @@ pub async fn logout_all(db: &DatabaseConnection, ctx: &Ctx) -> Result<()> {
         ctx,
         "logoutAll",
         audit::Subject {
-            entity_type: crate::kind::EntityKind::User.as_str(),
+            entity_type: crate::kind::EntityKind::User,
             entity_id: user.id,
             province_code: user.province_code.as_deref(),
             commune_code: user.commune_code.as_deref(),

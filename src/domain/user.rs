@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::User.as_str();
+pub const ENTITY: EntityKind = EntityKind::User;
 
 impl Keyed for app_user::Model {
     fn key_id(&self) -> i64 {

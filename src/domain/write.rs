@@ -31,13 +31,14 @@ use crate::{
     },
     domain::{Ctx, Db, audit, begin_write, change, idempotency, now},
     error::{AppError, Result},
+    kind::EntityKind,
 };
 
 /// What a write records about itself: one audit event on its subject, and the other
 /// records it changed, which reach the change feed with it.
 pub struct Event {
     action: &'static str,
-    entity_type: String,
+    entity_type: EntityKind,
     entity_id: i64,
     province_code: Option<String>,
     commune_code: Option<String>,
@@ -52,7 +53,7 @@ impl Event {
     pub fn new(action: &'static str, subject: audit::Subject<'_>, changes: Value) -> Self {
         Self {
             action,
-            entity_type: subject.entity_type.to_owned(),
+            entity_type: subject.entity_type,
             entity_id: subject.entity_id,
             province_code: subject.province_code.map(str::to_owned),
             commune_code: subject.commune_code.map(str::to_owned),
@@ -85,7 +86,7 @@ impl Event {
     /// importer) call it themselves.
     pub async fn record(self, txn: &impl ConnectionTrait, ctx: &Ctx) -> Result<()> {
         let subject = audit::Subject {
-            entity_type: &self.entity_type,
+            entity_type: self.entity_type,
             entity_id: self.entity_id,
             province_code: self.province_code.as_deref(),
             commune_code: self.commune_code.as_deref(),
@@ -101,7 +102,7 @@ impl Event {
             None => audit::record(txn, ctx, self.action, subject, self.changes).await?,
         }
         self.touched
-            .append_all(txn, ctx, self.action, (&self.entity_type, self.entity_id))
+            .append_all(txn, ctx, self.action, (self.entity_type, self.entity_id))
             .await
     }
 }

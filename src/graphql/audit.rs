@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
 
+use crate::kind::EntityKind;
 use crate::{
     db::entities::audit_event,
     domain::{self, audit::AuditFilter, page::PageArgs},
@@ -28,7 +29,7 @@ impl From<audit_event::Model> for AuditEvent {
 impl AuditEvent {
     /// Opaque id.
     pub async fn id(&self) -> ID {
-        ids::encode("AuditEvent", self.0.id)
+        ids::encode(EntityKind::AuditEvent, self.0.id)
     }
     /// When.
     async fn at(&self) -> DateTime<Utc> {
@@ -54,8 +55,9 @@ impl AuditEvent {
         &self.0.entity_type
     }
     /// The entity's id.
-    async fn entity_id(&self) -> ID {
-        ids::encode(&self.0.entity_type, self.0.entity_id)
+    async fn entity_id(&self) -> async_graphql::Result<ID> {
+        let kind = EntityKind::from_db(&self.0.entity_type)?;
+        Ok(ids::encode(kind, self.0.entity_id))
     }
     /// Changed fields: `{field: {before, after}}`.
     async fn changes(&self) -> Option<Json<serde_json::Value>> {
@@ -107,7 +109,7 @@ impl AuditQuery {
         let f = filter.unwrap_or_default();
         let (entity_type, entity_id) = match (&f.entity_id, f.entity_type) {
             (Some(id), t) => match ids::parse(id) {
-                Some((kind, n)) => (Some(t.unwrap_or(kind)), Some(n)),
+                Some((kind, n)) => (Some(t.unwrap_or_else(|| kind.as_str().to_owned())), Some(n)),
                 None => (t, Some(-1)),
             },
             (None, t) => (t, None),

@@ -121,7 +121,7 @@ impl DocumentMutation {
         dctx.actor()?;
         let not_found = || AppError::not_found("record", "hồ sơ");
         let (entity, id) = ids::parse(&owner_id).ok_or_else(not_found)?;
-        let owner_kind = OwnerKind::parse(&entity).ok_or_else(not_found)?;
+        let owner_kind = OwnerKind::parse(entity).ok_or_else(not_found)?;
         let (file_name, bytes) = read_upload(ctx, &file, domain::document::MAX_BYTES)?;
         let state = ctx.state()?;
         let doc = domain::document::upload(

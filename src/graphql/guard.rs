@@ -29,6 +29,7 @@ use crate::{
         ids,
     },
     guard::manifest::Manifest,
+    kind::EntityKind,
     state::AppState,
 };
 
@@ -134,7 +135,7 @@ impl Extension for PersistedExtension {
 // Personal-data access log
 
 /// Record ids and field names read, by kind of record.
-type Reads = BTreeMap<&'static str, (BTreeSet<i64>, BTreeSet<&'static str>)>;
+type Reads = BTreeMap<EntityKind, (BTreeSet<i64>, BTreeSet<&'static str>)>;
 
 /// Personal fields a request returned, by kind of record: record ids and field names.
 #[derive(Default)]
@@ -143,7 +144,7 @@ pub struct PiiReads {
 }
 
 impl PiiReads {
-    fn note(&self, entity_type: &'static str, id: i64, field: &'static str) {
+    fn note(&self, entity_type: EntityKind, id: i64, field: &'static str) {
         let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         let (ids, fields) = reads.entry(entity_type).or_default();
         ids.insert(id);
@@ -159,7 +160,7 @@ impl PiiReads {
 /// `representative`, `phone`, `email` and a household's `taxCode`).
 pub fn note_personal_read(
     ctx: &Context<'_>,
-    entity_type: &'static str,
+    entity_type: EntityKind,
     id: i64,
     field: &'static str,
 ) {
@@ -218,7 +219,7 @@ impl Extension for PiiLogExtension {
                 &state.db,
                 actor.user_id,
                 req.ctx.request_id.clone(),
-                entity_type,
+                *entity_type,
                 ids,
                 fields,
             )
@@ -271,13 +272,15 @@ impl PersonalDataAccess {
         &self.0.entity_type
     }
     /// The records read (global ids).
-    async fn record_ids(&self) -> Vec<ID> {
-        self.0
+    async fn record_ids(&self) -> async_graphql::Result<Vec<ID>> {
+        let kind = EntityKind::from_db(&self.0.entity_type)?;
+        Ok(self
+            .0
             .record_ids
             .split(',')
             .filter_map(|s| s.parse().ok())
-            .map(|id| ids::encode(&self.0.entity_type, id))
-            .collect()
+            .map(|id| ids::encode(kind, id))
+            .collect())
     }
     /// The personal fields read (`representative`, `phone`, `email`, `taxCode`).
     async fn fields(&self) -> Vec<&str> {

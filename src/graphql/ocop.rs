@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::graphql::input::evaluation_id;
+use crate::kind::EntityKind;
 use crate::{
     db::entities::{ocop_certificate, ocop_evaluation, ocop_score},
     domain::{
@@ -191,7 +192,7 @@ pub struct OcopScore(pub ocop_score::Model);
 impl OcopScore {
     /// Opaque id.
     async fn id(&self) -> ID {
-        ids::encode("OcopScore", self.0.id)
+        ids::encode(EntityKind::OcopScore, self.0.id)
     }
     /// The council member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {

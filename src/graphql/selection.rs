@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
+use crate::kind::EntityKind;
 use crate::{
     db::entities::{nomination, scorecard, selection_round},
     domain::{
@@ -215,7 +216,7 @@ pub struct Scorecard(pub scorecard::Model);
 impl Scorecard {
     /// Opaque id.
     async fn id(&self) -> ID {
-        ids::encode("Scorecard", self.0.id)
+        ids::encode(EntityKind::Scorecard, self.0.id)
     }
     /// The judge.
     async fn judge(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {

@@ -331,7 +331,7 @@ async fn moving_an_establishment_outside_the_area_is_forbidden_and_changes_nothi
     assert_eq!(now["name"], e["name"]);
     assert_eq!(now["version"], 1);
     assert_eq!(
-        audit_rows(&app, ENTITY, row_id(&id)).await.len(),
+        audit_rows(&app, ENTITY.as_str(), row_id(&id)).await.len(),
         1,
         "only the create"
     );
@@ -851,7 +851,7 @@ async fn the_same_idempotency_key_from_the_same_user_creates_one_establishment()
     assert_eq!(
         audit_rows(
             &app,
-            ENTITY,
+            ENTITY.as_str(),
             row_id(first["createEstablishment"]["id"].as_str().expect("id"))
         )
         .await
@@ -1221,7 +1221,7 @@ async fn create_update_and_status_changes_are_audited_with_before_and_after() {
         .await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
-    let rows = audit_rows(&app, ENTITY, row_id(&id)).await;
+    let rows = audit_rows(&app, ENTITY.as_str(), row_id(&id)).await;
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["create", "update", "setStatus"]);
     let actor = row_id(&user.id);
@@ -1288,7 +1288,10 @@ async fn a_failed_mutation_writes_no_audit_event() {
         "taxCode",
     );
     assert_eq!(audit_count(&app).await, before);
-    assert_eq!(audit_rows(&app, ENTITY, row_id(&id)).await.len(), 1);
+    assert_eq!(
+        audit_rows(&app, ENTITY.as_str(), row_id(&id)).await.len(),
+        1
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -51,11 +51,11 @@ pub use read::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::Project.as_str();
+pub const ENTITY: EntityKind = EntityKind::Project;
 /// Entity type name of allocations.
-pub const ALLOCATION: &str = EntityKind::Allocation.as_str();
+pub const ALLOCATION: EntityKind = EntityKind::Allocation;
 /// Entity type name of disbursements.
-pub const DISBURSEMENT: &str = EntityKind::Disbursement.as_str();
+pub const DISBURSEMENT: EntityKind = EntityKind::Disbursement;
 const CREATE_OP: &str = "createProject";
 const ALLOCATE_OP: &str = "allocateFunding";
 const DISBURSE_OP: &str = "recordDisbursement";

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 use futures::future::join_all;
-use khuyencong::{db::entities::establishment, enums::Role, graphql::ids};
+use khuyencong::{db::entities::establishment, enums::Role, graphql::ids, kind::EntityKind};
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Map, Value, json};
 
@@ -203,7 +203,7 @@ async fn insert_establishments(
     models
         .iter()
         .filter(|m| m.name.starts_with("Cơ sở nạp nhanh"))
-        .map(|m| ids::encode("Establishment", m.id).0)
+        .map(|m| ids::encode(EntityKind::Establishment, m.id).0)
         .collect()
 }
 
