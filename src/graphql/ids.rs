@@ -1,8 +1,6 @@
-//! Opaque global ids: `base64url("Type:id")`, so `node(id)` knows what it points at and
-//! clients never build ids themselves.
+//! Opaque global ids as GraphQL `ID`s (the format is [`EntityKind::global_id`]'s).
 
 use async_graphql::ID;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::{
     error::{AppError, Result},
@@ -11,15 +9,12 @@ use crate::{
 
 /// The global id of a record.
 pub fn encode(kind: EntityKind, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")))
+    ID(kind.global_id(id))
 }
 
 /// Splits a global id into its kind and row id.
 pub fn parse(id: &ID) -> Option<(EntityKind, i64)> {
-    let raw = URL_SAFE_NO_PAD.decode(id.as_str()).ok()?;
-    let raw = String::from_utf8(raw).ok()?;
-    let (t, n) = raw.split_once(':')?;
-    Some((EntityKind::parse(t)?, n.parse().ok()?))
+    EntityKind::parse_global_id(id.as_str())
 }
 
 /// The row id of a global id of the expected kind, if it is one.

@@ -40,11 +40,11 @@ fn line(row: &change_event::Model) -> serde_json::Value {
     json!({
         "cursor": FeedCursor::of(row).encode(),
         "entity": entity,
-        "id": kind.map(|k| crate::graphql::ids::encode(k, row.entity_id).0),
+        "id": kind.map(|k| k.global_id(row.entity_id)),
         "operation": row.operation,
         "version": row.version,
         "changedAt": row.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "actorId": row.actor_id.map(|a| crate::graphql::ids::encode(crate::domain::user::ENTITY, a).0),
+        "actorId": row.actor_id.map(|a| EntityKind::User.global_id(a)),
         "provinceCode": row.province_code,
         "communeCode": row.commune_code,
     })
