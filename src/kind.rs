@@ -6,6 +6,7 @@
 use std::fmt;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::DeriveValueType;
 
 /// A kind of record with an identity of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,6 +126,80 @@ impl fmt::Display for EntityKind {
     }
 }
 
+/// The row id of a record of one kind, as the domain's functions take it: a product's id
+/// cannot be passed where a project's is meant. Rows keep `i64`; `From` and `get` convert
+/// at the boundary, a row id compares with a column in a query as it is (a sea-orm value
+/// type), and a GraphQL id decodes to one (`graphql::ids::decode::<ProjectId>`).
+pub trait RowId: Copy + From<i64> + Into<i64> {
+    /// The kind of record it names (the type in its global id).
+    const KIND: EntityKind;
+}
+
+/// Declares the row-id type of each kind.
+macro_rules! row_ids {
+    ($($(#[$doc:meta])* $name:ident => $kind:ident,)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, DeriveValueType)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// The row id.
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl RowId for $name {
+            const KIND: EntityKind = EntityKind::$kind;
+        }
+
+        impl From<i64> for $name {
+            fn from(id: i64) -> Self {
+                Self(id)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+row_ids! {
+    /// The id of an establishment.
+    EstablishmentId => Establishment,
+    /// The id of a product.
+    ProductId => Product,
+    /// The id of a funding source.
+    FundingSourceId => FundingSource,
+    /// The id of a project.
+    ProjectId => Project,
+    /// The id of an allocation.
+    AllocationId => Allocation,
+    /// The id of a selection round.
+    RoundId => SelectionRound,
+    /// The id of a nomination.
+    NominationId => Nomination,
+    /// The id of an OCOP evaluation.
+    EvaluationId => OcopEvaluation,
+    /// The id of an OCOP certificate.
+    CertificateId => OcopCertificate,
+    /// The id of a user.
+    UserId => User,
+    /// The id of a document.
+    DocumentId => Document,
+    /// The id of an audit event.
+    AuditEventId => AuditEvent,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +226,18 @@ mod tests {
         // A name no kind has, and a row id that is not a number.
         assert_eq!(EntityKind::parse_global_id("Rm9vOjE"), None); // Foo:1
         assert_eq!(EntityKind::parse_global_id("UHJvamVjdDp4"), None); // Project:x
+    }
+
+    #[test]
+    fn row_ids_name_their_kind_and_convert_at_the_boundary() {
+        let id = ProjectId::from(42);
+        assert_eq!(
+            (id.get(), i64::from(id), id.to_string()),
+            (42, 42, "42".into())
+        );
+        assert_eq!(ProjectId::KIND, EntityKind::Project);
+        assert_eq!(RoundId::KIND, EntityKind::SelectionRound);
+        assert_eq!(EvaluationId::KIND, EntityKind::OcopEvaluation);
+        assert_eq!(CertificateId::KIND, EntityKind::OcopCertificate);
     }
 }

@@ -6,7 +6,12 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::{db::entities::audit_event, domain::Ctx, error::Result, kind::EntityKind};
+use crate::{
+    db::entities::audit_event,
+    domain::Ctx,
+    error::Result,
+    kind::{AuditEventId, EntityKind, UserId},
+};
 
 /// What an audit event is about.
 pub struct Subject<'a> {
@@ -203,7 +208,7 @@ pub struct AuditFilter {
     /// Entity id (with `entity_type`).
     pub entity_id: Option<i64>,
     /// Actor's user id.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     /// At or after.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -254,11 +259,11 @@ pub async fn list(
 }
 
 /// An audit event the caller may see.
-#[tracing::instrument(name = "audit.get", skip_all, fields(audit_event.id = id))]
+#[tracing::instrument(name = "audit.get", skip_all, fields(audit_event.id = id.get()))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: AuditEventId,
 ) -> Result<Option<audit_event::Model>> {
     use sea_orm::EntityTrait;
     let actor = ctx.actor()?;

@@ -6,7 +6,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, EstablishmentId};
 use crate::{
     db::entities::{establishment, product},
     domain::{
@@ -492,7 +492,7 @@ fn not_found() -> AppError {
 pub async fn find_in_scope(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
 ) -> Result<establishment::Model> {
     get(db, ctx, id).await?.ok_or_else(not_found)
 }
@@ -505,11 +505,11 @@ fn check_version(m: &establishment::Model, expected: i32) -> Result<()> {
 }
 
 /// Updates an establishment; moving it to another commune keeps it inside the area.
-#[tracing::instrument(name = "establishment.update", skip_all, fields(establishment.id = id))]
+#[tracing::instrument(name = "establishment.update", skip_all, fields(establishment.id = id.get()))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
     expected_version: i32,
     patch: EstablishmentPatch,
 ) -> Result<establishment::Model> {
@@ -527,11 +527,11 @@ pub async fn update(
 }
 
 /// Suspends, closes or reopens an establishment (nothing is ever deleted).
-#[tracing::instrument(name = "establishment.set_status", skip_all, fields(establishment.id = id, status = ?status))]
+#[tracing::instrument(name = "establishment.set_status", skip_all, fields(establishment.id = id.get(), status = ?status))]
 pub async fn set_status(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
     expected_version: i32,
     status: EstablishmentStatus,
     reason: Option<String>,
@@ -545,7 +545,7 @@ pub async fn set_status(
         let mut am = before.clone().into_active_model();
         am.status = Set(status.as_str().to_owned());
         am.status_reason = Set(reason);
-        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let after = write::save_versioned(txn, am, id.get(), expected_version, not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
         let event = write::Event::new("setStatus", subject(&after), changes);
         Ok((after, event))
@@ -554,11 +554,11 @@ pub async fn set_status(
 }
 
 /// An establishment the caller may see, or `None`.
-#[tracing::instrument(name = "establishment.get", skip_all, fields(establishment.id = id))]
+#[tracing::instrument(name = "establishment.get", skip_all, fields(establishment.id = id.get()))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
 ) -> Result<Option<establishment::Model>> {
     let actor = ctx.actor()?;
     Ok(establishment::Entity::find_by_id(id)

@@ -18,7 +18,7 @@ use crate::{
     },
     enums::Role,
     error::{AppError, Msg, Result},
-    kind::EntityKind,
+    kind::{EntityKind, UserId},
 };
 
 impl Keyed for pii_access_log::Model {
@@ -34,7 +34,7 @@ impl Keyed for pii_access_log::Model {
 #[tracing::instrument(name = "pii.record", skip_all, fields(entity = %entity_type, count = ids.len()))]
 pub async fn record(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     request_id: Option<String>,
     entity_type: EntityKind,
     ids: &BTreeSet<i64>,
@@ -46,7 +46,7 @@ pub async fn record(
     let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join(",");
     pii_access_log::ActiveModel {
         at: Set(now()),
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         request_id: Set(request_id),
         entity_type: Set(entity_type.as_str().to_owned()),
         record_ids: Set(join(&mut ids.iter().map(i64::to_string))),
@@ -74,7 +74,7 @@ pub async fn purge(db: &impl ConnectionTrait, retention_days: u32) -> Result<u64
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     args: &PageArgs,
 ) -> Result<Page<pii_access_log::Entity>> {
     let actor = ctx.actor()?;

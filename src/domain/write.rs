@@ -31,7 +31,7 @@ use crate::{
     },
     domain::{Ctx, Db, audit, begin_write, change, idempotency, now},
     error::{AppError, Result},
-    kind::EntityKind,
+    kind::{EntityKind, UserId},
 };
 
 /// What a write records about itself: one audit event on its subject, and the other
@@ -118,7 +118,7 @@ pub async fn run<M>(
 }
 
 /// The idempotency key to remember: user, key, operation.
-type Remember<'k> = (i64, &'k str, &'static str);
+type Remember<'k> = (UserId, &'k str, &'static str);
 
 async fn in_transaction<M>(
     db: &impl Db,
@@ -139,7 +139,7 @@ async fn in_transaction<M>(
 /// A create that a mobile client may retry: the operation's name and the caller's
 /// idempotency key. The key is remembered for the record the create audits.
 pub struct Create<'k, E> {
-    user_id: i64,
+    user_id: UserId,
     key: Option<&'k str>,
     operation: &'static str,
     not_found: fn() -> AppError,
@@ -160,7 +160,7 @@ where
         not_found: fn() -> AppError,
     ) -> Self {
         Self {
-            user_id: actor.user_id,
+            user_id: actor.user_id.into(),
             key,
             operation,
             not_found,

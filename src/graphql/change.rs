@@ -148,7 +148,7 @@ impl Change {
         if let Some(r) = self.1.as_ref().filter(|r| r.actors) {
             return Ok(r.users.get(&id).cloned().map(User));
         }
-        Ok(domain::user::get(ctx.primary_db()?, ctx.dctx()?, id)
+        Ok(domain::user::get(ctx.primary_db()?, ctx.dctx()?, id.into())
             .await?
             .map(User))
     }

@@ -18,6 +18,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
+use crate::kind::UserId;
 use crate::{
     db::entities::pii_access_log,
     domain::{self, page::PageArgs},
@@ -217,7 +218,7 @@ impl Extension for PiiLogExtension {
         for (entity_type, (ids, fields)) in &reads {
             if let Err(e) = domain::pii::record(
                 &state.db,
-                actor.user_id,
+                actor.user_id.into(),
                 req.ctx.request_id.clone(),
                 *entity_type,
                 ids,
@@ -314,7 +315,7 @@ impl GuardQuery {
         let args = PageArgs::new(first, after.as_deref())?;
         let user = match &user_id {
             None => None,
-            Some(id) => Some(ids::decode(domain::user::ENTITY, id).ok_or_else(|| {
+            Some(id) => Some(ids::decode::<UserId>(id).ok_or_else(|| {
                 AppError::bad_input(
                     "userId",
                     Msg::new("Not a user id.", "Không phải mã người dùng."),

@@ -76,40 +76,40 @@ pub async fn load(
     let dctx = ctx.dctx()?;
     let db = ctx.db()?;
     Ok(match kind {
-        EntityKind::Establishment => domain::establishment::get(db, dctx, n)
+        EntityKind::Establishment => domain::establishment::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Establishment(Establishment(m))),
-        EntityKind::Product => domain::product::get(db, dctx, n)
+        EntityKind::Product => domain::product::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Product(Product(m))),
-        EntityKind::FundingSource => domain::funding::get(db, dctx, n)
+        EntityKind::FundingSource => domain::funding::get(db, dctx, n.into())
             .await?
             .map(|m| Node::FundingSource(FundingSource(m))),
-        EntityKind::Project => domain::project::get(db, dctx, n)
+        EntityKind::Project => domain::project::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Project(Project(m))),
-        EntityKind::Allocation => domain::project::get_allocation(db, dctx, n)
+        EntityKind::Allocation => domain::project::get_allocation(db, dctx, n.into())
             .await?
             .map(|m| Node::Allocation(Allocation(m))),
-        EntityKind::SelectionRound => domain::selection::get_round(db, dctx, n)
+        EntityKind::SelectionRound => domain::selection::get_round(db, dctx, n.into())
             .await?
             .map(|m| Node::SelectionRound(SelectionRound(m))),
-        EntityKind::Nomination => domain::selection::get_nomination(db, dctx, n)
+        EntityKind::Nomination => domain::selection::get_nomination(db, dctx, n.into())
             .await?
             .map(|m| Node::Nomination(Nomination(m))),
-        EntityKind::OcopEvaluation => domain::ocop::get(db, dctx, n)
+        EntityKind::OcopEvaluation => domain::ocop::get(db, dctx, n.into())
             .await?
             .map(|m| Node::OcopEvaluation(OcopEvaluation(m))),
-        EntityKind::OcopCertificate => domain::ocop::get_certificate(db, dctx, n)
+        EntityKind::OcopCertificate => domain::ocop::get_certificate(db, dctx, n.into())
             .await?
             .map(|m| Node::OcopCertificate(OcopCertificate(m))),
-        EntityKind::AuditEvent => domain::audit::get(db, dctx, n)
+        EntityKind::AuditEvent => domain::audit::get(db, dctx, n.into())
             .await?
             .map(|m| Node::AuditEvent(AuditEvent(m))),
-        EntityKind::Document => domain::document::get(db, dctx, n)
+        EntityKind::Document => domain::document::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Document(crate::graphql::document::Document(m))),
-        EntityKind::User => domain::user::get(db, dctx, n)
+        EntityKind::User => domain::user::get(db, dctx, n.into())
             .await?
             .map(|m| Node::User(User(m))),
         // Read through their parent (an allocation, an evaluation, a nomination) or reference

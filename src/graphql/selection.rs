@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, NominationId, ProductId, RoundId};
 use crate::{
     db::entities::{nomination, scorecard, selection_round},
     domain::{
@@ -336,7 +336,7 @@ impl SelectionQuery {
     ) -> async_graphql::Result<Option<SelectionRound>> {
         let dctx = ctx.dctx()?;
         dctx.actor()?;
-        let Some(id) = ids::decode(domain::selection::ROUND, &id) else {
+        let Some(id) = ids::decode::<RoundId>(&id) else {
             return Ok(None);
         };
         Ok(domain::selection::get_round(ctx.db()?, dctx, id)
@@ -384,13 +384,8 @@ impl SelectionMutation {
         product_id: ID,
         group: SelectionProductGroup,
     ) -> async_graphql::Result<Nomination> {
-        let round = ids::require(
-            domain::selection::ROUND,
-            &round_id,
-            "selection round",
-            "đợt bình chọn",
-        )?;
-        let product = ids::require(domain::product::ENTITY, &product_id, "product", "sản phẩm")?;
+        let round = ids::require::<RoundId>(&round_id, "selection round", "đợt bình chọn")?;
+        let product = ids::require::<ProductId>(&product_id, "product", "sản phẩm")?;
         let m = domain::selection::nominate(ctx.db()?, ctx.dctx()?, round, product, group.into())
             .await?;
         Ok(Nomination(m))
@@ -403,12 +398,7 @@ impl SelectionMutation {
         nomination_id: ID,
         input: ScorecardInput,
     ) -> async_graphql::Result<Scorecard> {
-        let id = ids::require(
-            domain::selection::NOMINATION,
-            &nomination_id,
-            "nomination",
-            "hồ sơ đề cử",
-        )?;
+        let id = ids::require::<NominationId>(&nomination_id, "nomination", "hồ sơ đề cử")?;
         let m = domain::selection::submit_scorecard(
             ctx.db()?,
             ctx.dctx()?,
@@ -433,12 +423,7 @@ impl SelectionMutation {
         expected_version: i32,
         recognized_on: Option<Date>,
     ) -> async_graphql::Result<SelectionRound> {
-        let id = ids::require(
-            domain::selection::ROUND,
-            &id,
-            "selection round",
-            "đợt bình chọn",
-        )?;
+        let id = ids::require::<RoundId>(&id, "selection round", "đợt bình chọn")?;
         let m = domain::selection::advance(
             ctx.db()?,
             ctx.dctx()?,

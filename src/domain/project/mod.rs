@@ -19,7 +19,7 @@ use sea_orm::{
     QueryOrder, sea_query::Expr,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, EstablishmentId};
 use crate::{
     auth::actor::Actor,
     db::entities::{
@@ -165,7 +165,7 @@ pub struct ProjectFilter {
     /// Fiscal year.
     pub fiscal_year: Option<i32>,
     /// With this establishment among the beneficiaries.
-    pub establishment_id: Option<i64>,
+    pub establishment_id: Option<EstablishmentId>,
     /// Text in the code, title or description.
     pub search: Option<String>,
     /// Changed at or after.
