@@ -147,10 +147,26 @@ async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
     )
     .await?;
     if let Some((est, support, counterpart)) = r.beneficiary {
-        p = proj::add_beneficiary(db, r.proposer, p.id, p.version, est, support, counterpart)
-            .await?;
+        p = proj::add_beneficiary(
+            db,
+            r.proposer,
+            p.id.into(),
+            p.version,
+            est.into(),
+            support,
+            counterpart,
+        )
+        .await?;
     }
-    let a = proj::allocate(db, r.approver, p.id, r.source, p.support_vnd, None).await?;
+    let a = proj::allocate(
+        db,
+        r.approver,
+        p.id.into(),
+        r.source.into(),
+        p.support_vnd,
+        None,
+    )
+    .await?;
     for action in [
         ProjectAction::Submit,
         ProjectAction::Appraise,
@@ -161,7 +177,7 @@ async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
         } else {
             r.proposer
         };
-        p = proj::transition(db, by, p.id, p.version, action, None, None).await?;
+        p = proj::transition(db, by, p.id.into(), p.version, action, None, None).await?;
     }
     if !r.settle {
         return Ok(());
@@ -169,7 +185,7 @@ async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
     p = proj::transition(
         db,
         r.proposer,
-        p.id,
+        p.id.into(),
         p.version,
         ProjectAction::Start,
         None,
@@ -183,7 +199,7 @@ async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
         proj::disburse(
             db,
             r.proposer,
-            a.id,
+            a.id.into(),
             advance,
             paid_on,
             Some("Tạm ứng".into()),
@@ -200,7 +216,7 @@ async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
     p = proj::transition(
         db,
         r.approver,
-        p.id,
+        p.id.into(),
         p.version,
         ProjectAction::Accept,
         None,
@@ -212,7 +228,7 @@ async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
         proj::disburse(
             db,
             r.proposer,
-            a.id,
+            a.id.into(),
             rest,
             date(r.year, 12, 15)?,
             Some("Thanh toán".into()),
@@ -223,7 +239,7 @@ async fn run(state: &Load<'_>, r: Run<'_>) -> Result<()> {
     proj::transition(
         db,
         r.approver,
-        p.id,
+        p.id.into(),
         p.version,
         ProjectAction::Settle,
         None,
@@ -561,11 +577,19 @@ async fn lam_dong_projects(state: &Load<'_>) -> Result<()> {
         }
         if kind == ProjectKind::Individual {
             for e in &chosen {
-                p = proj::add_beneficiary(db, &officer, p.id, p.version, *e, 0, 200_000_000)
-                    .await?;
+                p = proj::add_beneficiary(
+                    db,
+                    &officer,
+                    p.id.into(),
+                    p.version,
+                    (*e).into(),
+                    0,
+                    200_000_000,
+                )
+                .await?;
             }
         }
-        proj::allocate(db, &national, p.id, src, p.support_vnd, None).await?;
+        proj::allocate(db, &national, p.id.into(), src.into(), p.support_vnd, None).await?;
         for action in [
             ProjectAction::Submit,
             ProjectAction::Appraise,
@@ -576,12 +600,20 @@ async fn lam_dong_projects(state: &Load<'_>) -> Result<()> {
             } else {
                 &officer
             };
-            p = proj::transition(db, by, p.id, p.version, action, None, None).await?;
+            p = proj::transition(db, by, p.id.into(), p.version, action, None, None).await?;
         }
         if kind == ProjectKind::Group {
             for e in &chosen {
-                p = proj::add_beneficiary(db, &officer, p.id, p.version, *e, 0, 200_000_000)
-                    .await?;
+                p = proj::add_beneficiary(
+                    db,
+                    &officer,
+                    p.id.into(),
+                    p.version,
+                    (*e).into(),
+                    0,
+                    200_000_000,
+                )
+                .await?;
             }
         }
     }
@@ -617,14 +649,14 @@ async fn run_round(
         let n = selection::nominate(
             db,
             organiser,
-            r.id,
-            *product_id,
+            r.id.into(),
+            (*product_id).into(),
             SelectionProductGroup::ProcessedAgroForestryFisheryFood,
         )
         .await?;
         nominations.push((n.id, *recognise));
     }
-    let r = selection::advance(db, organiser, r.id, r.version, None).await?;
+    let r = selection::advance(db, organiser, r.id.into(), r.version, None).await?;
     for (n, recognise) in &nominations {
         for (j, judge) in judges.iter().enumerate() {
             let total = if *recognise {
@@ -632,10 +664,10 @@ async fn run_round(
             } else {
                 55 + j as i32 * 2
             };
-            selection::submit_scorecard(db, judge, *n, scores(total)).await?;
+            selection::submit_scorecard(db, judge, (*n).into(), scores(total)).await?;
         }
     }
-    selection::advance(db, organiser, r.id, r.version, Some(recognized_on)).await?;
+    selection::advance(db, organiser, r.id.into(), r.version, Some(recognized_on)).await?;
     Ok(())
 }
 
@@ -707,7 +739,7 @@ async fn dak_lak_selection(state: &Load<'_>, establishments: &[i64]) -> Result<(
                 &state.db,
                 &officer,
                 NewProduct {
-                    establishment_id: est,
+                    establishment_id: est.into(),
                     name: format!("{name} Đắk Lắk (minh họa {product_n:02})"),
                     description: None,
                     brand: None,
@@ -725,7 +757,7 @@ async fn dak_lak_selection(state: &Load<'_>, establishments: &[i64]) -> Result<(
             &state.db,
             &officer,
             NewProduct {
-                establishment_id: establishments[year as usize % establishments.len()],
+                establishment_id: establishments[year as usize % establishments.len()].into(),
                 name: format!("Sản phẩm dự thi {year} (minh họa)"),
                 description: None,
                 brand: None,
@@ -815,13 +847,13 @@ async fn certify(
     let e = ocop::create(
         db,
         province[0],
-        product_id,
+        product_id.into(),
         issued_on.year(),
         OcopApplicationType::New,
         None,
     )
     .await?;
-    let e = ocop::screen(db, province[0], e.id, e.version, true, None).await?;
+    let e = ocop::screen(db, province[0], e.id.into(), e.version, true, None).await?;
     // Split in hundredths: a score has at most two decimals.
     let part = |t: f64| {
         let total = (t * 100.0).round() as i64;
@@ -836,25 +868,25 @@ async fn certify(
         }
     };
     for member in province {
-        ocop::submit_scores(db, member, e.id, part(total)).await?;
+        ocop::submit_scores(db, member, e.id.into(), part(total)).await?;
     }
-    let current = ocop::get(db, province[0], e.id)
+    let current = ocop::get(db, province[0], e.id.into())
         .await?
         .ok_or_else(|| AppError::internal("evaluation vanished"))?;
     let d = Decision {
         decision_number: decision.into(),
         issued_on,
     };
-    let e = ocop::certify(db, province[0], e.id, current.version, d.clone()).await?;
+    let e = ocop::certify(db, province[0], e.id.into(), current.version, d.clone()).await?;
     let e = match central {
         Some(judges) => {
             for member in judges {
-                ocop::submit_scores(db, member, e.id, part(total)).await?;
+                ocop::submit_scores(db, member, e.id.into(), part(total)).await?;
             }
-            let current = ocop::get(db, judges[0], e.id)
+            let current = ocop::get(db, judges[0], e.id.into())
                 .await?
                 .ok_or_else(|| AppError::internal("evaluation vanished"))?;
-            ocop::certify(db, judges[0], e.id, current.version, d).await?
+            ocop::certify(db, judges[0], e.id.into(), current.version, d).await?
         }
         None => e,
     };
@@ -934,7 +966,7 @@ async fn ocop_ratings(state: &Load<'_>) -> Result<()> {
             &state.db,
             lamdong[0],
             NewProduct {
-                establishment_id: establishment,
+                establishment_id: establishment.into(),
                 name: (*name).into(),
                 description: None,
                 brand: None,
@@ -963,7 +995,7 @@ async fn ocop_ratings(state: &Load<'_>) -> Result<()> {
         ocop::revoke(
             &state.db,
             lamdong[0],
-            cert,
+            cert.into(),
             "Sản phẩm không duy trì được tiêu chí chất lượng (minh họa)".into(),
             "2025/QĐ-UBND".into(),
         )

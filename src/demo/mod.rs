@@ -342,7 +342,7 @@ async fn insert_all(state: &Load<'_>) -> Result<()> {
             db,
             &ctx,
             NewProduct {
-                establishment_id,
+                establishment_id: establishment_id.into(),
                 name: r.name,
                 description: r.description,
                 brand: r.brand,
@@ -566,8 +566,16 @@ async fn load_projects(state: &Load<'_>, by_key: &HashMap<String, i64>) -> Resul
             let id = *by_key
                 .get(*key)
                 .ok_or_else(|| AppError::internal(format!("demo beneficiary {key} missing")))?;
-            p = proj::add_beneficiary(db, &proposer, p.id, p.version, id, *support, *counterpart)
-                .await?;
+            p = proj::add_beneficiary(
+                db,
+                &proposer,
+                p.id.into(),
+                p.version,
+                id.into(),
+                *support,
+                *counterpart,
+            )
+            .await?;
         }
         for action in d.actions {
             if *action == ProjectAction::Approve {
@@ -584,8 +592,16 @@ async fn load_projects(state: &Load<'_>, by_key: &HashMap<String, i64>) -> Resul
                                 || s.province_code.as_deref() == Some(d.province))
                     })
                     .ok_or_else(|| AppError::internal("no demo source for a project"))?;
-                let a = proj::allocate(db, &approver, p.id, source.id, p.support_vnd, None).await?;
-                p = proj::get(db, &approver, a.project_id)
+                let a = proj::allocate(
+                    db,
+                    &approver,
+                    p.id.into(),
+                    source.id.into(),
+                    p.support_vnd,
+                    None,
+                )
+                .await?;
+                p = proj::get(db, &approver, a.project_id.into())
                     .await?
                     .ok_or_else(|| AppError::internal("demo project vanished"))?;
             }
@@ -599,7 +615,7 @@ async fn load_projects(state: &Load<'_>, by_key: &HashMap<String, i64>) -> Resul
                     proj::disburse(
                         db,
                         &approver,
-                        a.id,
+                        a.id.into(),
                         a.amount_vnd * i64::from(proj::advance_rule(db).await?.advance_percent)
                             / 100,
                         chrono::NaiveDate::from_ymd_opt(d.year, 9, 30).unwrap_or_default(),
@@ -623,7 +639,7 @@ async fn load_projects(state: &Load<'_>, by_key: &HashMap<String, i64>) -> Resul
                 average_monthly_income_vnd: Some(6_000_000),
                 notes: None,
             });
-            p = proj::transition(db, by, p.id, p.version, *action, None, outcomes).await?;
+            p = proj::transition(db, by, p.id.into(), p.version, *action, None, outcomes).await?;
         }
     }
     Ok(())

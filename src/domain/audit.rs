@@ -6,12 +6,17 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::{db::entities::audit_event, domain::Ctx, error::Result};
+use crate::{
+    db::entities::audit_event,
+    domain::Ctx,
+    error::Result,
+    kind::{AuditEventId, EntityKind, UserId},
+};
 
 /// What an audit event is about.
 pub struct Subject<'a> {
-    /// Entity type, e.g. `Establishment`.
-    pub entity_type: &'a str,
+    /// Its kind, stored by name (`Establishment`).
+    pub entity_type: EntityKind,
     /// Its id.
     pub entity_id: i64,
     /// Its province, for scoping the trail.
@@ -83,7 +88,7 @@ async fn write(
         actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
         actor_role: Set(ctx.actor.as_ref().map(|a| a.role)),
         action: Set(action.to_owned()),
-        entity_type: Set(subject.entity_type.to_owned()),
+        entity_type: Set(subject.entity_type.as_str().to_owned()),
         entity_id: Set(subject.entity_id),
         province_code: Set(subject.province_code.map(str::to_owned)),
         commune_code: Set(subject.commune_code.map(str::to_owned)),
@@ -137,7 +142,7 @@ pub async fn record_created(
             actor_id: Set(ctx.actor.as_ref().map(|a| a.user_id)),
             actor_role: Set(ctx.actor.as_ref().map(|a| a.role)),
             action: Set("create".to_owned()),
-            entity_type: Set(subject.entity_type.to_owned()),
+            entity_type: Set(subject.entity_type.as_str().to_owned()),
             entity_id: Set(subject.entity_id),
             province_code: Set(subject.province_code.map(str::to_owned)),
             commune_code: Set(subject.commune_code.map(str::to_owned)),
@@ -206,7 +211,7 @@ pub struct AuditFilter {
     /// Entity id (with `entity_type`).
     pub entity_id: Option<i64>,
     /// Actor's user id.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     /// At or after.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -257,11 +262,11 @@ pub async fn list(
 }
 
 /// An audit event the caller may see.
-#[tracing::instrument(name = "audit.get", skip_all, fields(audit_event.id = id))]
+#[tracing::instrument(name = "audit.get", skip_all, fields(audit_event.id = id.get()))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: AuditEventId,
 ) -> Result<Option<audit_event::Model>> {
     use sea_orm::EntityTrait;
     let actor = ctx.actor()?;

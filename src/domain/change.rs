@@ -160,14 +160,14 @@ impl ChangeEntity {
         }
     }
 
-    /// The entity type of the audit trail and of global ids (`Project`).
-    pub fn entity_type(self) -> &'static str {
-        self.kind().as_str()
+    /// The feed's kind of a record, if the feed carries it.
+    pub fn from_kind(kind: EntityKind) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.kind() == kind)
     }
 
-    /// The kind of an entity type, if the feed carries it.
+    /// The feed's kind of a stored entity type (`Project`), if the feed carries it.
     pub fn from_entity_type(t: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.entity_type() == t)
+        EntityKind::parse(t).and_then(Self::from_kind)
     }
 
     /// The feed's name of the kind (`OCOP_CERTIFICATE`), as the API spells it.
@@ -329,8 +329,8 @@ fn previous(
 
 /// One change being written.
 pub struct Written<'a> {
-    /// The audit trail's entity type (`Project`).
-    pub entity_type: &'a str,
+    /// The record's kind (stored as the audit trail's entity type, `Project`).
+    pub entity_type: EntityKind,
     /// The record's id.
     pub entity_id: i64,
     /// What happened.
@@ -361,12 +361,12 @@ pub async fn append_created(
     let at = super::now();
     let rows: Vec<change_event::ActiveModel> = created
         .iter()
-        .filter(|w| ChangeEntity::from_entity_type(w.entity_type).is_some())
+        .filter(|w| ChangeEntity::from_kind(w.entity_type).is_some())
         .map(|w| {
             let (previous_province, previous_commune) =
                 previous(w.previous, w.province_code, w.commune_code);
             change_event::ActiveModel {
-                entity_type: Set(w.entity_type.to_owned()),
+                entity_type: Set(w.entity_type.as_str().to_owned()),
                 entity_id: Set(w.entity_id),
                 operation: Set(w.operation.as_str().to_owned()),
                 version: Set(Some(1)),
@@ -398,7 +398,7 @@ pub async fn append_created(
 /// Appends one change to the feed, inside the caller's transaction. Entity types the feed
 /// does not carry (a province's region) are ignored.
 pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Result<()> {
-    let Some(kind) = ChangeEntity::from_entity_type(w.entity_type) else {
+    let Some(kind) = ChangeEntity::from_kind(w.entity_type) else {
         return Ok(());
     };
     let version = if w.operation == Operation::Delete {
@@ -409,7 +409,7 @@ pub async fn append(db: &impl ConnectionTrait, ctx: &Ctx, w: Written<'_>) -> Res
     let (previous_province, previous_commune) =
         previous(w.previous, w.province_code, w.commune_code);
     change_event::ActiveModel {
-        entity_type: Set(w.entity_type.to_owned()),
+        entity_type: Set(w.entity_type.as_str().to_owned()),
         entity_id: Set(w.entity_id),
         operation: Set(w.operation.as_str().to_owned()),
         version: Set(version),
@@ -446,7 +446,7 @@ pub struct Touched {
 }
 
 struct Touch {
-    entity_type: &'static str,
+    entity_type: EntityKind,
     id: i64,
     version: Option<i32>,
     province_code: Option<String>,
@@ -463,7 +463,7 @@ impl Touched {
     /// scope as they are after the change.
     pub fn add(
         &mut self,
-        entity_type: &'static str,
+        entity_type: EntityKind,
         id: i64,
         version: Option<i32>,
         province_code: Option<&str>,
@@ -481,7 +481,7 @@ impl Touched {
     /// had before the mutation (see "Records leaving an area" above).
     pub fn add_moved(
         &mut self,
-        entity_type: &'static str,
+        entity_type: EntityKind,
         id: i64,
         version: Option<i32>,
         place: Place<'_>,
@@ -497,7 +497,7 @@ impl Touched {
     /// seeing it read this change with the record.
     pub fn add_seen_elsewhere(
         &mut self,
-        entity_type: &'static str,
+        entity_type: EntityKind,
         id: i64,
         version: Option<i32>,
         place: Place<'_>,
@@ -516,7 +516,7 @@ impl Touched {
 
     fn touch(
         &mut self,
-        entity_type: &'static str,
+        entity_type: EntityKind,
         id: i64,
         version: Option<i32>,
         place: Place<'_>,
@@ -558,7 +558,7 @@ impl Touched {
     }
 
     /// The touched records, in the order first touched.
-    pub fn ids(&self) -> impl Iterator<Item = (&'static str, i64)> + '_ {
+    pub fn ids(&self) -> impl Iterator<Item = (EntityKind, i64)> + '_ {
         self.rows.iter().map(|t| (t.entity_type, t.id))
     }
 
@@ -571,14 +571,14 @@ impl Touched {
         db: &impl ConnectionTrait,
         ctx: &Ctx,
         action: &str,
-        subject: (&str, i64),
+        subject: (EntityKind, i64),
     ) -> Result<()> {
         let at = super::now();
         let rows: Vec<change_event::ActiveModel> = self
             .rows
             .into_iter()
             .filter(|t| (t.entity_type, t.id) != subject)
-            .filter(|t| ChangeEntity::from_entity_type(t.entity_type).is_some())
+            .filter(|t| ChangeEntity::from_kind(t.entity_type).is_some())
             .map(|t| {
                 let from = t.from.as_ref().map(|(p, c)| Place {
                     province_code: p.as_deref(),
@@ -587,7 +587,7 @@ impl Touched {
                 let (previous_province, previous_commune) =
                     previous(from, t.province_code.as_deref(), t.commune_code.as_deref());
                 change_event::ActiveModel {
-                    entity_type: Set(t.entity_type.to_owned()),
+                    entity_type: Set(t.entity_type.as_str().to_owned()),
                     entity_id: Set(t.id),
                     operation: Set(Operation::Update.as_str().to_owned()),
                     version: Set(t.version),
@@ -854,7 +854,7 @@ pub async fn list(
     let first = first.min(MAX_FIRST);
     let mut cond = visible(actor, db.get_database_backend(), filter);
     if let Some(kinds) = &filter.entities {
-        cond = cond.add(C::EntityType.is_in(kinds.iter().map(|k| k.entity_type())));
+        cond = cond.add(C::EntityType.is_in(kinds.iter().map(|k| k.kind().as_str())));
     }
     if filter.status_changes_only {
         cond = cond.add(C::StatusChanged.eq(true));
@@ -962,7 +962,7 @@ pub async fn announce_expiring_certificates(
                 &txn,
                 ctx,
                 Written {
-                    entity_type: EntityKind::OcopCertificate.as_str(),
+                    entity_type: EntityKind::OcopCertificate,
                     entity_id: c.id,
                     operation: Operation::Update,
                     action: EXPIRING,
@@ -1017,7 +1017,8 @@ mod tests {
     #[test]
     fn kinds_map_both_ways() {
         for k in ChangeEntity::ALL {
-            assert_eq!(ChangeEntity::from_entity_type(k.entity_type()), Some(k));
+            assert_eq!(ChangeEntity::from_kind(k.kind()), Some(k));
+            assert_eq!(ChangeEntity::from_entity_type(k.kind().as_str()), Some(k));
             assert_eq!(ChangeEntity::parse(k.as_str()), Some(k));
         }
         assert_eq!(operation_of("allocate"), Some(Operation::Create));
@@ -1080,16 +1081,16 @@ mod tests {
         };
         let mut t = Touched::default();
         t.add(
-            "Project",
+            EntityKind::Project,
             7,
             Some(3),
             place.province_code,
             place.commune_code,
             false,
         );
-        t.add_seen_elsewhere("Project", 7, Some(3), place, Some("24133"));
-        t.add_seen_elsewhere("Project", 7, Some(3), place, Some("19309"));
-        t.add_seen_elsewhere("Project", 8, Some(1), place, None);
+        t.add_seen_elsewhere(EntityKind::Project, 7, Some(3), place, Some("24133"));
+        t.add_seen_elsewhere(EntityKind::Project, 7, Some(3), place, Some("19309"));
+        t.add_seen_elsewhere(EntityKind::Project, 8, Some(1), place, None);
         assert_eq!(t.rows.len(), 2, "once per record");
         assert_eq!(t.rows[0].left_commune.as_deref(), Some("24133"));
         assert_eq!(t.rows[1].left_commune, None);

@@ -14,7 +14,7 @@ use sea_orm::{
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::kind::EntityKind;
+use crate::kind::{DocumentId, EntityKind};
 use crate::{
     db::entities::{document, document_blob},
     domain::{
@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// The entity type of documents (global ids, audit trail).
-pub const ENTITY: &str = EntityKind::Document.as_str();
+pub const ENTITY: EntityKind = EntityKind::Document;
 /// The largest document.
 pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// The idempotency operation of uploads.
@@ -48,8 +48,8 @@ pub enum OwnerKind {
 }
 
 impl OwnerKind {
-    /// The owner's entity type (as in global ids).
-    pub fn entity(self) -> &'static str {
+    /// The owner's kind of record.
+    pub fn entity(self) -> EntityKind {
         match self {
             Self::Establishment => establishment::ENTITY,
             Self::Project => project::ENTITY,
@@ -57,8 +57,8 @@ impl OwnerKind {
         }
     }
 
-    /// The kind of an entity type, if documents may be attached to it.
-    pub fn parse(entity: &str) -> Option<Self> {
+    /// The owner kind of a kind of record, if documents may be attached to it.
+    pub fn parse(entity: EntityKind) -> Option<Self> {
         [Self::Establishment, Self::Project, Self::OcopEvaluation]
             .into_iter()
             .find(|k| k.entity() == entity)
@@ -94,19 +94,21 @@ pub async fn visible_owner(
     id: i64,
 ) -> Result<Option<Owner>> {
     Ok(match kind {
-        OwnerKind::Establishment => establishment::get(db, ctx, id).await?.map(|m| Owner {
-            kind,
-            id,
-            province_code: m.province_code,
-            commune_code: Some(m.commune_code),
-        }),
-        OwnerKind::Project => project::get(db, ctx, id).await?.map(|m| Owner {
+        OwnerKind::Establishment => establishment::get(db, ctx, id.into())
+            .await?
+            .map(|m| Owner {
+                kind,
+                id,
+                province_code: m.province_code,
+                commune_code: Some(m.commune_code),
+            }),
+        OwnerKind::Project => project::get(db, ctx, id.into()).await?.map(|m| Owner {
             kind,
             id,
             province_code: m.province_code,
             commune_code: m.commune_code,
         }),
-        OwnerKind::OcopEvaluation => ocop::get(db, ctx, id).await?.map(|m| Owner {
+        OwnerKind::OcopEvaluation => ocop::get(db, ctx, id.into()).await?.map(|m| Owner {
             kind,
             id,
             province_code: m.province_code,
@@ -308,7 +310,7 @@ pub async fn upload(
         .await?
         .ok_or_else(owner_not_found)?;
     let key = idempotency_key.as_deref();
-    if let Some(id) = idempotency::replay(db, actor.user_id, key, OPERATION).await? {
+    if let Some(id) = idempotency::replay(db, actor.user_id.into(), key, OPERATION).await? {
         return document::Entity::find_by_id(id)
             .one(db)
             .await?
@@ -323,7 +325,7 @@ pub async fn upload(
         lock_blob(&txn, &sha, size, ft.mime()).await?;
         let stored = storage.put_if_absent(&sha, Bytes::from(new.bytes)).await?;
         let doc = document::ActiveModel {
-            owner_type: Set(owner.kind.entity().to_owned()),
+            owner_type: Set(owner.kind.entity().as_str().to_owned()),
             owner_id: Set(owner.id),
             kind: Set(new.kind.as_str().to_owned()),
             file_name: Set(file_name),
@@ -337,7 +339,7 @@ pub async fn upload(
         .insert(&txn)
         .await?;
         if let Some(k) = key {
-            idempotency::remember(&txn, actor.user_id, k, OPERATION, doc.id).await?;
+            idempotency::remember(&txn, actor.user_id.into(), k, OPERATION, doc.id).await?;
         }
         let mut changes = described(&doc);
         changes["bytesStored"] = json!(stored);
@@ -346,24 +348,29 @@ pub async fn upload(
         Ok(doc)
     }
     .await;
-    idempotency::or_winner(db, actor.user_id, key, OPERATION, result, |id| async move {
-        Ok(document::Entity::find_by_id(id).one(db).await?)
-    })
+    idempotency::or_winner(
+        db,
+        actor.user_id.into(),
+        key,
+        OPERATION,
+        result,
+        |id| async move { Ok(document::Entity::find_by_id(id).one(db).await?) },
+    )
     .await
 }
 
 /// A document and its owner, when the caller may see the owner.
-#[tracing::instrument(name = "document.get_with_owner", skip_all, fields(document.id = id))]
+#[tracing::instrument(name = "document.get_with_owner", skip_all, fields(document.id = id.get()))]
 pub async fn get_with_owner(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: DocumentId,
 ) -> Result<Option<(document::Model, Owner)>> {
     ctx.actor()?;
     let Some(doc) = document::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let Some(kind) = OwnerKind::parse(&doc.owner_type) else {
+    let Some(kind) = EntityKind::parse(&doc.owner_type).and_then(OwnerKind::parse) else {
         return Ok(None);
     };
     Ok(visible_owner(db, ctx, kind, doc.owner_id)
@@ -372,8 +379,12 @@ pub async fn get_with_owner(
 }
 
 /// A document the caller may see.
-#[tracing::instrument(name = "document.get", skip_all, fields(document.id = id))]
-pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<document::Model>> {
+#[tracing::instrument(name = "document.get", skip_all, fields(document.id = id.get()))]
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: DocumentId,
+) -> Result<Option<document::Model>> {
     Ok(get_with_owner(db, ctx, id).await?.map(|(d, _)| d))
 }
 
@@ -385,7 +396,7 @@ pub async fn of_owner(
     owner_id: i64,
 ) -> Result<Vec<document::Model>> {
     Ok(document::Entity::find()
-        .filter(document::Column::OwnerType.eq(kind.entity()))
+        .filter(document::Column::OwnerType.eq(kind.entity().as_str()))
         .filter(document::Column::OwnerId.eq(owner_id))
         .order_by_asc(document::Column::Id)
         .all(db)
@@ -394,11 +405,11 @@ pub async fn of_owner(
 
 /// A document for download: `NOT_FOUND` unless the caller may see its owner. The download
 /// is written to the audit trail.
-#[tracing::instrument(name = "document.open_for_download", skip_all, fields(document.id = id))]
+#[tracing::instrument(name = "document.open_for_download", skip_all, fields(document.id = id.get()))]
 pub async fn open_for_download(
     db: &DatabaseConnection,
     ctx: &Ctx,
-    id: i64,
+    id: DocumentId,
 ) -> Result<document::Model> {
     let (doc, owner) = get_with_owner(db, ctx, id).await?.ok_or_else(not_found)?;
     audit::record(
@@ -414,12 +425,12 @@ pub async fn open_for_download(
 
 /// Removes a document from a record the caller may edit. The bytes go too, unless another
 /// document (of any record) refers to the same content.
-#[tracing::instrument(name = "document.delete", skip_all, fields(document.id = id))]
+#[tracing::instrument(name = "document.delete", skip_all, fields(document.id = id.get()))]
 pub async fn delete(
     db: &DatabaseConnection,
     storage: &Storage,
     ctx: &Ctx,
-    id: i64,
+    id: DocumentId,
 ) -> Result<bool> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;

@@ -6,7 +6,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, EstablishmentId};
 use crate::{
     db::entities::{establishment, product, project, project_beneficiary},
     domain::{
@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::Establishment.as_str();
+pub const ENTITY: EntityKind = EntityKind::Establishment;
 
 impl Keyed for establishment::Model {
     fn key_id(&self) -> i64 {
@@ -454,7 +454,7 @@ async fn apply_update(
             .await?;
         for (p, version) in moved {
             // A product's place is its establishment's: it leaves the same area.
-            touched.add_moved(EntityKind::Product.as_str(), p, Some(version), place, from);
+            touched.add_moved(EntityKind::Product, p, Some(version), place, from);
         }
         product::Entity::update_many()
             .col_expr(
@@ -579,13 +579,7 @@ impl ProjectsInSight {
                 commune_code: p.commune_code.as_deref(),
             };
             let left = (!seen_by_old.contains(&p.id)).then_some(old_commune);
-            touched.add_seen_elsewhere(
-                EntityKind::Project.as_str(),
-                p.id,
-                Some(p.version),
-                place,
-                left,
-            );
+            touched.add_seen_elsewhere(EntityKind::Project, p.id, Some(p.version), place, left);
         }
         Ok(())
     }
@@ -608,7 +602,7 @@ fn not_found() -> AppError {
 pub async fn find_in_scope(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
 ) -> Result<establishment::Model> {
     get(db, ctx, id).await?.ok_or_else(not_found)
 }
@@ -621,11 +615,11 @@ fn check_version(m: &establishment::Model, expected: i32) -> Result<()> {
 }
 
 /// Updates an establishment; moving it to another commune keeps it inside the area.
-#[tracing::instrument(name = "establishment.update", skip_all, fields(establishment.id = id))]
+#[tracing::instrument(name = "establishment.update", skip_all, fields(establishment.id = id.get()))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
     expected_version: i32,
     patch: EstablishmentPatch,
 ) -> Result<establishment::Model> {
@@ -643,11 +637,11 @@ pub async fn update(
 }
 
 /// Suspends, closes or reopens an establishment (nothing is ever deleted).
-#[tracing::instrument(name = "establishment.set_status", skip_all, fields(establishment.id = id, status = ?status))]
+#[tracing::instrument(name = "establishment.set_status", skip_all, fields(establishment.id = id.get(), status = ?status))]
 pub async fn set_status(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
     expected_version: i32,
     status: EstablishmentStatus,
     reason: Option<String>,
@@ -661,7 +655,7 @@ pub async fn set_status(
         let mut am = before.clone().into_active_model();
         am.status = Set(status);
         am.status_reason = Set(reason);
-        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let after = write::save_versioned(txn, am, id.get(), expected_version, not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
         let event = write::Event::new("setStatus", subject(&after), changes);
         Ok((after, event))
@@ -670,11 +664,11 @@ pub async fn set_status(
 }
 
 /// An establishment the caller may see, or `None`.
-#[tracing::instrument(name = "establishment.get", skip_all, fields(establishment.id = id))]
+#[tracing::instrument(name = "establishment.get", skip_all, fields(establishment.id = id.get()))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: EstablishmentId,
 ) -> Result<Option<establishment::Model>> {
     let actor = ctx.actor()?;
     Ok(establishment::Entity::find_by_id(id)

@@ -13,6 +13,7 @@ use crate::{
         product, project, selection,
     },
     error::{AppError, Msg, Result},
+    kind::EntityKind,
 };
 
 /// Rows fetched per page.
@@ -180,14 +181,8 @@ pub struct ExportFilter {
     pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The opaque global id the API uses for a row.
-fn global_id(entity_type: &str, id: i64) -> Value {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    Value::String(URL_SAFE_NO_PAD.encode(format!("{entity_type}:{id}")))
-}
-
 /// A model as an export row: its serialised fields, with ids turned into global ids.
-fn row<M: Serialize>(m: &M, ids: &[(&str, &str)]) -> Result<Map<String, Value>> {
+fn row<M: Serialize>(m: &M, ids: &[(&str, EntityKind)]) -> Result<Map<String, Value>> {
     let Value::Object(mut obj) = serde_json::to_value(m).map_err(AppError::internal)? else {
         return Err(AppError::internal("an export row is not an object"));
     };
@@ -195,7 +190,10 @@ fn row<M: Serialize>(m: &M, ids: &[(&str, &str)]) -> Result<Map<String, Value>> 
         if let Some(Value::Number(n)) = obj.get(*field)
             && let Some(id) = n.as_i64()
         {
-            obj.insert((*field).to_owned(), global_id(entity_type, id));
+            obj.insert(
+                (*field).to_owned(),
+                Value::String(entity_type.global_id(id)),
+            );
         }
     }
     Ok(obj)
@@ -203,7 +201,7 @@ fn row<M: Serialize>(m: &M, ids: &[(&str, &str)]) -> Result<Map<String, Value>> 
 
 fn rows_of<E, M>(
     page: &Page<E>,
-    ids: &[(&str, &str)],
+    ids: &[(&str, EntityKind)],
     extra: impl Fn(&M, &mut Map<String, Value>),
 ) -> Result<Vec<Map<String, Value>>>
 where

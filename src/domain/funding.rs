@@ -6,7 +6,7 @@ use sea_orm::{
     ExprTrait, IntoActiveModel, QueryFilter, sea_query::Expr,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, FundingSourceId};
 use crate::{
     auth::actor::Actor,
     db::entities::funding_source,
@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::FundingSource.as_str();
+pub const ENTITY: EntityKind = EntityKind::FundingSource;
 const CREATE_OP: &str = "createFundingSource";
 /// The largest amount the API carries (2^53 − 1, exact in JSON).
 pub const MAX_VND: i64 = 9_007_199_254_740_991;
@@ -285,11 +285,11 @@ pub async fn create(
 }
 
 /// Updates a funding source; the amount never drops below what is allocated.
-#[tracing::instrument(name = "funding.update", skip_all, fields(funding_source.id = id))]
+#[tracing::instrument(name = "funding.update", skip_all, fields(funding_source.id = id.get()))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: FundingSourceId,
     expected_version: i32,
     patch: FundingSourcePatch,
 ) -> Result<funding_source::Model> {
@@ -322,7 +322,7 @@ pub async fn update(
         let (after, written) = write::update_if(
             txn,
             am,
-            id,
+            id.get(),
             expected_version,
             Some(at_least_allocated),
             not_found,
@@ -342,11 +342,11 @@ pub async fn update(
 }
 
 /// A source the caller may see.
-#[tracing::instrument(name = "funding.get", skip_all, fields(funding_source.id = id))]
+#[tracing::instrument(name = "funding.get", skip_all, fields(funding_source.id = id.get()))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: FundingSourceId,
 ) -> Result<Option<funding_source::Model>> {
     let actor = ctx.actor()?;
     Ok(funding_source::Entity::find_by_id(id)
@@ -403,7 +403,11 @@ pub async fn list(
 
 /// Commits `amount` of a source atomically: succeeds only while allocated + amount ≤ amount
 /// of the source (one conditional UPDATE, so concurrent requests cannot both pass).
-pub async fn reserve(db: &impl ConnectionTrait, source_id: i64, amount: i64) -> Result<bool> {
+pub async fn reserve(
+    db: &impl ConnectionTrait,
+    source_id: FundingSourceId,
+    amount: i64,
+) -> Result<bool> {
     use funding_source::Column as C;
     let res = funding_source::Entity::update_many()
         .col_expr(C::AllocatedVnd, Expr::col(C::AllocatedVnd).add(amount))
@@ -420,7 +424,11 @@ pub async fn reserve(db: &impl ConnectionTrait, source_id: i64, amount: i64) -> 
 }
 
 /// Returns `amount` to a source (a released allocation).
-pub async fn give_back(db: &impl ConnectionTrait, source_id: i64, amount: i64) -> Result<()> {
+pub async fn give_back(
+    db: &impl ConnectionTrait,
+    source_id: FundingSourceId,
+    amount: i64,
+) -> Result<()> {
     use funding_source::Column as C;
     funding_source::Entity::update_many()
         .col_expr(C::AllocatedVnd, Expr::col(C::AllocatedVnd).sub(amount))
@@ -432,7 +440,11 @@ pub async fn give_back(db: &impl ConnectionTrait, source_id: i64, amount: i64) -
 }
 
 /// Adds a disbursement to a source's total.
-pub async fn add_disbursed(db: &impl ConnectionTrait, source_id: i64, amount: i64) -> Result<()> {
+pub async fn add_disbursed(
+    db: &impl ConnectionTrait,
+    source_id: FundingSourceId,
+    amount: i64,
+) -> Result<()> {
     use funding_source::Column as C;
     funding_source::Entity::update_many()
         .col_expr(C::DisbursedVnd, Expr::col(C::DisbursedVnd).add(amount))

@@ -7,6 +7,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use crate::{
     db::entities::idempotency_key,
     error::{AppError, Code, Msg, Result},
+    kind::UserId,
 };
 
 /// Checks a key's length.
@@ -26,11 +27,11 @@ pub fn validate(key: Option<&str>) -> Result<()> {
 /// The entity first created with this key by this user, if any.
 pub async fn lookup(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
     operation: &str,
 ) -> Result<Option<i64>> {
-    let found = idempotency_key::Entity::find_by_id((user_id, key.to_owned()))
+    let found = idempotency_key::Entity::find_by_id((user_id.get(), key.to_owned()))
         .one(db)
         .await?;
     match found {
@@ -53,13 +54,13 @@ pub async fn lookup(
 /// request with the same key makes this insert fail, rolling its transaction back.
 pub async fn remember(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
     operation: &str,
     entity_id: i64,
 ) -> Result<()> {
     idempotency_key::ActiveModel {
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         key: Set(key.to_owned()),
         operation: Set(operation.to_owned()),
         entity_id: Set(entity_id),
@@ -73,7 +74,7 @@ pub async fn remember(
 /// Checks a key and returns the id of the record it created before, if any.
 pub async fn replay(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     key: Option<&str>,
     operation: &str,
 ) -> Result<Option<i64>> {
@@ -89,7 +90,7 @@ pub async fn replay(
 /// otherwise the error.
 pub async fn or_winner<M, F, Fut>(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     key: Option<&str>,
     operation: &str,
     result: Result<M>,

@@ -11,7 +11,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{CertificateId, EntityKind, EvaluationId, ProductId};
 use crate::{
     auth::actor::Actor,
     db::entities::{ocop_certificate, ocop_criteria, ocop_evaluation, ocop_prize, ocop_score},
@@ -27,9 +27,9 @@ use crate::{
 };
 
 /// Entity type name of evaluations.
-pub const EVALUATION: &str = EntityKind::OcopEvaluation.as_str();
+pub const EVALUATION: EntityKind = EntityKind::OcopEvaluation;
 /// Entity type name of certificates.
-pub const CERTIFICATE: &str = EntityKind::OcopCertificate.as_str();
+pub const CERTIFICATE: EntityKind = EntityKind::OcopCertificate;
 const CREATE_OP: &str = "createOcopEvaluation";
 /// Stage of a score given by the provincial council.
 pub const STAGE_PROVINCE: &str = "PROVINCE";
@@ -188,11 +188,11 @@ async fn load(txn: &DatabaseTransaction, actor: &Actor, id: i64) -> Result<ocop_
 }
 
 /// Opens an OCOP application for a product of the caller's commune or province.
-#[tracing::instrument(name = "ocop.create", skip_all, fields(product.id = product_id, year = year))]
+#[tracing::instrument(name = "ocop.create", skip_all, fields(product.id = product_id.get(), year = year))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
-    product_id: i64,
+    product_id: ProductId,
     year: i32,
     kind: OcopApplicationType,
     idempotency_key: Option<String>,
@@ -277,11 +277,11 @@ pub async fn create(
 }
 
 /// The commune's screening: forward to the provincial council or return the dossier.
-#[tracing::instrument(name = "ocop.screen", skip_all, fields(ocop_evaluation.id = id))]
+#[tracing::instrument(name = "ocop.screen", skip_all, fields(ocop_evaluation.id = id.get()))]
 pub async fn screen(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: EvaluationId,
     expected_version: i32,
     forward: bool,
     note: Option<String>,
@@ -289,7 +289,7 @@ pub async fn screen(
     let actor = ctx.actor()?;
     let note = validate::optional_text("note", note, 2000)?;
     write::run(db, ctx, async |txn| {
-        let before = load(txn, actor, id).await?;
+        let before = load(txn, actor, id.get()).await?;
         if actor.role == Role::National {
             return Err(AppError::forbidden(Msg::new(
                 "Screening is done by the product's commune (or its province).",
@@ -319,7 +319,8 @@ pub async fn screen(
         .to_owned());
         am.screening_note = Set(note);
         let after =
-            write::save_versioned(txn, am, id, expected_version, evaluation_not_found).await?;
+            write::save_versioned(txn, am, id.get(), expected_version, evaluation_not_found)
+                .await?;
         let changes = audit::diff(Some(&before), Some(&after));
         let event = write::Event::new("screen", subject(&after), changes);
         Ok((after, event))
@@ -347,11 +348,11 @@ fn centi(field: &str, v: f64, max: i32) -> Result<i32> {
 }
 
 /// Submits (or replaces) a council member's scores.
-#[tracing::instrument(name = "ocop.submit_scores", skip_all, fields(ocop_evaluation.id = evaluation_id))]
+#[tracing::instrument(name = "ocop.submit_scores", skip_all, fields(ocop_evaluation.id = evaluation_id.get()))]
 pub async fn submit_scores(
     db: &impl super::Db,
     ctx: &Ctx,
-    evaluation_id: i64,
+    evaluation_id: EvaluationId,
     input: ScoreInput,
 ) -> Result<ocop_score::Model> {
     let actor = ctx.actor()?;
@@ -370,7 +371,7 @@ pub async fn submit_scores(
         ));
     }
     write::run(db, ctx, async |txn| {
-        let e = load(txn, actor, evaluation_id).await?;
+        let e = load(txn, actor, evaluation_id.get()).await?;
         let status = status_of(&e)?;
         let stage = match actor.role {
             Role::Commune => {
@@ -436,7 +437,7 @@ pub async fn submit_scores(
             }
             None => {
                 ocop_score::ActiveModel {
-                    evaluation_id: Set(evaluation_id),
+                    evaluation_id: Set(evaluation_id.get()),
                     member_id: Set(actor.user_id),
                     stage: Set(stage.to_owned()),
                     part_a_centi: Set(a),
@@ -589,11 +590,11 @@ fn issuer(stars: i32) -> Result<OcopIssuingLevel> {
 /// The decision on an evaluation: the province certifies 3★/4★ or forwards ≥ 90 to the
 /// central council (or, after the centre declines 5★, certifies 4★); the centre alone
 /// certifies 5★.
-#[tracing::instrument(name = "ocop.certify", skip_all, fields(ocop_evaluation.id = id))]
+#[tracing::instrument(name = "ocop.certify", skip_all, fields(ocop_evaluation.id = id.get()))]
 pub async fn certify(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: EvaluationId,
     expected_version: i32,
     decision: Decision,
 ) -> Result<ocop_evaluation::Model> {
@@ -612,7 +613,7 @@ pub async fn certify(
         ));
     }
     write::run(db, ctx, async |txn| {
-        let before = load(txn, actor, id).await?;
+        let before = load(txn, actor, id.get()).await?;
         let status = status_of(&before)?;
         let criteria = ocop_criteria::Entity::find_by_id(before.criteria_id)
             .one(txn)
@@ -629,7 +630,7 @@ pub async fn certify(
         let mut certificate = None;
         match (actor.role, status) {
             (Role::Province, OcopEvaluationStatus::ProvinceScoring) if province_user => {
-                let (sum, count, failed) = tally(txn, id, STAGE_PROVINCE).await?;
+                let (sum, count, failed) = tally(txn, id.get(), STAGE_PROVINCE).await?;
                 if count < i64::from(criteria.min_members) {
                     return Err(AppError::invalid_transition(Msg::new(
                         format!(
@@ -692,7 +693,7 @@ pub async fn certify(
                 certificate = Some(c);
             }
             (Role::National, OcopEvaluationStatus::CentralScoring) => {
-                let (sum, count, failed) = tally(txn, id, STAGE_CENTRAL).await?;
+                let (sum, count, failed) = tally(txn, id.get(), STAGE_CENTRAL).await?;
                 if count < i64::from(criteria.min_members) {
                     return Err(AppError::invalid_transition(Msg::new(
                         format!(
@@ -746,7 +747,7 @@ pub async fn certify(
             return Err(AppError::stale_version(before.version));
         }
         let after =
-            write::save_versioned(txn, am, id, expected_version, evaluation_not_found).await?;
+            write::save_versioned(txn, am, id.get(), expected_version, evaluation_not_found).await?;
         let mut changes = audit::diff(Some(&before), Some(&after));
         if let Some(c) = &certificate {
             changes["certificate"] = serde_json::to_value(c).map_err(AppError::internal)?;
@@ -758,11 +759,11 @@ pub async fn certify(
 }
 
 /// Revokes a certificate: by the level that issued it, or nationally.
-#[tracing::instrument(name = "ocop.revoke", skip_all, fields(ocop_certificate.id = certificate_id))]
+#[tracing::instrument(name = "ocop.revoke", skip_all, fields(ocop_certificate.id = certificate_id.get()))]
 pub async fn revoke(
     db: &impl super::Db,
     ctx: &Ctx,
-    certificate_id: i64,
+    certificate_id: CertificateId,
     reason: String,
     decision_number: String,
 ) -> Result<ocop_certificate::Model> {
@@ -817,11 +818,11 @@ pub async fn revoke(
 }
 
 /// An evaluation the caller may see.
-#[tracing::instrument(name = "ocop.get", skip_all, fields(ocop_evaluation.id = id))]
+#[tracing::instrument(name = "ocop.get", skip_all, fields(ocop_evaluation.id = id.get()))]
 pub async fn get(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: EvaluationId,
 ) -> Result<Option<ocop_evaluation::Model>> {
     let actor = ctx.actor()?;
     Ok(ocop_evaluation::Entity::find_by_id(id)
@@ -831,11 +832,11 @@ pub async fn get(
 }
 
 /// A certificate the caller may see.
-#[tracing::instrument(name = "ocop.get_certificate", skip_all, fields(ocop_certificate.id = id))]
+#[tracing::instrument(name = "ocop.get_certificate", skip_all, fields(ocop_certificate.id = id.get()))]
 pub async fn get_certificate(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: CertificateId,
 ) -> Result<Option<ocop_certificate::Model>> {
     let actor = ctx.actor()?;
     Ok(ocop_certificate::Entity::find_by_id(id)

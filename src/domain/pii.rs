@@ -18,6 +18,7 @@ use crate::{
     },
     enums::Role,
     error::{AppError, Msg, Result},
+    kind::{EntityKind, UserId},
 };
 
 impl Keyed for pii_access_log::Model {
@@ -30,12 +31,12 @@ impl Keyed for pii_access_log::Model {
 }
 
 /// Records that a user read `fields` of the records `ids` of `entity_type` in one request.
-#[tracing::instrument(name = "pii.record", skip_all, fields(entity = entity_type, count = ids.len()))]
+#[tracing::instrument(name = "pii.record", skip_all, fields(entity = %entity_type, count = ids.len()))]
 pub async fn record(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    user_id: UserId,
     request_id: Option<String>,
-    entity_type: &str,
+    entity_type: EntityKind,
     ids: &BTreeSet<i64>,
     fields: &BTreeSet<&'static str>,
 ) -> Result<()> {
@@ -45,9 +46,9 @@ pub async fn record(
     let join = |it: &mut dyn Iterator<Item = String>| it.collect::<Vec<_>>().join(",");
     pii_access_log::ActiveModel {
         at: Set(now()),
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         request_id: Set(request_id),
-        entity_type: Set(entity_type.to_owned()),
+        entity_type: Set(entity_type.as_str().to_owned()),
         record_ids: Set(join(&mut ids.iter().map(i64::to_string))),
         fields: Set(join(&mut fields.iter().map(|f| (*f).to_owned()))),
         ..Default::default()
@@ -73,7 +74,7 @@ pub async fn purge(db: &impl ConnectionTrait, retention_days: u32) -> Result<u64
 pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     args: &PageArgs,
 ) -> Result<Page<pii_access_log::Entity>> {
     let actor = ctx.actor()?;

@@ -5,7 +5,7 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, EstablishmentId, ProductId};
 use crate::{
     db::entities::{establishment, product},
     domain::{
@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::Product.as_str();
+pub const ENTITY: EntityKind = EntityKind::Product;
 const CREATE_OP: &str = "createProduct";
 
 impl Keyed for product::Model {
@@ -40,7 +40,7 @@ impl Keyed for product::Model {
 #[derive(Clone, Debug)]
 pub struct NewProduct {
     /// The establishment's id.
-    pub establishment_id: i64,
+    pub establishment_id: EstablishmentId,
     /// Name.
     pub name: String,
     /// Description.
@@ -76,7 +76,7 @@ pub struct ProductFilter {
     /// Commune code.
     pub commune_code: Option<String>,
     /// Establishment id.
-    pub establishment_id: Option<i64>,
+    pub establishment_id: Option<EstablishmentId>,
     /// Text in the name, description or brand.
     pub search: Option<String>,
     /// With a valid OCOP certificate of at least this many stars.
@@ -117,7 +117,7 @@ fn not_found() -> AppError {
 }
 
 /// Registers a product of an establishment the caller may see.
-#[tracing::instrument(name = "product.create", skip_all, fields(establishment.id = input.establishment_id))]
+#[tracing::instrument(name = "product.create", skip_all, fields(establishment.id = input.establishment_id.get()))]
 pub async fn create(
     db: &impl super::Db,
     ctx: &Ctx,
@@ -248,11 +248,11 @@ pub async fn write_imported(
 }
 
 /// Updates a product.
-#[tracing::instrument(name = "product.update", skip_all, fields(product.id = id))]
+#[tracing::instrument(name = "product.update", skip_all, fields(product.id = id.get()))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: ProductId,
     expected_version: i32,
     patch: ProductPatch,
 ) -> Result<product::Model> {
@@ -275,7 +275,7 @@ pub async fn update(
         am.brand = Set(fields.brand);
         am.selection_group = Set(patch.selection_group.apply(before.selection_group));
         am.ocop_group = Set(patch.ocop_group.apply(before.ocop_group));
-        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let after = write::save_versioned(txn, am, id.get(), expected_version, not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
         let event = write::Event::new("update", subject(&after), changes);
         Ok((after, event))
@@ -284,8 +284,12 @@ pub async fn update(
 }
 
 /// A product the caller may see, or `None`.
-#[tracing::instrument(name = "product.get", skip_all, fields(product.id = id))]
-pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<product::Model>> {
+#[tracing::instrument(name = "product.get", skip_all, fields(product.id = id.get()))]
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: ProductId,
+) -> Result<Option<product::Model>> {
     let actor = ctx.actor()?;
     Ok(product::Entity::find_by_id(id)
         .one(db)

@@ -40,7 +40,7 @@ pub async fn set_region(
         let changes =
             serde_json::json!({ "region": { "before": before.region, "after": after.region } });
         let subject = audit::Subject {
-            entity_type: EntityKind::Province.as_str(),
+            entity_type: EntityKind::Province,
             entity_id: after.code.parse().unwrap_or(0),
             province_code: Some(&after.code),
             commune_code: None,

@@ -11,7 +11,7 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, NominationId, ProductId, RoundId};
 use crate::{
     auth::actor::Actor,
     db::entities::{nomination, product, province, scorecard, selection_criteria, selection_round},
@@ -27,9 +27,9 @@ use crate::{
 };
 
 /// Entity type name of rounds.
-pub const ROUND: &str = EntityKind::SelectionRound.as_str();
+pub const ROUND: EntityKind = EntityKind::SelectionRound;
 /// Entity type name of nominations.
-pub const NOMINATION: &str = EntityKind::Nomination.as_str();
+pub const NOMINATION: EntityKind = EntityKind::Nomination;
 const CREATE_OP: &str = "createSelectionRound";
 
 impl Keyed for selection_round::Model {
@@ -336,18 +336,18 @@ fn closed_error() -> AppError {
 }
 
 /// Nominates a product to a round.
-#[tracing::instrument(name = "selection.nominate", skip_all, fields(selection_round.id = round_id, product.id = product_id))]
+#[tracing::instrument(name = "selection.nominate", skip_all, fields(selection_round.id = round_id.get(), product.id = product_id.get()))]
 pub async fn nominate(
     db: &impl super::Db,
     ctx: &Ctx,
-    round_id: i64,
-    product_id: i64,
+    round_id: RoundId,
+    product_id: ProductId,
     group: SelectionProductGroup,
 ) -> Result<nomination::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
     write::run(db, ctx, async |txn| {
-        let round = load_round(txn, actor, round_id).await?;
+        let round = load_round(txn, actor, round_id.get()).await?;
         let level = round.level;
         let p = crate::domain::product::get(txn, ctx, product_id)
             .await?
@@ -455,8 +455,8 @@ pub async fn nominate(
         }
         let t = now();
         let model = nomination::ActiveModel {
-            round_id: Set(round_id),
-            product_id: Set(product_id),
+            round_id: Set(round_id.get()),
+            product_id: Set(product_id.get()),
             establishment_id: Set(p.establishment_id),
             province_code: Set(p.province_code.clone()),
             commune_code: Set(p.commune_code.clone()),
@@ -511,11 +511,11 @@ fn check_scores(c: &selection_criteria::Model, s: Scores) -> Result<()> {
 }
 
 /// Submits (or, while scoring, replaces) a judge's scorecard.
-#[tracing::instrument(name = "selection.submit_scorecard", skip_all, fields(nomination.id = nomination_id))]
+#[tracing::instrument(name = "selection.submit_scorecard", skip_all, fields(nomination.id = nomination_id.get()))]
 pub async fn submit_scorecard(
     db: &impl super::Db,
     ctx: &Ctx,
-    nomination_id: i64,
+    nomination_id: NominationId,
     scores: Scores,
 ) -> Result<scorecard::Model> {
     let actor = ctx.actor()?;
@@ -559,7 +559,7 @@ pub async fn submit_scorecard(
         let mut am = match existing {
             Some(e) => e.into_active_model(),
             None => scorecard::ActiveModel {
-                nomination_id: Set(nomination_id),
+                nomination_id: Set(nomination_id.get()),
                 judge_id: Set(actor.user_id),
                 ..Default::default()
             },
@@ -591,7 +591,7 @@ pub async fn submit_scorecard(
             "submitScorecard",
             audit::Subject {
                 entity_type: NOMINATION,
-                entity_id: nomination_id,
+                entity_id: nomination_id.get(),
                 province_code: Some(&n.province_code),
                 commune_code: Some(&n.commune_code),
             },
@@ -695,18 +695,18 @@ async fn close(
 }
 
 /// Moves a round one step: OPEN → SCORING → CLOSED (computing results and certificates).
-#[tracing::instrument(name = "selection.advance", skip_all, fields(selection_round.id = id))]
+#[tracing::instrument(name = "selection.advance", skip_all, fields(selection_round.id = id.get()))]
 pub async fn advance(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: RoundId,
     expected_version: i32,
     recognized_on: Option<NaiveDate>,
 ) -> Result<selection_round::Model> {
     let actor = ctx.actor()?;
     scope::ensure_writer(actor)?;
     write::run(db, ctx, async |txn| {
-        let before = load_round(txn, actor, id).await?;
+        let before = load_round(txn, actor, id.get()).await?;
         if !organises(actor, &before) {
             return Err(AppError::forbidden(Msg::new(
                 "Only the round's organiser may advance it.",
@@ -738,7 +738,8 @@ pub async fn advance(
         };
         let mut am = before.clone().into_active_model();
         am.status = Set(next);
-        let after = write::save_versioned(txn, am, id, expected_version, round_not_found).await?;
+        let after =
+            write::save_versioned(txn, am, id.get(), expected_version, round_not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
         let event = write::Event::new("advance", round_subject(&after), changes).touching(touched);
         Ok((after, event))
@@ -747,11 +748,11 @@ pub async fn advance(
 }
 
 /// A round the caller may see.
-#[tracing::instrument(name = "selection.get_round", skip_all, fields(selection_round.id = id))]
+#[tracing::instrument(name = "selection.get_round", skip_all, fields(selection_round.id = id.get()))]
 pub async fn get_round(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: RoundId,
 ) -> Result<Option<selection_round::Model>> {
     let actor = ctx.actor()?;
     Ok(selection_round::Entity::find_by_id(id)
@@ -776,16 +777,16 @@ pub async fn get_rounds(
 }
 
 /// A nomination the caller may see (through its round).
-#[tracing::instrument(name = "selection.get_nomination", skip_all, fields(nomination.id = id))]
+#[tracing::instrument(name = "selection.get_nomination", skip_all, fields(nomination.id = id.get()))]
 pub async fn get_nomination(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: NominationId,
 ) -> Result<Option<nomination::Model>> {
     let Some(n) = nomination::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    Ok(get_round(db, ctx, n.round_id).await?.map(|_| n))
+    Ok(get_round(db, ctx, n.round_id.into()).await?.map(|_| n))
 }
 
 /// A page of rounds.

@@ -3,6 +3,7 @@
 //! A refresh token works once. Using it again, after it was rotated, means it was stolen or
 //! copied: the whole family of tokens descending from that sign-in is revoked.
 
+use crate::kind::UserId;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -139,7 +140,7 @@ pub async fn login(
         &ctx,
         "login",
         audit::Subject {
-            entity_type: crate::kind::EntityKind::User.as_str(),
+            entity_type: crate::kind::EntityKind::User,
             entity_id: session.user.id,
             province_code: session.user.province_code.as_deref(),
             commune_code: session.user.commune_code.as_deref(),
@@ -263,7 +264,7 @@ pub async fn me(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Option<app_user:
 /// Ends every access and refresh token of a user at once: the token epoch moves on (access
 /// tokens stop working within the epoch cache's lifetime on every instance) and every
 /// refresh token is revoked. Run inside the transaction of the change that calls for it.
-pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result<()> {
+pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: UserId) -> Result<()> {
     app_user::Entity::update_many()
         .col_expr(
             app_user::Column::TokenEpoch,
@@ -286,7 +287,7 @@ pub async fn end_all_sessions(db: &impl ConnectionTrait, user_id: i64) -> Result
 pub async fn logout_all(db: &DatabaseConnection, ctx: &Ctx) -> Result<()> {
     let actor = ctx.actor()?;
     let txn = crate::domain::begin_write(db).await?;
-    end_all_sessions(&txn, actor.user_id).await?;
+    end_all_sessions(&txn, actor.user_id.into()).await?;
     let user = app_user::Entity::find_by_id(actor.user_id)
         .one(&txn)
         .await?
@@ -296,7 +297,7 @@ pub async fn logout_all(db: &DatabaseConnection, ctx: &Ctx) -> Result<()> {
         ctx,
         "logoutAll",
         audit::Subject {
-            entity_type: crate::kind::EntityKind::User.as_str(),
+            entity_type: crate::kind::EntityKind::User,
             entity_id: user.id,
             province_code: user.province_code.as_deref(),
             commune_code: user.commune_code.as_deref(),

@@ -6,7 +6,7 @@ use sea_orm::{
     IntoActiveModel, QueryFilter,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, UserId};
 use crate::{
     auth::{actor::Actor, password},
     db::entities::app_user,
@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::User.as_str();
+pub const ENTITY: EntityKind = EntityKind::User;
 
 impl Keyed for app_user::Model {
     fn key_id(&self) -> i64 {
@@ -330,11 +330,11 @@ pub async fn create(db: &impl super::Db, ctx: &Ctx, input: NewUser) -> Result<ap
 
 /// Updates a user: admins of its area may change everything; a user may change its own
 /// display name and password.
-#[tracing::instrument(name = "user.update", skip_all, fields(user.id = id))]
+#[tracing::instrument(name = "user.update", skip_all, fields(user.id = id.get()))]
 pub async fn update(
     db: &impl super::Db,
     ctx: &Ctx,
-    id: i64,
+    id: UserId,
     patch: UserPatch,
 ) -> Result<app_user::Model> {
     let actor = ctx.actor()?;
@@ -404,8 +404,12 @@ pub async fn update(
 }
 
 /// A user the caller may see.
-#[tracing::instrument(name = "user.get", skip_all, fields(user.id = id))]
-pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<app_user::Model>> {
+#[tracing::instrument(name = "user.get", skip_all, fields(user.id = id.get()))]
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: UserId,
+) -> Result<Option<app_user::Model>> {
     let actor = ctx.actor()?;
     Ok(app_user::Entity::find_by_id(id)
         .one(db)

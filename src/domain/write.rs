@@ -31,13 +31,14 @@ use crate::{
     },
     domain::{Ctx, Db, audit, begin_write, change, idempotency, now},
     error::{AppError, Result},
+    kind::{EntityKind, UserId},
 };
 
 /// What a write records about itself: one audit event on its subject, and the other
 /// records it changed, which reach the change feed with it.
 pub struct Event {
     action: &'static str,
-    entity_type: String,
+    entity_type: EntityKind,
     entity_id: i64,
     province_code: Option<String>,
     commune_code: Option<String>,
@@ -54,7 +55,7 @@ impl Event {
     pub fn new(action: &'static str, subject: audit::Subject<'_>, changes: Value) -> Self {
         Self {
             action,
-            entity_type: subject.entity_type.to_owned(),
+            entity_type: subject.entity_type,
             entity_id: subject.entity_id,
             province_code: subject.province_code.map(str::to_owned),
             commune_code: subject.commune_code.map(str::to_owned),
@@ -98,7 +99,7 @@ impl Event {
     /// importer) call it themselves.
     pub async fn record(self, txn: &impl ConnectionTrait, ctx: &Ctx) -> Result<()> {
         let subject = audit::Subject {
-            entity_type: &self.entity_type,
+            entity_type: self.entity_type,
             entity_id: self.entity_id,
             province_code: self.province_code.as_deref(),
             commune_code: self.commune_code.as_deref(),
@@ -112,7 +113,7 @@ impl Event {
         };
         audit::record_departure(txn, ctx, self.action, subject, departure, self.changes).await?;
         self.touched
-            .append_all(txn, ctx, self.action, (&self.entity_type, self.entity_id))
+            .append_all(txn, ctx, self.action, (self.entity_type, self.entity_id))
             .await
     }
 }
@@ -128,7 +129,7 @@ pub async fn run<M>(
 }
 
 /// The idempotency key to remember: user, key, operation.
-type Remember<'k> = (i64, &'k str, &'static str);
+type Remember<'k> = (UserId, &'k str, &'static str);
 
 async fn in_transaction<M>(
     db: &impl Db,
@@ -149,7 +150,7 @@ async fn in_transaction<M>(
 /// A create that a mobile client may retry: the operation's name and the caller's
 /// idempotency key. The key is remembered for the record the create audits.
 pub struct Create<'k, E> {
-    user_id: i64,
+    user_id: UserId,
     key: Option<&'k str>,
     operation: &'static str,
     not_found: fn() -> AppError,
@@ -170,7 +171,7 @@ where
         not_found: fn() -> AppError,
     ) -> Self {
         Self {
-            user_id: actor.user_id,
+            user_id: actor.user_id.into(),
             key,
             operation,
             not_found,

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
 
+use crate::kind::{EntityKind, UserId};
 use crate::{
     db::entities::audit_event,
     domain::{self, audit::AuditFilter, page::PageArgs},
@@ -28,7 +29,7 @@ impl From<audit_event::Model> for AuditEvent {
 impl AuditEvent {
     /// Opaque id.
     pub async fn id(&self) -> ID {
-        ids::encode("AuditEvent", self.0.id)
+        ids::encode(EntityKind::AuditEvent, self.0.id)
     }
     /// When.
     async fn at(&self) -> DateTime<Utc> {
@@ -54,8 +55,9 @@ impl AuditEvent {
         &self.0.entity_type
     }
     /// The entity's id.
-    async fn entity_id(&self) -> ID {
-        ids::encode(&self.0.entity_type, self.0.entity_id)
+    async fn entity_id(&self) -> async_graphql::Result<ID> {
+        let kind = EntityKind::from_db(&self.0.entity_type)?;
+        Ok(ids::encode(kind, self.0.entity_id))
     }
     /// Changed fields: `{field: {before, after}}`.
     async fn changes(&self) -> Option<Json<serde_json::Value>> {
@@ -105,17 +107,21 @@ impl AuditQuery {
     ) -> async_graphql::Result<AuditEventConnection> {
         let args = PageArgs::new(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
+        // An id that names no record, or no user, matches nothing.
         let (entity_type, entity_id) = match (&f.entity_id, f.entity_type) {
             (Some(id), t) => match ids::parse(id) {
-                Some((kind, n)) => (Some(t.unwrap_or(kind)), Some(n)),
-                None => (t, Some(-1)),
+                Some((kind, n)) => (Some(t.unwrap_or_else(|| kind.as_str().to_owned())), Some(n)),
+                None => return Ok(AuditEventConnection::empty(&args)),
             },
             (None, t) => (t, None),
         };
-        let actor_id = f
-            .actor_id
-            .as_ref()
-            .map(|id| ids::decode(domain::user::ENTITY, id).unwrap_or(-1));
+        let actor_id = match &f.actor_id {
+            None => None,
+            Some(id) => match ids::decode::<UserId>(id) {
+                Some(user) => Some(user),
+                None => return Ok(AuditEventConnection::empty(&args)),
+            },
+        };
         let page = domain::audit::list(
             ctx.db()?,
             ctx.dctx()?,

@@ -124,8 +124,8 @@ impl Change {
         Ok(self.kind()?.into())
     }
     /// The global id of the changed record (the same id `node` resolves).
-    async fn id(&self) -> ID {
-        ids::encode(&self.0.entity_type, self.0.entity_id)
+    async fn id(&self) -> async_graphql::Result<ID> {
+        Ok(ids::encode(self.kind()?.kind(), self.0.entity_id))
     }
     /// Created, updated or deleted.
     async fn operation(&self) -> async_graphql::Result<ChangeOperation> {
@@ -148,7 +148,7 @@ impl Change {
         if let Some(r) = self.1.as_ref().filter(|r| r.actors) {
             return Ok(r.users.get(&id).cloned().map(User));
         }
-        Ok(domain::user::get(ctx.primary_db()?, ctx.dctx()?, id)
+        Ok(domain::user::get(ctx.primary_db()?, ctx.dctx()?, id.into())
             .await?
             .map(User))
     }
@@ -169,7 +169,7 @@ impl Change {
         if let Some(r) = self.1.as_ref().filter(|r| r.nodes) {
             return Ok(read_ahead(r, self.kind()?, self.0.entity_id));
         }
-        node::load(ctx, &self.0.entity_type, self.0.entity_id).await
+        node::load(ctx, self.kind()?.kind(), self.0.entity_id).await
     }
 }
 

@@ -51,6 +51,17 @@ macro_rules! connection {
                 }
             }
 
+            /// A connection without rows, for a filter that can match none (an id of
+            /// another kind).
+            pub fn empty(args: &$crate::domain::page::PageArgs) -> Self {
+                Self {
+                    rows: Vec::new(),
+                    has_next: false,
+                    has_previous: args.after.is_some(),
+                    total: $crate::graphql::connection::Total::Known(0),
+                }
+            }
+
             /// A connection over rows already in memory (loaded in a batch).
             pub fn from_loaded(
                 all: Vec<<$entity as sea_orm::EntityTrait>::Model>,

@@ -5,6 +5,7 @@
 use async_graphql::{Context, Enum, ID, Object, Upload};
 use chrono::{DateTime, Utc};
 
+use crate::kind::DocumentId;
 use crate::{
     db::entities::document,
     domain::{self, document::OwnerKind},
@@ -121,7 +122,7 @@ impl DocumentMutation {
         dctx.actor()?;
         let not_found = || AppError::not_found("record", "hồ sơ");
         let (entity, id) = ids::parse(&owner_id).ok_or_else(not_found)?;
-        let owner_kind = OwnerKind::parse(&entity).ok_or_else(not_found)?;
+        let owner_kind = OwnerKind::parse(entity).ok_or_else(not_found)?;
         let (file_name, bytes) = read_upload(ctx, &file, domain::document::MAX_BYTES)?;
         let state = ctx.state()?;
         let doc = domain::document::upload(
@@ -146,7 +147,7 @@ impl DocumentMutation {
     async fn delete_document(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
         let dctx = ctx.dctx()?;
         dctx.actor()?;
-        let id = ids::require(domain::document::ENTITY, &id, "document", "tài liệu")?;
+        let id = ids::require::<DocumentId>(&id, "document", "tài liệu")?;
         let state = ctx.state()?;
         Ok(domain::document::delete(&state.db, &state.storage, dctx, id).await?)
     }

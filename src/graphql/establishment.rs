@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 
 use crate::graphql::input::{establishment_id, patch};
+use crate::kind::EstablishmentId;
 use crate::{
     db::entities::establishment,
     domain::{
@@ -349,7 +350,7 @@ impl EstablishmentQuery {
     ) -> async_graphql::Result<Option<Establishment>> {
         let dctx = ctx.dctx()?;
         dctx.actor()?;
-        let Some(id) = ids::decode(domain::establishment::ENTITY, &id) else {
+        let Some(id) = ids::decode::<EstablishmentId>(&id) else {
             return Ok(None);
         };
         let found = domain::establishment::get(ctx.db()?, dctx, id).await?;

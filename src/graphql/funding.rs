@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
+use crate::kind::FundingSourceId;
 use crate::{
     db::entities::funding_source,
     domain::{
@@ -179,7 +180,7 @@ impl FundingQuery {
     ) -> async_graphql::Result<Option<FundingSource>> {
         let dctx = ctx.dctx()?;
         dctx.actor()?;
-        let Some(id) = ids::decode(domain::funding::ENTITY, &id) else {
+        let Some(id) = ids::decode::<FundingSourceId>(&id) else {
             return Ok(None);
         };
         Ok(domain::funding::get(ctx.db()?, dctx, id)
@@ -226,12 +227,7 @@ impl FundingMutation {
         expected_version: i32,
         input: UpdateFundingSourceInput,
     ) -> async_graphql::Result<FundingSource> {
-        let id = ids::require(
-            domain::funding::ENTITY,
-            &id,
-            "funding source",
-            "nguồn kinh phí",
-        )?;
+        let id = ids::require::<FundingSourceId>(&id, "funding source", "nguồn kinh phí")?;
         let m = domain::funding::update(
             ctx.db()?,
             ctx.dctx()?,

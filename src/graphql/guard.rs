@@ -18,6 +18,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
+use crate::kind::UserId;
 use crate::{
     db::entities::pii_access_log,
     domain::{self, page::PageArgs},
@@ -29,6 +30,7 @@ use crate::{
         ids,
     },
     guard::manifest::Manifest,
+    kind::EntityKind,
     state::AppState,
 };
 
@@ -134,7 +136,7 @@ impl Extension for PersistedExtension {
 // Personal-data access log
 
 /// Record ids and field names read, by kind of record.
-type Reads = BTreeMap<&'static str, (BTreeSet<i64>, BTreeSet<&'static str>)>;
+type Reads = BTreeMap<EntityKind, (BTreeSet<i64>, BTreeSet<&'static str>)>;
 
 /// Personal fields a request returned, by kind of record: record ids and field names.
 #[derive(Default)]
@@ -143,7 +145,7 @@ pub struct PiiReads {
 }
 
 impl PiiReads {
-    fn note(&self, entity_type: &'static str, id: i64, field: &'static str) {
+    fn note(&self, entity_type: EntityKind, id: i64, field: &'static str) {
         let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         let (ids, fields) = reads.entry(entity_type).or_default();
         ids.insert(id);
@@ -159,7 +161,7 @@ impl PiiReads {
 /// `representative`, `phone`, `email` and a household's `taxCode`).
 pub fn note_personal_read(
     ctx: &Context<'_>,
-    entity_type: &'static str,
+    entity_type: EntityKind,
     id: i64,
     field: &'static str,
 ) {
@@ -216,9 +218,9 @@ impl Extension for PiiLogExtension {
         for (entity_type, (ids, fields)) in &reads {
             if let Err(e) = domain::pii::record(
                 &state.db,
-                actor.user_id,
+                actor.user_id.into(),
                 req.ctx.request_id.clone(),
-                entity_type,
+                *entity_type,
                 ids,
                 fields,
             )
@@ -271,13 +273,15 @@ impl PersonalDataAccess {
         &self.0.entity_type
     }
     /// The records read (global ids).
-    async fn record_ids(&self) -> Vec<ID> {
-        self.0
+    async fn record_ids(&self) -> async_graphql::Result<Vec<ID>> {
+        let kind = EntityKind::from_db(&self.0.entity_type)?;
+        Ok(self
+            .0
             .record_ids
             .split(',')
             .filter_map(|s| s.parse().ok())
-            .map(|id| ids::encode(&self.0.entity_type, id))
-            .collect()
+            .map(|id| ids::encode(kind, id))
+            .collect())
     }
     /// The personal fields read (`representative`, `phone`, `email`, `taxCode`).
     async fn fields(&self) -> Vec<&str> {
@@ -311,7 +315,7 @@ impl GuardQuery {
         let args = PageArgs::new(first, after.as_deref())?;
         let user = match &user_id {
             None => None,
-            Some(id) => Some(ids::decode(domain::user::ENTITY, id).ok_or_else(|| {
+            Some(id) => Some(ids::decode::<UserId>(id).ok_or_else(|| {
                 AppError::bad_input(
                     "userId",
                     Msg::new("Not a user id.", "Không phải mã người dùng."),

@@ -3,8 +3,9 @@
 
 use async_graphql::{ID, MaybeUndefined};
 
+use crate::kind::{EstablishmentId, EvaluationId, ProjectId};
 use crate::{
-    domain::{self, validate::Patch},
+    domain::validate::Patch,
     graphql::{ids, scalars::Date},
 };
 
@@ -22,22 +23,17 @@ pub fn date_patch(v: MaybeUndefined<Date>) -> Patch<chrono::NaiveDate> {
     patch(v.map_value(|d| d.0))
 }
 
-/// The row id of a global establishment id, or `NOT_FOUND`.
-pub fn establishment_id(id: &ID) -> crate::error::Result<i64> {
-    ids::require(domain::establishment::ENTITY, id, "establishment", "cơ sở")
+/// The establishment of a global id, or `NOT_FOUND`.
+pub fn establishment_id(id: &ID) -> crate::error::Result<EstablishmentId> {
+    ids::require::<EstablishmentId>(id, "establishment", "cơ sở")
 }
 
-/// The row id of a global project id, or `NOT_FOUND`.
-pub fn project_id(id: &ID) -> crate::error::Result<i64> {
-    ids::require(domain::project::ENTITY, id, "project", "đề án")
+/// The project of a global id, or `NOT_FOUND`.
+pub fn project_id(id: &ID) -> crate::error::Result<ProjectId> {
+    ids::require::<ProjectId>(id, "project", "đề án")
 }
 
-/// The row id of a global evaluation id, or `NOT_FOUND`.
-pub fn evaluation_id(id: &ID) -> crate::error::Result<i64> {
-    ids::require(
-        domain::ocop::EVALUATION,
-        id,
-        "OCOP evaluation",
-        "hồ sơ đánh giá OCOP",
-    )
+/// The OCOP evaluation of a global id, or `NOT_FOUND`.
+pub fn evaluation_id(id: &ID) -> crate::error::Result<EvaluationId> {
+    ids::require::<EvaluationId>(id, "OCOP evaluation", "hồ sơ đánh giá OCOP")
 }

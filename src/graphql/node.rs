@@ -16,6 +16,7 @@ use crate::{
         selection::{Nomination, SelectionRound},
         user::User,
     },
+    kind::EntityKind,
 };
 
 /// Anything with a global id.
@@ -61,52 +62,61 @@ impl NodeQuery {
         let Some((kind, n)) = ids::parse(&id) else {
             return Ok(None);
         };
-        load(ctx, &kind, n).await
+        load(ctx, kind, n).await
     }
 }
 
-/// The record of an entity type and row id, within the caller's scope (the change feed's
-/// `node` uses it too).
-pub async fn load(ctx: &Context<'_>, kind: &str, n: i64) -> async_graphql::Result<Option<Node>> {
+/// The record of a kind and row id, within the caller's scope (the change feed's `node` uses
+/// it too).
+pub async fn load(
+    ctx: &Context<'_>,
+    kind: EntityKind,
+    n: i64,
+) -> async_graphql::Result<Option<Node>> {
     let dctx = ctx.dctx()?;
     let db = ctx.db()?;
     Ok(match kind {
-        domain::establishment::ENTITY => domain::establishment::get(db, dctx, n)
+        EntityKind::Establishment => domain::establishment::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Establishment(Establishment(m))),
-        domain::product::ENTITY => domain::product::get(db, dctx, n)
+        EntityKind::Product => domain::product::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Product(Product(m))),
-        domain::funding::ENTITY => domain::funding::get(db, dctx, n)
+        EntityKind::FundingSource => domain::funding::get(db, dctx, n.into())
             .await?
             .map(|m| Node::FundingSource(FundingSource(m))),
-        domain::project::ENTITY => domain::project::get(db, dctx, n)
+        EntityKind::Project => domain::project::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Project(Project(m))),
-        domain::project::ALLOCATION => domain::project::get_allocation(db, dctx, n)
+        EntityKind::Allocation => domain::project::get_allocation(db, dctx, n.into())
             .await?
             .map(|m| Node::Allocation(Allocation(m))),
-        domain::selection::ROUND => domain::selection::get_round(db, dctx, n)
+        EntityKind::SelectionRound => domain::selection::get_round(db, dctx, n.into())
             .await?
             .map(|m| Node::SelectionRound(SelectionRound(m))),
-        domain::selection::NOMINATION => domain::selection::get_nomination(db, dctx, n)
+        EntityKind::Nomination => domain::selection::get_nomination(db, dctx, n.into())
             .await?
             .map(|m| Node::Nomination(Nomination(m))),
-        domain::ocop::EVALUATION => domain::ocop::get(db, dctx, n)
+        EntityKind::OcopEvaluation => domain::ocop::get(db, dctx, n.into())
             .await?
             .map(|m| Node::OcopEvaluation(OcopEvaluation(m))),
-        domain::ocop::CERTIFICATE => domain::ocop::get_certificate(db, dctx, n)
+        EntityKind::OcopCertificate => domain::ocop::get_certificate(db, dctx, n.into())
             .await?
             .map(|m| Node::OcopCertificate(OcopCertificate(m))),
-        "AuditEvent" => domain::audit::get(db, dctx, n)
+        EntityKind::AuditEvent => domain::audit::get(db, dctx, n.into())
             .await?
             .map(|m| Node::AuditEvent(AuditEvent(m))),
-        domain::document::ENTITY => domain::document::get(db, dctx, n)
+        EntityKind::Document => domain::document::get(db, dctx, n.into())
             .await?
             .map(|m| Node::Document(crate::graphql::document::Document(m))),
-        domain::user::ENTITY => domain::user::get(db, dctx, n)
+        EntityKind::User => domain::user::get(db, dctx, n.into())
             .await?
             .map(|m| Node::User(User(m))),
-        _ => None,
+        // Read through their parent (an allocation, an evaluation, a nomination) or reference
+        // data: no `node` of their own.
+        EntityKind::Disbursement
+        | EntityKind::OcopScore
+        | EntityKind::Scorecard
+        | EntityKind::Province => None,
     })
 }

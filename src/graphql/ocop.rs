@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::graphql::input::evaluation_id;
+use crate::kind::{CertificateId, EntityKind, ProductId};
 use crate::{
     db::entities::{ocop_certificate, ocop_evaluation, ocop_score},
     domain::{
@@ -191,7 +192,7 @@ pub struct OcopScore(pub ocop_score::Model);
 impl OcopScore {
     /// Opaque id.
     async fn id(&self) -> ID {
-        ids::encode("OcopScore", self.0.id)
+        ids::encode(EntityKind::OcopScore, self.0.id)
     }
     /// The council member.
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
@@ -449,12 +450,7 @@ impl OcopMutation {
         input: CreateOcopEvaluationInput,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<OcopEvaluation> {
-        let product = ids::require(
-            domain::product::ENTITY,
-            &input.product_id,
-            "product",
-            "sản phẩm",
-        )?;
+        let product = ids::require::<ProductId>(&input.product_id, "product", "sản phẩm")?;
         let m = domain::ocop::create(
             ctx.db()?,
             ctx.dctx()?,
@@ -540,8 +536,7 @@ impl OcopMutation {
         reason: String,
         decision_number: String,
     ) -> async_graphql::Result<OcopCertificate> {
-        let id = ids::require(
-            domain::ocop::CERTIFICATE,
+        let id = ids::require::<CertificateId>(
             &certificate_id,
             "OCOP certificate",
             "giấy chứng nhận OCOP",

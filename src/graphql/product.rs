@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 
 use crate::graphql::input::patch;
+use crate::kind::{EstablishmentId, ProductId};
 use crate::{
     db::entities::product,
     domain::{self, page::PageArgs, product::ProductPatch},
@@ -179,10 +180,13 @@ impl ProductQuery {
         let args = PageArgs::new(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         // An id that is not an establishment's matches nothing.
-        let establishment_id = f
-            .establishment_id
-            .as_ref()
-            .map(|id| ids::decode(domain::establishment::ENTITY, id).unwrap_or(-1));
+        let establishment_id = match &f.establishment_id {
+            None => None,
+            Some(id) => match ids::decode::<EstablishmentId>(id) {
+                Some(e) => Some(e),
+                None => return Ok(ProductConnection::empty(&args)),
+            },
+        };
         let page = domain::product::list(
             ctx.db()?,
             ctx.dctx()?,
@@ -204,7 +208,7 @@ impl ProductQuery {
     async fn product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Product>> {
         let dctx = ctx.dctx()?;
         dctx.actor()?;
-        let Some(id) = ids::decode(domain::product::ENTITY, &id) else {
+        let Some(id) = ids::decode::<ProductId>(&id) else {
             return Ok(None);
         };
         Ok(domain::product::get(ctx.db()?, dctx, id)
@@ -226,12 +230,8 @@ impl ProductMutation {
         input: CreateProductInput,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Product> {
-        let establishment_id = ids::require(
-            domain::establishment::ENTITY,
-            &input.establishment_id,
-            "establishment",
-            "cơ sở",
-        )?;
+        let establishment_id =
+            ids::require::<EstablishmentId>(&input.establishment_id, "establishment", "cơ sở")?;
         let m = domain::product::create(
             ctx.db()?,
             ctx.dctx()?,
@@ -257,7 +257,7 @@ impl ProductMutation {
         expected_version: i32,
         input: UpdateProductInput,
     ) -> async_graphql::Result<Product> {
-        let id = ids::require(domain::product::ENTITY, &id, "product", "sản phẩm")?;
+        let id = ids::require::<ProductId>(&id, "product", "sản phẩm")?;
         let p = ProductPatch {
             name: patch(input.name),
             description: patch(input.description),

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
+use crate::kind::{EntityKind, NominationId, ProductId, RoundId};
 use crate::{
     db::entities::{nomination, scorecard, selection_round},
     domain::{
@@ -207,7 +208,7 @@ pub struct Scorecard(pub scorecard::Model);
 impl Scorecard {
     /// Opaque id.
     async fn id(&self) -> ID {
-        ids::encode("Scorecard", self.0.id)
+        ids::encode(EntityKind::Scorecard, self.0.id)
     }
     /// The judge.
     async fn judge(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
@@ -327,7 +328,7 @@ impl SelectionQuery {
     ) -> async_graphql::Result<Option<SelectionRound>> {
         let dctx = ctx.dctx()?;
         dctx.actor()?;
-        let Some(id) = ids::decode(domain::selection::ROUND, &id) else {
+        let Some(id) = ids::decode::<RoundId>(&id) else {
             return Ok(None);
         };
         Ok(domain::selection::get_round(ctx.db()?, dctx, id)
@@ -375,13 +376,8 @@ impl SelectionMutation {
         product_id: ID,
         group: SelectionProductGroup,
     ) -> async_graphql::Result<Nomination> {
-        let round = ids::require(
-            domain::selection::ROUND,
-            &round_id,
-            "selection round",
-            "đợt bình chọn",
-        )?;
-        let product = ids::require(domain::product::ENTITY, &product_id, "product", "sản phẩm")?;
+        let round = ids::require::<RoundId>(&round_id, "selection round", "đợt bình chọn")?;
+        let product = ids::require::<ProductId>(&product_id, "product", "sản phẩm")?;
         let m = domain::selection::nominate(ctx.db()?, ctx.dctx()?, round, product, group.into())
             .await?;
         Ok(Nomination(m))
@@ -394,12 +390,7 @@ impl SelectionMutation {
         nomination_id: ID,
         input: ScorecardInput,
     ) -> async_graphql::Result<Scorecard> {
-        let id = ids::require(
-            domain::selection::NOMINATION,
-            &nomination_id,
-            "nomination",
-            "hồ sơ đề cử",
-        )?;
+        let id = ids::require::<NominationId>(&nomination_id, "nomination", "hồ sơ đề cử")?;
         let m = domain::selection::submit_scorecard(
             ctx.db()?,
             ctx.dctx()?,
@@ -424,12 +415,7 @@ impl SelectionMutation {
         expected_version: i32,
         recognized_on: Option<Date>,
     ) -> async_graphql::Result<SelectionRound> {
-        let id = ids::require(
-            domain::selection::ROUND,
-            &id,
-            "selection round",
-            "đợt bình chọn",
-        )?;
+        let id = ids::require::<RoundId>(&id, "selection round", "đợt bình chọn")?;
         let m = domain::selection::advance(
             ctx.db()?,
             ctx.dctx()?,

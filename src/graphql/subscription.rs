@@ -205,7 +205,7 @@ impl Subscription {
             let (db, dctx) = (db.clone(), dctx.clone());
             async move {
                 match r {
-                    Ok(row) => domain::project::get(&db, &dctx, row.entity_id)
+                    Ok(row) => domain::project::get(&db, &dctx, row.entity_id.into())
                         .await
                         .map_err(async_graphql::Error::from)
                         .transpose()
@@ -237,7 +237,7 @@ impl Subscription {
             let (db, dctx) = (db.clone(), dctx.clone());
             async move {
                 match r {
-                    Ok(row) => domain::ocop::get(&db, &dctx, row.entity_id)
+                    Ok(row) => domain::ocop::get(&db, &dctx, row.entity_id.into())
                         .await
                         .map_err(async_graphql::Error::from)
                         .transpose()

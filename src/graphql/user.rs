@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
+use crate::kind::UserId;
 use crate::{
     db::entities::app_user,
     domain::{self, page::PageArgs},
@@ -217,7 +218,7 @@ impl UserMutation {
         id: ID,
         input: UpdateUserInput,
     ) -> async_graphql::Result<User> {
-        let id = ids::require(domain::user::ENTITY, &id, "user", "người dùng")?;
+        let id = ids::require::<UserId>(&id, "user", "người dùng")?;
         let m = domain::user::update(
             ctx.db()?,
             ctx.dctx()?,
@@ -232,7 +233,7 @@ impl UserMutation {
         )
         .await?;
         // This instance sees a revocation at once; others within the epoch cache's lifetime.
-        ctx.state()?.guard.epochs.forget(id);
+        ctx.state()?.guard.epochs.forget(id.get());
         Ok(User(m))
     }
 }

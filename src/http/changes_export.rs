@@ -26,21 +26,25 @@ use crate::{
         HttpState,
         edge::{Caller, ErrorResponse},
     },
+    kind::EntityKind,
 };
 
 /// Rows read per page.
 const PAGE: usize = 1000;
 
 fn line(row: &change_event::Model) -> serde_json::Value {
-    let entity = ChangeEntity::from_entity_type(&row.entity_type).map(ChangeEntity::as_str);
+    let kind = EntityKind::parse(&row.entity_type);
+    let entity = kind
+        .and_then(ChangeEntity::from_kind)
+        .map(ChangeEntity::as_str);
     json!({
         "cursor": FeedCursor::of(row).encode(),
         "entity": entity,
-        "id": crate::graphql::ids::encode(&row.entity_type, row.entity_id).0,
+        "id": kind.map(|k| k.global_id(row.entity_id)),
         "operation": row.operation,
         "version": row.version,
         "changedAt": row.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "actorId": row.actor_id.map(|a| crate::graphql::ids::encode(crate::domain::user::ENTITY, a).0),
+        "actorId": row.actor_id.map(|a| EntityKind::User.global_id(a)),
         "provinceCode": row.province_code,
         "communeCode": row.commune_code,
     })

@@ -12,6 +12,7 @@ use axum::{
 };
 use futures::TryStreamExt;
 
+use crate::kind::DocumentId;
 use crate::{
     auth::actor::Actor,
     domain::{Ctx, document},
@@ -32,7 +33,7 @@ pub async fn download(
 ) -> Result<Response, ErrorResponse> {
     let app = &state.app;
     let not_found = || caller.error(AppError::not_found("document", "tài liệu"));
-    let id = ids::decode(document::ENTITY, &ID(id)).ok_or_else(not_found)?;
+    let id = ids::decode::<DocumentId>(&ID(id)).ok_or_else(not_found)?;
     let ctx = Ctx {
         actor: Some(actor),
         ..caller.ctx(app)

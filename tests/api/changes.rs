@@ -13,6 +13,7 @@ use khuyencong::{
     domain::{Ctx, audit, begin_write},
     enums::Role,
     graphql::ids,
+    kind::EntityKind,
 };
 use serde_json::{Value, json};
 
@@ -279,7 +280,7 @@ async fn eight_concurrent_writers_and_a_resuming_puller_see_every_acknowledged_w
                         &ctx,
                         "update",
                         audit::Subject {
-                            entity_type: "Establishment",
+                            entity_type: EntityKind::Establishment,
                             entity_id: id,
                             province_code: Some(place::DAK_LAK),
                             commune_code: Some(place::BMT),
@@ -297,7 +298,7 @@ async fn eight_concurrent_writers_and_a_resuming_puller_see_every_acknowledged_w
                         acknowledged
                             .lock()
                             .expect("lock")
-                            .push(ids::encode("Establishment", id).0);
+                            .push(ids::encode(EntityKind::Establishment, id).0);
                     }
                 } else {
                     let e = app.establishment(&token, place::BMT, json!({})).await;
@@ -522,7 +523,7 @@ async fn certificates_entering_the_expiry_window_reach_the_feed_once() {
         .await
         .expect("an expired certificate");
     let (_, start) = changes_since(&app, &national.token, None, 2).await;
-    let gid = |id: i64| ids::encode("OcopCertificate", id).0;
+    let gid = |id: i64| ids::encode(EntityKind::OcopCertificate, id).0;
     let system = Ctx {
         actor: None,
         request_id: None,

@@ -2,7 +2,7 @@
 //! moves with it), validation, optimistic concurrency, idempotency keys, search, paging and
 //! the audit trail.
 
-use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids};
+use khuyencong::{db::entities::audit_event, enums::Role, graphql::ids, kind::EntityKind};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -509,7 +509,7 @@ async fn an_establishment_id_that_is_not_an_establishment_is_not_found() {
     let user = app.national().await;
     let e = est(&app, &user.token, BMT).await;
     let p = prod(&app, &user.token, &e, "A").await;
-    let missing = ids::encode("Establishment", 999_999).0;
+    let missing = ids::encode(EntityKind::Establishment, 999_999).0;
     for bad in [p.as_str(), "garbage", missing.as_str()] {
         assert_code(
             &create(&app, &user.token, bad, json!({})).await,

@@ -5,6 +5,7 @@ use khuyencong::{
     db::entities::{app_user, audit_event},
     enums::Role,
     graphql::ids,
+    kind::EntityKind,
 };
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
@@ -820,7 +821,7 @@ async fn a_deactivated_user_cannot_sign_in_until_reactivated() {
 async fn updating_an_unknown_user_is_not_found() {
     let app = spawn_app().await;
     let admin = national_admin(&app).await;
-    let missing = ids::encode("User", 987_654).0;
+    let missing = ids::encode(EntityKind::User, 987_654).0;
     assert_code(
         &update(&app, &admin, &missing, json!({ "displayName": "x y" })).await,
         "NOT_FOUND",
@@ -829,7 +830,7 @@ async fn updating_an_unknown_user_is_not_found() {
         &update(&app, &admin, "not-an-id", json!({ "displayName": "x y" })).await,
         "NOT_FOUND",
     );
-    let other_kind = ids::encode("Establishment", row_id(&admin.id)).0;
+    let other_kind = ids::encode(EntityKind::Establishment, row_id(&admin.id)).0;
     assert_code(
         &update(&app, &admin, &other_kind, json!({ "displayName": "x y" })).await,
         "NOT_FOUND",

@@ -364,7 +364,7 @@ pub(super) async fn product_row(
         Some(v) => Some(v.to_owned()),
     };
     let input = product::NewProduct {
-        establishment_id: est.id,
+        establishment_id: est.id.into(),
         name: name.to_owned(),
         description: keep("description", existing.and_then(|p| p.description.clone())),
         brand: keep("brand", existing.and_then(|p| p.brand.clone())),

@@ -1,6 +1,7 @@
 //! Beneficiary establishments: eligibility under the decree and the support caps in force.
 
 use super::*;
+use crate::kind::{EstablishmentId, ProjectId};
 
 pub(super) fn not_eligible(en: String, vi: String) -> AppError {
     AppError::new(Code::NotEligible, Msg::new(en, vi))
@@ -128,13 +129,13 @@ pub(super) fn check_cap(
 }
 
 /// Adds a beneficiary with its support and own investment.
-#[tracing::instrument(name = "project.add_beneficiary", skip_all, fields(project.id = project_id, establishment.id = establishment_id))]
+#[tracing::instrument(name = "project.add_beneficiary", skip_all, fields(project.id = project_id.get(), establishment.id = establishment_id.get()))]
 pub async fn add_beneficiary(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
-    project_id: i64,
+    project_id: ProjectId,
     expected_version: i32,
-    establishment_id: i64,
+    establishment_id: EstablishmentId,
     support_vnd: i64,
     counterpart_vnd: i64,
 ) -> Result<project::Model> {
@@ -142,7 +143,7 @@ pub async fn add_beneficiary(
     let support = check_vnd("supportVnd", support_vnd, false)?;
     let counterpart = check_vnd("counterpartVnd", counterpart_vnd, false)?;
     write::run(db, ctx, async |txn| {
-        let before = load_for_write(txn, actor, project_id).await?;
+        let before = load_for_write(txn, actor, project_id.get()).await?;
         check_version(&before, expected_version)?;
         ensure_editable(&before, true)?;
         let est = crate::domain::establishment::find_in_scope(txn, ctx, establishment_id).await?;
@@ -164,8 +165,8 @@ pub async fn add_beneficiary(
             check_cap(r, support, counterpart)?;
         }
         project_beneficiary::ActiveModel {
-            project_id: Set(project_id),
-            establishment_id: Set(establishment_id),
+            project_id: Set(project_id.get()),
+            establishment_id: Set(establishment_id.get()),
             support_vnd: Set(support),
             counterpart_vnd: Set(counterpart),
             cap_rule_id: Set(rule.as_ref().map(|r| r.id)),
@@ -179,10 +180,11 @@ pub async fn add_beneficiary(
         am.beneficiary_support_vnd = Set(bsupport);
         am.support_vnd = Set(bsupport + before.general_support_vnd);
         am.counterpart_vnd = Set(before.counterpart_vnd + counterpart);
-        let after = write::save_versioned(txn, am, project_id, expected_version, not_found).await?;
+        let after =
+            write::save_versioned(txn, am, project_id.get(), expected_version, not_found).await?;
         let changes = serde_json::json!({
             "beneficiary": { "before": null, "after": {
-                "establishment_id": establishment_id, "support_vnd": support,
+                "establishment_id": establishment_id.get(), "support_vnd": support,
                 "counterpart_vnd": counterpart, "cap_rule_id": rule.as_ref().map(|r| r.id) } },
             "support_vnd": { "before": before.support_vnd, "after": after.support_vnd },
             "counterpart_vnd": { "before": before.counterpart_vnd, "after": after.counterpart_vnd },
@@ -194,17 +196,17 @@ pub async fn add_beneficiary(
 }
 
 /// Removes a beneficiary (its support may not be needed by allocations already made).
-#[tracing::instrument(name = "project.remove_beneficiary", skip_all, fields(project.id = project_id, establishment.id = establishment_id))]
+#[tracing::instrument(name = "project.remove_beneficiary", skip_all, fields(project.id = project_id.get(), establishment.id = establishment_id.get()))]
 pub async fn remove_beneficiary(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
-    project_id: i64,
+    project_id: ProjectId,
     expected_version: i32,
-    establishment_id: i64,
+    establishment_id: EstablishmentId,
 ) -> Result<project::Model> {
     let actor = ctx.actor()?;
     write::run(db, ctx, async |txn| {
-        let before = load_for_write(txn, actor, project_id).await?;
+        let before = load_for_write(txn, actor, project_id.get()).await?;
         check_version(&before, expected_version)?;
         ensure_editable(&before, true)?;
         let row = project_beneficiary::Entity::find()
@@ -230,10 +232,10 @@ pub async fn remove_beneficiary(
         am.beneficiary_support_vnd = Set(before.beneficiary_support_vnd - row.support_vnd);
         am.support_vnd = Set(support);
         am.counterpart_vnd = Set(before.counterpart_vnd - row.counterpart_vnd);
-        let after = write::save_versioned(txn, am, project_id, expected_version, not_found).await?;
-        let left = left_commune(txn, project_id, establishment_id).await?;
+        let after = write::save_versioned(txn, am, project_id.get(), expected_version, not_found).await?;
+        let left = left_commune(txn, project_id.get(), establishment_id.get()).await?;
         let changes = serde_json::json!({
-                "beneficiary": { "before": { "establishment_id": establishment_id,
+                "beneficiary": { "before": { "establishment_id": establishment_id.get(),
                     "support_vnd": row.support_vnd, "counterpart_vnd": row.counterpart_vnd },
                     "after": null },
                 "support_vnd": { "before": before.support_vnd, "after": after.support_vnd },

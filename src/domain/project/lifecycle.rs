@@ -2,6 +2,7 @@
 //! the actions of Decree 45/2012/NĐ-CP (as amended by 235/2025/NĐ-CP) with their history.
 
 use super::{money::release_rest, *};
+use crate::kind::ProjectId;
 
 /// The project lifecycle (Decree 45/2012/NĐ-CP as amended by 235/2025/NĐ-CP): action,
 /// states it may start from, the state it leads to, and who may take it.
@@ -156,17 +157,17 @@ pub async fn create(
 }
 
 /// Updates a project's description, dates, kind, category or general support.
-#[tracing::instrument(name = "project.update", skip_all, fields(project.id = id))]
+#[tracing::instrument(name = "project.update", skip_all, fields(project.id = id.get()))]
 pub async fn update(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
-    id: i64,
+    id: ProjectId,
     expected_version: i32,
     patch: ProjectPatch,
 ) -> Result<project::Model> {
     let actor = ctx.actor()?;
     write::run(db, ctx, async |txn| {
-        let before = load_for_write(txn, actor, id).await?;
+        let before = load_for_write(txn, actor, id.get()).await?;
         check_version(&before, expected_version)?;
         ensure_editable(&before, false)?;
         let mut am = before.clone().into_active_model();
@@ -262,7 +263,7 @@ pub async fn update(
             am.support_vnd = Set(support);
         }
         am.search_text = Set(search_text(&am));
-        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let after = write::save_versioned(txn, am, id.get(), expected_version, not_found).await?;
         let changes = audit::diff(Some(&before), Some(&after));
         // A new commune moves the project out of the old one's area (see `change`).
         let event = write::Event::new("update", subject(&after), changes).moved_from(
@@ -289,11 +290,11 @@ pub(super) fn check_outcomes(o: Outcomes) -> Result<Outcomes> {
 }
 
 /// Takes a lifecycle action, recording it in the history.
-#[tracing::instrument(name = "project.transition", skip_all, fields(project.id = id, action = %action))]
+#[tracing::instrument(name = "project.transition", skip_all, fields(project.id = id.get(), action = %action))]
 pub async fn transition(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
-    id: i64,
+    id: ProjectId,
     expected_version: i32,
     action: ProjectAction,
     comment: Option<String>,
@@ -303,7 +304,7 @@ pub async fn transition(
     let comment = validate::optional_text("comment", comment, 2000)?;
     let outcomes = outcomes.map(check_outcomes).transpose()?;
     write::run(db, ctx, async |txn| {
-        let before = load_for_write(txn, actor, id).await?;
+        let before = load_for_write(txn, actor, id.get()).await?;
         let from = before.status;
         let Some((_, froms, to, who)) = TRANSITIONS.iter().find(|t| t.0 == action) else {
             return Err(AppError::internal(format!("no transition for {action}")));
@@ -379,9 +380,9 @@ pub async fn transition(
             am.average_monthly_income_vnd = Set(o.average_monthly_income_vnd);
             am.outcome_notes = Set(o.notes);
         }
-        let after = write::save_versioned(txn, am, id, expected_version, not_found).await?;
+        let after = write::save_versioned(txn, am, id.get(), expected_version, not_found).await?;
         project_event::ActiveModel {
-            project_id: Set(id),
+            project_id: Set(id.get()),
             action: Set(action),
             from_status: Set(from),
             to_status: Set(*to),

@@ -19,7 +19,7 @@ use sea_orm::{
     QueryOrder, sea_query::Expr,
 };
 
-use crate::kind::EntityKind;
+use crate::kind::{EntityKind, EstablishmentId};
 use crate::{
     auth::actor::Actor,
     db::entities::{
@@ -51,11 +51,11 @@ pub use read::{
 };
 
 /// Entity type name in the audit trail and global ids.
-pub const ENTITY: &str = EntityKind::Project.as_str();
+pub const ENTITY: EntityKind = EntityKind::Project;
 /// Entity type name of allocations.
-pub const ALLOCATION: &str = EntityKind::Allocation.as_str();
+pub const ALLOCATION: EntityKind = EntityKind::Allocation;
 /// Entity type name of disbursements.
-pub const DISBURSEMENT: &str = EntityKind::Disbursement.as_str();
+pub const DISBURSEMENT: EntityKind = EntityKind::Disbursement;
 const CREATE_OP: &str = "createProject";
 const ALLOCATE_OP: &str = "allocateFunding";
 const DISBURSE_OP: &str = "recordDisbursement";
@@ -165,7 +165,7 @@ pub struct ProjectFilter {
     /// Fiscal year.
     pub fiscal_year: Option<i32>,
     /// With this establishment among the beneficiaries.
-    pub establishment_id: Option<i64>,
+    pub establishment_id: Option<EstablishmentId>,
     /// Text in the code, title or description.
     pub search: Option<String>,
     /// Changed at or after.

@@ -2,6 +2,7 @@
 //! disbursements within the advance rule, each atomic with the balances it moves.
 
 use super::*;
+use crate::kind::{AllocationId, FundingSourceId, ProjectId};
 
 /// The advance rule in force: the share of an allocation that may be disbursed before
 /// acceptance, with its legal basis (data in `data/rules/disbursement.csv`).
@@ -26,12 +27,12 @@ pub(super) fn budget_exceeded(en: String, vi: String) -> AppError {
 
 /// Allocates money of a funding source to a project, atomically within the source's amount
 /// and the project's support.
-#[tracing::instrument(name = "project.allocate", skip_all, fields(project.id = project_id, funding_source.id = source_id))]
+#[tracing::instrument(name = "project.allocate", skip_all, fields(project.id = project_id.get(), funding_source.id = source_id.get()))]
 pub async fn allocate(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
-    project_id: i64,
-    source_id: i64,
+    project_id: ProjectId,
+    source_id: FundingSourceId,
     amount_vnd: i64,
     idempotency_key: Option<String>,
 ) -> Result<allocation::Model> {
@@ -48,7 +49,7 @@ pub async fn allocate(
     }
     let amount = check_vnd("amountVnd", amount_vnd, true)?;
     create.run(db, ctx, async |txn| {
-        let p = load_for_write(txn, actor, project_id).await?;
+        let p = load_for_write(txn, actor, project_id.get()).await?;
         if !may(actor, Who::Approver, &p) {
             return Err(AppError::forbidden(Msg::new(
                 "Funding is allocated by the approving level: the province for local projects, the Ministry for national ones.",
@@ -131,8 +132,8 @@ pub async fn allocate(
         }
         let t = now();
         let model = allocation::ActiveModel {
-            project_id: Set(project_id),
-            funding_source_id: Set(source_id),
+            project_id: Set(project_id.get()),
+            funding_source_id: Set(source_id.get()),
             amount_vnd: Set(amount),
             disbursed_vnd: Set(0),
             released: Set(false),
@@ -223,7 +224,7 @@ pub(super) async fn release_rest(
     if res.rows_affected == 0 {
         return Ok(0);
     }
-    funding::give_back(txn, a.funding_source_id, rest).await?;
+    funding::give_back(txn, a.funding_source_id.into(), rest).await?;
     project::Entity::update_many()
         .col_expr(
             project::Column::AllocatedVnd,
@@ -238,11 +239,11 @@ pub(super) async fn release_rest(
 }
 
 /// Releases an allocation: its undisbursed money returns to the source.
-#[tracing::instrument(name = "project.release", skip_all, fields(allocation.id = allocation_id))]
+#[tracing::instrument(name = "project.release", skip_all, fields(allocation.id = allocation_id.get()))]
 pub async fn release(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
-    allocation_id: i64,
+    allocation_id: AllocationId,
 ) -> Result<allocation::Model> {
     let actor = ctx.actor()?;
     write::run(db, ctx, async |txn| {
@@ -303,11 +304,11 @@ pub async fn release(
 /// Records a disbursement against an allocation: Σ disbursed ≤ allocated; before acceptance
 /// advances stay within the advance rule's share of the allocation (70 % under Circular
 /// 28/2018/TT-BTC as amended).
-#[tracing::instrument(name = "project.disburse", skip_all, fields(allocation.id = allocation_id))]
+#[tracing::instrument(name = "project.disburse", skip_all, fields(allocation.id = allocation_id.get()))]
 pub async fn disburse(
     db: &impl crate::domain::Db,
     ctx: &Ctx,
-    allocation_id: i64,
+    allocation_id: AllocationId,
     amount_vnd: i64,
     date: NaiveDate,
     note: Option<String>,
@@ -416,7 +417,7 @@ pub async fn disburse(
                 ),
             ));
         }
-        funding::add_disbursed(txn, a.funding_source_id, amount).await?;
+        funding::add_disbursed(txn, a.funding_source_id.into(), amount).await?;
         project::Entity::update_many()
             .col_expr(
                 project::Column::DisbursedVnd,

@@ -2,10 +2,15 @@
 //! the caller's area.
 
 use super::*;
+use crate::kind::{AllocationId, ProjectId};
 
 /// A project the caller may see.
-#[tracing::instrument(name = "project.get", skip_all, fields(project.id = id))]
-pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, id: i64) -> Result<Option<project::Model>> {
+#[tracing::instrument(name = "project.get", skip_all, fields(project.id = id.get()))]
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: ProjectId,
+) -> Result<Option<project::Model>> {
     let actor = ctx.actor()?;
     Ok(project::Entity::find_by_id(id)
         .filter(area_condition(actor, db.get_database_backend()))
@@ -34,16 +39,16 @@ pub async fn get_many(
 }
 
 /// An allocation the caller may see (through its project).
-#[tracing::instrument(name = "project.get_allocation", skip_all, fields(allocation.id = id))]
+#[tracing::instrument(name = "project.get_allocation", skip_all, fields(allocation.id = id.get()))]
 pub async fn get_allocation(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    id: i64,
+    id: AllocationId,
 ) -> Result<Option<allocation::Model>> {
     let Some(a) = allocation::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    Ok(get(db, ctx, a.project_id).await?.map(|_| a))
+    Ok(get(db, ctx, a.project_id.into()).await?.map(|_| a))
 }
 
 /// A page of projects.

@@ -12,6 +12,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use chrono::{DateTime, Utc};
 
 use crate::graphql::input::{date_patch, patch, project_id};
+use crate::kind::{AllocationId, EstablishmentId, FundingSourceId, ProjectId};
 use crate::{
     db::entities::{project, project_event},
     domain::{
@@ -364,6 +365,14 @@ impl ProjectQuery {
     ) -> async_graphql::Result<ProjectConnection> {
         let args = PageArgs::new(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
+        // An id that is not an establishment's matches nothing.
+        let establishment_id = match &f.establishment_id {
+            None => None,
+            Some(id) => match ids::decode::<EstablishmentId>(id) {
+                Some(e) => Some(e),
+                None => return Ok(ProjectConnection::empty(&args)),
+            },
+        };
         let page = domain::project::list(
             ctx.db()?,
             ctx.dctx()?,
@@ -375,10 +384,7 @@ impl ProjectQuery {
                 category: f.category.map(Into::into),
                 status: f.status.map(Into::into),
                 fiscal_year: f.fiscal_year,
-                establishment_id: f
-                    .establishment_id
-                    .as_ref()
-                    .map(|id| ids::decode(domain::establishment::ENTITY, id).unwrap_or(-1)),
+                establishment_id,
                 search: f.search,
                 updated_since: f.updated_since,
             },
@@ -394,7 +400,7 @@ impl ProjectQuery {
     async fn project(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Project>> {
         let dctx = ctx.dctx()?;
         dctx.actor()?;
-        let Some(id) = ids::decode(domain::project::ENTITY, &id) else {
+        let Some(id) = ids::decode::<ProjectId>(&id) else {
             return Ok(None);
         };
         let found = domain::project::get(ctx.db()?, dctx, id).await?;
@@ -478,12 +484,8 @@ impl ProjectMutation {
         expected_version: i32,
         input: BeneficiaryInput,
     ) -> async_graphql::Result<Project> {
-        let establishment_id = ids::require(
-            domain::establishment::ENTITY,
-            &input.establishment_id,
-            "establishment",
-            "cơ sở",
-        )?;
+        let establishment_id =
+            ids::require::<EstablishmentId>(&input.establishment_id, "establishment", "cơ sở")?;
         let m = domain::project::add_beneficiary(
             ctx.db()?,
             ctx.dctx()?,
@@ -505,12 +507,8 @@ impl ProjectMutation {
         expected_version: i32,
         establishment_id: ID,
     ) -> async_graphql::Result<Project> {
-        let establishment_id = ids::require(
-            domain::establishment::ENTITY,
-            &establishment_id,
-            "establishment",
-            "cơ sở",
-        )?;
+        let establishment_id =
+            ids::require::<EstablishmentId>(&establishment_id, "establishment", "cơ sở")?;
         let m = domain::project::remove_beneficiary(
             ctx.db()?,
             ctx.dctx()?,
@@ -531,8 +529,7 @@ impl ProjectMutation {
         amount_vnd: Vnd,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Allocation> {
-        let source = ids::require(
-            domain::funding::ENTITY,
+        let source = ids::require::<FundingSourceId>(
             &funding_source_id,
             "funding source",
             "nguồn kinh phí",
@@ -555,12 +552,7 @@ impl ProjectMutation {
         ctx: &Context<'_>,
         allocation_id: ID,
     ) -> async_graphql::Result<Allocation> {
-        let id = ids::require(
-            domain::project::ALLOCATION,
-            &allocation_id,
-            "allocation",
-            "phân bổ",
-        )?;
+        let id = ids::require::<AllocationId>(&allocation_id, "allocation", "phân bổ")?;
         Ok(Allocation(
             domain::project::release(ctx.db()?, ctx.dctx()?, id).await?,
         ))
@@ -577,12 +569,7 @@ impl ProjectMutation {
         note: Option<String>,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Disbursement> {
-        let id = ids::require(
-            domain::project::ALLOCATION,
-            &allocation_id,
-            "allocation",
-            "phân bổ",
-        )?;
+        let id = ids::require::<AllocationId>(&allocation_id, "allocation", "phân bổ")?;
         Ok(Disbursement(
             domain::project::disburse(
                 ctx.db()?,

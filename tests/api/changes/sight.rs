@@ -7,7 +7,7 @@
 //! written before the column that names the commune left.
 
 use async_graphql::ID;
-use khuyencong::graphql::ids;
+use khuyencong::{graphql::ids, kind::EntityKind};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{Database, EntityTrait};
 use serde_json::{Value, json};
@@ -37,7 +37,7 @@ async fn sees(app: &TestApp, token: &str, id: &str) -> bool {
         )
         .await;
     let by_node = !data["node"].is_null();
-    if ids::parse(&ID(id.to_owned())).is_some_and(|(t, _)| t == "Project") {
+    if ids::parse(&ID(id.to_owned())).is_some_and(|(t, _)| t == EntityKind::Project) {
         let listed = data["projects"]["nodes"]
             .as_array()
             .expect("nodes")
@@ -502,7 +502,7 @@ async fn changes_written_before_the_left_commune_column_read_back_after_it() {
     let dak_lak = app.province(place::DAK_LAK).await;
     let bmt = app.commune(place::BMT).await;
     let quang_tri = app.province(place::QUANG_TRI).await;
-    let gid = ids::encode("Establishment", 41).0;
+    let gid = ids::encode(EntityKind::Establishment, 41).0;
     let at = |operation: &str, version: i64, p: Value, c: Value| -> Seen {
         (
             "ESTABLISHMENT".into(),

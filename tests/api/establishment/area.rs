@@ -250,7 +250,7 @@ async fn moving_an_establishment_outside_the_area_is_forbidden_and_changes_nothi
     assert_eq!(now["name"], e["name"]);
     assert_eq!(now["version"], 1);
     assert_eq!(
-        audit_rows(&app, ENTITY, row_id(&id)).await.len(),
+        audit_rows(&app, ENTITY.as_str(), row_id(&id)).await.len(),
         1,
         "only the create"
     );

@@ -21,7 +21,7 @@ async fn create_update_and_status_changes_are_audited_with_before_and_after() {
         .await;
     assert!(body.get("errors").is_none(), "{body:#}");
 
-    let rows = audit_rows(&app, ENTITY, row_id(&id)).await;
+    let rows = audit_rows(&app, ENTITY.as_str(), row_id(&id)).await;
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["create", "update", "setStatus"]);
     let actor = row_id(&user.id);
@@ -88,5 +88,8 @@ async fn a_failed_mutation_writes_no_audit_event() {
         "taxCode",
     );
     assert_eq!(audit_count(&app).await, before);
-    assert_eq!(audit_rows(&app, ENTITY, row_id(&id)).await.len(), 1);
+    assert_eq!(
+        audit_rows(&app, ENTITY.as_str(), row_id(&id)).await.len(),
+        1
+    );
 }

@@ -195,7 +195,7 @@ async fn the_same_idempotency_key_from_the_same_user_creates_one_establishment()
     assert_eq!(
         audit_rows(
             &app,
-            ENTITY,
+            ENTITY.as_str(),
             row_id(first["createEstablishment"]["id"].as_str().expect("id"))
         )
         .await

@@ -140,6 +140,17 @@ async fn an_establishment_lists_the_projects_it_benefits_from() {
         )
         .await;
     assert_eq!(data["projects"]["totalCount"], 2);
+    // An id that is not an establishment's (here a project's) matches nothing.
+    let data = w
+        .app
+        .ok(
+            Some(&w.national.token),
+            LIST,
+            json!({ "f": { "establishmentId": local } }),
+        )
+        .await;
+    assert_eq!(data["projects"]["totalCount"], 0);
+    assert_eq!(data["projects"]["nodes"], json!([]));
 
     // Removed from the local project: it no longer lists it.
     assert_ok(&w.remove(&w.commune.token, &local, &e).await, "remove");

@@ -214,6 +214,20 @@ async fn audit_events_stay_inside_the_callers_area() {
         got.iter()
             .all(|e| e["actor"]["id"] == p.truong_phu.id.as_str())
     );
+    // An id that names no user, or no record, matches nothing (and is no error).
+    let bmt_id = bmt_e["id"].as_str().expect("id");
+    for filter in [
+        json!({ "actorId": bmt_id }),
+        json!({ "actorId": "garbage" }),
+        json!({ "entityId": "garbage" }),
+    ] {
+        assert!(
+            audit_all(&app, &p.national.token, filter.clone(), 100)
+                .await
+                .is_empty(),
+            "{filter}"
+        );
+    }
     let later = rfc3339(Utc::now() + Duration::minutes(5));
     assert!(
         audit_all(&app, &p.national.token, json!({ "since": later }), 100)

@@ -17,6 +17,7 @@ use khuyencong::{
     db::entities::establishment,
     enums::{EstablishmentKind, EstablishmentStatus, Role, Sector},
     graphql::ids,
+    kind::EntityKind,
 };
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Map, Value, json};
@@ -207,7 +208,7 @@ async fn insert_establishments(
     models
         .iter()
         .filter(|m| m.name.starts_with("Cơ sở nạp nhanh"))
-        .map(|m| ids::encode("Establishment", m.id).0)
+        .map(|m| ids::encode(EntityKind::Establishment, m.id).0)
         .collect()
 }
 

@@ -206,7 +206,12 @@ async fn updated_since_resumes_without_gaps_or_duplicates_while_records_change()
         .await
         .expect("rows")
         .into_iter()
-        .map(|m| (ids::encode("Establishment", m.id).0, i64::from(m.version)))
+        .map(|m| {
+            (
+                ids::encode(EntityKind::Establishment, m.id).0,
+                i64::from(m.version),
+            )
+        })
         .collect();
     assert_eq!(db, latest, "the database holds what the updates returned");
     for (i, v) in &latest {
